@@ -1,0 +1,93 @@
+import path from 'node:path'
+
+/** Every setting the process reads from its environment, parsed and validated once at start-up. */
+export interface Config {
+  /** HTTP and WebSocket port; 0 picks a free one (tests). */
+  port: number
+  host: string
+  /** PostgreSQL to use; unset starts an embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined
+  /** Where the embedded PostgreSQL keeps its files. */
+  dataDir: string
+  /** Port of the embedded PostgreSQL (never 5432: the machine's own server may hold it). */
+  embeddedPgPort: number
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** Largest accepted HTTP request body, in bytes. */
+  maxBodyBytes: number
+  /** Largest accepted dataset, in cells (rows x features). */
+  maxDatasetCells: number
+  maxDatasetRows: number
+  maxQueryDepth: number
+  /** Local training worker processes started with the API (0: none, use `npm run worker`). */
+  workers: number
+  /** Preferred TensorFlow.js backend; unset picks the fastest available. */
+  tfBackend: 'tensorflow' | 'wasm' | 'cpu' | undefined
+  /** A run whose worker has not sent a heartbeat for this long is failed (or retried). */
+  heartbeatTimeoutMs: number
+  heartbeatIntervalMs: number
+  /** How many times a run whose worker died is retried before it is failed. */
+  maxRunRetries: number
+}
+
+/** Thrown at start-up when the environment holds an invalid setting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be an integer between ${min} and ${max}, got "${raw}"`)
+  }
+  return value
+}
+
+function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T
+function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: undefined): T | undefined
+function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T | undefined) {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${key} must be one of ${allowed.join(', ')}, got "${raw}"`)
+  }
+  return raw as T
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const
+
+/** Reads the configuration; throws {@link ConfigError} naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env['DATABASE_URL'] || undefined
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgresql:// URL')
+  }
+  const embeddedPgPort = int(env, 'LAB_EMBEDDED_PG_PORT', 54329, 1024, 65535)
+  if (embeddedPgPort === 5432) throw new ConfigError('LAB_EMBEDDED_PG_PORT must not be 5432')
+  const heartbeatIntervalMs = int(env, 'LAB_HEARTBEAT_INTERVAL_MS', 2000, 100, 60_000)
+  const heartbeatTimeoutMs = int(env, 'LAB_HEARTBEAT_TIMEOUT_MS', 15_000, 500, 600_000)
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs * 2) {
+    throw new ConfigError('LAB_HEARTBEAT_TIMEOUT_MS must be more than twice LAB_HEARTBEAT_INTERVAL_MS')
+  }
+  return {
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: env['HOST'] || '127.0.0.1',
+    databaseUrl,
+    dataDir: path.resolve(env['LAB_DATA_DIR'] || path.join('.lab', 'postgres')),
+    embeddedPgPort,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    maxBodyBytes: int(env, 'LAB_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxDatasetCells: int(env, 'LAB_MAX_DATASET_CELLS', 2_000_000, 1, 100_000_000),
+    maxDatasetRows: int(env, 'LAB_MAX_DATASET_ROWS', 100_000, 1, 10_000_000),
+    maxQueryDepth: int(env, 'LAB_MAX_QUERY_DEPTH', 12, 2, 100),
+    workers: int(env, 'LAB_WORKERS', 1, 0, 64),
+    tfBackend: oneOf(env, 'LAB_TF_BACKEND', BACKENDS, undefined),
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
+    maxRunRetries: int(env, 'LAB_MAX_RUN_RETRIES', 0, 0, 10),
+  }
+}

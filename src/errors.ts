@@ -1,0 +1,43 @@
+/**
+ * The one error vocabulary of the API. Every error a client sees carries one of these in
+ * `extensions.code`; services throw {@link AppError}s and src/server/errors.ts maps them once.
+ */
+export enum ErrorCode {
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** A failure the client caused or can act on; its message is safe to show. */
+export class AppError extends Error {
+  override name = 'AppError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra machine-readable fields merged into `extensions` (e.g. `field`, `line`, `column`). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message)
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new AppError(ErrorCode.BAD_USER_INPUT, message, details)
+
+export const notFound = (what: string, id: string) =>
+  new AppError(ErrorCode.NOT_FOUND, `${what} ${JSON.stringify(id)} was not found`, { id })
+
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new AppError(ErrorCode.CONFLICT, message, details)
+
+export const tooLarge = (message: string, details?: Record<string, unknown>) =>
+  new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, details)
+
+/** Closes a switch over a union: a new member becomes a compile error here. */
+export class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`Unreachable case: ${JSON.stringify(value)}`)
+  }
+}

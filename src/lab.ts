@@ -1,0 +1,86 @@
+import type { Config } from './config'
+import { createApp } from './app'
+import { createDb, Db } from './db/client'
+import { startEmbeddedPostgres } from './db/embedded'
+import { applyMigrations } from './db/migrate'
+import type { Logger } from './logger'
+import { startHttpServer } from './server/http'
+
+/** A running Explainable Lab: what `npm start` starts, and what integration tests start on port 0. */
+export interface Lab {
+  url: string
+  wsUrl: string
+  port: number
+  databaseUrl: string
+  db: Db
+  /** Graceful shutdown: HTTP drained, subscriptions closed, workers handed back, database closed. */
+  stop(): Promise<void>
+}
+
+type Lifecycle = { phase: 'running' } | { phase: 'stopping'; done: Promise<void> }
+
+export async function startLab(config: Config, logger: Logger): Promise<Lab> {
+  const cleanups: (() => Promise<void>)[] = []
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup()
+      } catch (err) {
+        logger.error({ err }, 'error during shutdown')
+      }
+    }
+  }
+  try {
+    let databaseUrl: string
+    if (config.databaseUrl !== undefined) databaseUrl = config.databaseUrl
+    else {
+      logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'starting embedded PostgreSQL')
+      const embedded = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedPgPort,
+        logger,
+      })
+      cleanups.push(() => embedded.stop())
+      databaseUrl = embedded.connectionString
+    }
+    const { applied } = await applyMigrations(databaseUrl, { logger })
+    if (applied.length > 0) logger.info({ applied }, 'applied migrations')
+
+    const db = createDb(databaseUrl)
+    cleanups.push(() => db.$disconnect())
+    const app = await createApp(config, db, logger)
+    cleanups.push(() => app.close())
+
+    const server = await startHttpServer({
+      schema: app.schema,
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      maxQueryDepth: config.maxQueryDepth,
+      logger,
+      context: app.context,
+      checkDatabase: async () => {
+        await db.$queryRaw`SELECT 1`
+      },
+    })
+    cleanups.push(() => server.stop())
+    logger.info({ url: server.url }, 'Explainable Lab is listening')
+
+    let state: Lifecycle = { phase: 'running' }
+    return {
+      url: server.url,
+      wsUrl: server.wsUrl,
+      port: server.port,
+      databaseUrl,
+      db,
+      stop: () => {
+        if (state.phase === 'stopping') return state.done
+        state = { phase: 'stopping', done: runCleanups() }
+        return state.done
+      },
+    }
+  } catch (err) {
+    await runCleanups()
+    throw err
+  }
+}

@@ -1,0 +1,153 @@
+import type { Db } from '../../db/client'
+import type { Prisma } from '../../generated/prisma/client'
+import { Cursor, Page, PageArgs } from '../common/pagination'
+import { DatasetContent, FeatureStatsValue, fromBytes, toBytes } from './dataset.content'
+import { Task } from './dataset.type'
+
+/** A dataset's description: everything but the rows. */
+export interface DatasetRecord {
+  id: string
+  name: string
+  version: number
+  task: Task
+  featureNames: string[]
+  targetName: string
+  rowCount: number
+  contentHash: string
+  featureStats: FeatureStatsValue[]
+  createdAt: Date
+}
+
+export type DatasetSource =
+  | { kind: 'rows' }
+  | { kind: 'csv' }
+  | { kind: 'generator'; generator: string; seed: number; noise: number }
+
+const DESCRIPTION = {
+  id: true,
+  name: true,
+  version: true,
+  task: true,
+  featureNames: true,
+  targetName: true,
+  rowCount: true,
+  contentHash: true,
+  featureStats: true,
+  createdAt: true,
+} satisfies Prisma.DatasetSelect
+
+type DescriptionRow = Prisma.DatasetGetPayload<{ select: typeof DESCRIPTION }>
+
+function toRecord(row: DescriptionRow): DatasetRecord {
+  return { ...row, task: row.task as Task, featureStats: row.featureStats as unknown as FeatureStatsValue[] }
+}
+
+export function keysetWhere(after: Cursor | undefined) {
+  return after
+    ? {
+        OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+      }
+    : {}
+}
+
+export class DatasetRepository {
+  constructor(private readonly db: Db) {}
+
+  async findById(id: string): Promise<DatasetRecord | null> {
+    const row = await this.db.dataset.findUnique({ where: { id }, select: DESCRIPTION })
+    return row && toRecord(row)
+  }
+
+  async findManyByIds(ids: readonly string[]): Promise<DatasetRecord[]> {
+    const rows = await this.db.dataset.findMany({ where: { id: { in: [...ids] } }, select: DESCRIPTION })
+    return rows.map(toRecord)
+  }
+
+  /** The rows, for training. */
+  async findContent(id: string): Promise<DatasetContent | null> {
+    const row = await this.db.dataset.findUnique({
+      where: { id },
+      select: { task: true, featureNames: true, targetName: true, rowCount: true, features: true, targets: true },
+    })
+    if (!row) return null
+    return {
+      task: row.task as Task,
+      featureNames: row.featureNames,
+      targetName: row.targetName,
+      rowCount: row.rowCount,
+      features: fromBytes(row.features),
+      targets: fromBytes(row.targets),
+    }
+  }
+
+  async list(page: PageArgs): Promise<Page<DatasetRecord>> {
+    const [rows, totalCount] = await Promise.all([
+      this.db.dataset.findMany({
+        where: keysetWhere(page.after),
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: page.first + 1,
+        select: DESCRIPTION,
+      }),
+      this.db.dataset.count(),
+    ])
+    return { nodes: rows.slice(0, page.first).map(toRecord), hasNextPage: rows.length > page.first, totalCount }
+  }
+
+  /**
+   * Stores content under a name: the existing version when the same content is there already,
+   * else the next version. Serialised per name with a transaction-scoped advisory lock so two
+   * concurrent imports cannot take the same version number.
+   */
+  async saveVersion(
+    name: string,
+    content: DatasetContent,
+    hash: string,
+    stats: FeatureStatsValue[],
+    source: DatasetSource,
+  ): Promise<{ dataset: DatasetRecord; created: boolean }> {
+    return this.db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('dataset:' || ${name}))`
+        const existing = await tx.dataset.findUnique({
+          where: { name_contentHash: { name, contentHash: hash } },
+          select: DESCRIPTION,
+        })
+        if (existing) return { dataset: toRecord(existing), created: false }
+        const latest = await tx.dataset.aggregate({ where: { name }, _max: { version: true } })
+        const row = await tx.dataset.create({
+          data: {
+            name,
+            version: (latest._max.version ?? 0) + 1,
+            task: content.task,
+            featureNames: content.featureNames,
+            targetName: content.targetName,
+            rowCount: content.rowCount,
+            contentHash: hash,
+            featureStats: stats as unknown as Prisma.InputJsonValue,
+            features: toBytes(content.features),
+            targets: toBytes(content.targets),
+            source: source as Prisma.InputJsonValue,
+          },
+          select: DESCRIPTION,
+        })
+        return { dataset: toRecord(row), created: true }
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    )
+  }
+
+  /** Deletes unless runs or sweeps use the dataset; checked and deleted in one transaction. */
+  async delete(id: string): Promise<'deleted' | 'not_found' | 'in_use'> {
+    return this.db.$transaction(async (tx) => {
+      const found = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Dataset" WHERE id = ${id}::uuid FOR UPDATE`
+      if (found.length === 0) return 'not_found'
+      const [runs, sweeps] = await Promise.all([
+        tx.run.count({ where: { datasetId: id } }),
+        tx.sweep.count({ where: { datasetId: id } }),
+      ])
+      if (runs + sweeps > 0) return 'in_use'
+      await tx.dataset.delete({ where: { id } })
+      return 'deleted'
+    })
+  }
+}

@@ -1,0 +1,43 @@
+import { Arg, ID, Int, Mutation, Query, Resolver } from 'type-graphql'
+import { pageArgs, toConnection } from '../common/pagination'
+import { CreateDatasetInput, GenerateDatasetInput, ImportCsvDatasetInput } from './dataset.input'
+import { DatasetService } from './dataset.service'
+import { Dataset, DatasetConnection } from './dataset.type'
+
+@Resolver(() => Dataset)
+export class DatasetResolver {
+  constructor(private readonly service: DatasetService) {}
+
+  @Query(() => Dataset, { nullable: true })
+  dataset(@Arg('id', () => ID) id: string) {
+    return this.service.get(id)
+  }
+
+  @Query(() => DatasetConnection, { description: 'Newest first.' })
+  async datasets(
+    @Arg('first', () => Int, { nullable: true, description: 'At most 100; default 20.' }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ) {
+    return toConnection(await this.service.list(pageArgs(first, after)))
+  }
+
+  @Mutation(() => Dataset, { description: 'Same name and content returns the existing version.' })
+  createDataset(@Arg('input', () => CreateDatasetInput) input: CreateDatasetInput) {
+    return this.service.create(input)
+  }
+
+  @Mutation(() => Dataset)
+  importCsvDataset(@Arg('input', () => ImportCsvDatasetInput) input: ImportCsvDatasetInput) {
+    return this.service.importCsv(input)
+  }
+
+  @Mutation(() => Dataset)
+  generateDataset(@Arg('input', () => GenerateDatasetInput) input: GenerateDatasetInput) {
+    return this.service.generate(input)
+  }
+
+  @Mutation(() => Boolean, { description: 'Refused with CONFLICT while runs or sweeps use the dataset.' })
+  deleteDataset(@Arg('id', () => ID) id: string) {
+    return this.service.delete(id)
+  }
+}

@@ -1,0 +1,24 @@
+import 'reflect-metadata'
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
+import { DateTimeResolver } from 'graphql-scalars'
+import { buildSchema, ContainerType, NonEmptyArray, PubSub } from 'type-graphql'
+import { DatasetResolver } from '../modules/dataset/dataset.resolver'
+
+/** Every resolver class of the API; src/app.ts registers one instance of each. */
+export const RESOLVERS: NonEmptyArray<Function> = [DatasetResolver]
+
+export function buildLabSchema(opts: { container: ContainerType; pubSub?: PubSub }): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: RESOLVERS,
+    container: opts.container,
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    // Inputs are validated by the services (one error vocabulary), not by class-validator.
+    validate: false,
+    ...(opts.pubSub ? { pubSub: opts.pubSub } : {}),
+  })
+}
+
+/** The SDL committed as schema.graphql: sorted so it diffs well. */
+export function printLabSchema(schema: GraphQLSchema): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n'
+}

@@ -1,0 +1,85 @@
+import { Client, createClient } from 'graphql-ws'
+import WebSocket from 'ws'
+import { loadConfig } from '../../src/config'
+import { Lab, startLab } from '../../src/lab'
+import { createLogger } from '../../src/logger'
+import { createTestDatabase } from './db'
+
+export interface GqlResponse<T = Record<string, unknown>> {
+  status: number
+  data?: T | null
+  errors?: { message: string; extensions?: Record<string, unknown> & { code?: string }; path?: unknown[] }[]
+}
+
+export interface TestLab {
+  lab: Lab
+  /** POSTs one operation to /graphql and returns the parsed body and status. */
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>
+  /** A graphql-ws client on the same port; disposed by stop(). */
+  ws(): Client
+  /** Everything started for this lab, disposed in reverse order. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the real server on port 0 against a fresh database of its own (machine PostgreSQL, or the
+ * embedded one global-setup started). `env` overrides configuration, as environment variables would.
+ */
+export async function startTestLab(env: Record<string, string> = {}): Promise<TestLab> {
+  const database = await createTestDatabase()
+  const leftovers: (() => Promise<unknown>)[] = [() => database.drop()]
+  try {
+    const config = loadConfig({
+      PORT: '0',
+      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+      LAB_WORKERS: '0',
+      ...env,
+      DATABASE_URL: database.url,
+    })
+    const lab = await startLab(config, createLogger(config.logLevel, 'test-lab'))
+    leftovers.push(() => lab.stop())
+    return {
+      lab,
+      gql: async (query, variables) => {
+        const res = await fetch(lab.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables }),
+        })
+        const body = (await res.json()) as Omit<GqlResponse, 'status'>
+        return { status: res.status, ...body } as GqlResponse<never>
+      },
+      ws: () => {
+        const client = createClient({ url: lab.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true })
+        leftovers.push(() => client.dispose())
+        return client
+      },
+      stop: async () => {
+        for (const dispose of leftovers.reverse()) await dispose()
+      },
+    }
+  } catch (err) {
+    for (const dispose of leftovers.reverse()) await dispose()
+    throw err
+  }
+}
+
+/** Collects every `next` payload of one subscription until it completes (or errors). */
+export function collect<T>(client: Client, query: string, variables: Record<string, unknown> = {}) {
+  const items: T[] = []
+  let unsubscribe: () => void = () => {}
+  const done = new Promise<T[]>((resolve, reject) => {
+    unsubscribe = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors) reject(new Error(JSON.stringify(value.errors)))
+          else items.push(value.data as T)
+        },
+        error: (err) => reject(err instanceof Error ? err : new Error(JSON.stringify(err))),
+        complete: () => resolve(items),
+      },
+    )
+  })
+  return { items, done, unsubscribe: () => unsubscribe() }
+}
