@@ -1,0 +1,149 @@
+import { ChildProcess, fork } from 'node:child_process'
+import path from 'node:path'
+import type { Logger } from '../logger'
+import type { Enqueue, RunRepository } from '../modules/run/run.repository'
+import { isTrainerMessage, PoolMessage, PoolMessageType, TrainerMessageType } from './protocol'
+
+export interface WorkerPoolOptions {
+  size: number
+  databaseUrl: string
+  logger: Logger
+  runs: RunRepository
+  enqueue: Enqueue
+  heartbeatIntervalMs: number
+  maxRetries: number
+  /** Extra environment for the trainer processes (backend choice, log level). */
+  env?: Record<string, string | undefined>
+  /** How long a trainer may take to hand back its run and exit on shutdown. */
+  shutdownGraceMs?: number
+}
+
+interface Slot {
+  child: ChildProcess
+  run: { runId: string; attempt: number } | undefined
+  exited: Promise<void>
+}
+
+type PoolState = { phase: 'idle' } | { phase: 'running' } | { phase: 'stopping'; done: Promise<void> }
+
+/**
+ * Trainer child processes (training never runs on the API's event loop). The pool keeps `size` of
+ * them alive, keeps the heartbeat of each run a child holds, and when a child dies mid-run fails the
+ * run at once (or queues another attempt, per the retry policy) before starting a replacement.
+ */
+export class WorkerPool {
+  private readonly slots = new Set<Slot>()
+  private state: PoolState = { phase: 'idle' }
+  private heartbeat: NodeJS.Timeout | undefined
+  private recentCrashes: number[] = []
+
+  constructor(private readonly opts: WorkerPoolOptions) {}
+
+  start(): void {
+    if (this.state.phase !== 'idle') return
+    this.state = { phase: 'running' }
+    for (let i = 0; i < this.opts.size; i++) this.spawn()
+    this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatIntervalMs)
+    this.heartbeat.unref()
+  }
+
+  /** Process ids of the trainers, for operators and tests. */
+  pids(): number[] {
+    return [...this.slots].map((s) => s.child.pid).filter((p): p is number => p !== undefined)
+  }
+
+  /** The trainer process holding a run, if any. */
+  pidOf(runId: string): number | undefined {
+    return [...this.slots].find((s) => s.run?.runId === runId)?.child.pid
+  }
+
+  private spawn(): void {
+    const entry = trainerEntry()
+    const child = fork(entry.file, [], {
+      execArgv: entry.execArgv,
+      env: { ...process.env, ...this.opts.env, DATABASE_URL: this.opts.databaseUrl },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    let resolveExit: () => void = () => {}
+    const slot: Slot = { child, run: undefined, exited: new Promise((r) => (resolveExit = r)) }
+    this.slots.add(slot)
+    child.on('message', (msg: unknown) => {
+      if (!isTrainerMessage(msg)) return
+      switch (msg.type) {
+        case TrainerMessageType.Ready:
+          this.opts.logger.debug({ pid: child.pid, backend: msg.backend }, 'trainer ready')
+          return
+        case TrainerMessageType.Started:
+          slot.run = { runId: msg.runId, attempt: msg.attempt }
+          return
+        case TrainerMessageType.Finished:
+          slot.run = undefined
+          return
+      }
+    })
+    child.on('exit', (code, signal) => {
+      this.slots.delete(slot)
+      const held = slot.run
+      const finish = async () => {
+        if (held) {
+          const reason = `worker process ${child.pid} exited (${signal ?? `code ${code}`}) during training`
+          this.opts.logger.warn({ runId: held.runId, code, signal }, 'trainer died holding a run')
+          await this.opts.runs
+            .abandon(held.runId, held.attempt, reason, this.opts.maxRetries, this.opts.enqueue)
+            .catch((err: unknown) =>
+              this.opts.logger.error({ err, runId: held.runId }, 'could not fail the run'),
+            )
+        }
+        if (this.state.phase === 'running') this.respawnAfterCrash()
+      }
+      void finish().finally(resolveExit)
+    })
+  }
+
+  /** Replaces a dead trainer; backs off when trainers keep dying at start (e.g. a broken install). */
+  private respawnAfterCrash() {
+    const now = Date.now()
+    this.recentCrashes = [...this.recentCrashes.filter((t) => now - t < 60_000), now]
+    const delay = this.recentCrashes.length > 5 ? 5_000 : 0
+    const timer = setTimeout(() => {
+      if (this.state.phase === 'running') this.spawn()
+    }, delay)
+    timer.unref()
+  }
+
+  private async beat() {
+    for (const slot of this.slots) {
+      if (!slot.run) continue
+      await this.opts.runs
+        .heartbeat(slot.run.runId, slot.run.attempt)
+        .catch((err: unknown) => this.opts.logger.warn({ err }, 'heartbeat failed'))
+    }
+  }
+
+  /** Asks every trainer to hand back its run and exit; kills those that do not within the grace period. */
+  stop(): Promise<void> {
+    if (this.state.phase === 'stopping') return this.state.done
+    const done = (async () => {
+      if (this.heartbeat) clearInterval(this.heartbeat)
+      const grace = this.opts.shutdownGraceMs ?? 10_000
+      await Promise.all(
+        [...this.slots].map(async (slot) => {
+          const message: PoolMessage = { type: PoolMessageType.Shutdown }
+          if (slot.child.connected) slot.child.send(message)
+          const timer = setTimeout(() => slot.child.kill('SIGKILL'), grace)
+          await slot.exited
+          clearTimeout(timer)
+        }),
+      )
+    })()
+    this.state = { phase: 'stopping', done }
+    return done
+  }
+}
+
+/** The trainer's entry point: compiled JS in production, the TypeScript source (through tsx) in tests. */
+function trainerEntry(): { file: string; execArgv: string[] } {
+  const ts = __filename.endsWith('.ts')
+  const file = path.join(__dirname, ts ? 'trainer-process.ts' : 'trainer-process.js')
+  return { file, execArgv: ts ? ['--import', 'tsx'] : [] }
+}

@@ -1,0 +1,344 @@
+/**
+ * The training loop: pure computation, no database or queue. The worker process calls {@link train} and turns
+ * its hook calls into events; everything random is derived from `spec.seed`, so a run can be reproduced exactly
+ * on the same backend.
+ */
+import * as tf from '@tensorflow/tfjs'
+
+import type { ModelArtifacts, Normalization, Predictor } from './artifacts'
+import { predictorForModel, toArtifacts } from './artifacts'
+import {
+  applyModel,
+  buildModel,
+  createOptimizer,
+  perRowCorrect,
+  perRowLoss,
+  seededRandom,
+  trainableVariables,
+} from './model'
+import type { TrainData, TrainSpec } from './spec'
+import { TrainingError, validateData, validateSpec } from './spec'
+
+export { TrainingError } from './spec'
+
+/** Metrics of one finished epoch. Accuracies only for classification, validation values only with a holdout. */
+export interface EpochMetric {
+  /** From 1. */
+  epoch: number
+  /** Mean training loss over the epoch's batches, weighted by batch size (what Keras/tfjs `fit` reports). */
+  loss: number
+  valLoss?: number
+  accuracy?: number
+  valAccuracy?: number
+  /** Wall time of the epoch's training and validation, excluding the onEpoch hook. */
+  durationMs: number
+}
+
+/** Called by {@link train}; the next epoch starts only once onEpoch has settled. */
+export interface TrainHooks {
+  /** Return 'stop' to end training after this epoch; the result then says `cancelled: true`. */
+  onEpoch(metric: EpochMetric): Promise<void | 'stop'> | void | 'stop'
+}
+
+/** Optional knobs of {@link train}. */
+export interface TrainOptions {
+  /**
+   * Aborting stops training at the next batch, without waiting for the epoch to end; the unfinished epoch is not
+   * reported and the artifacts hold the weights as they were when it stopped. Use it for cancel requests arriving
+   * over IPC; use the onEpoch hook's 'stop' to end on an epoch boundary.
+   */
+  signal?: AbortSignal
+  /**
+   * How often, in milliseconds of training, to give the event loop a turn inside an epoch (IPC messages,
+   * heartbeats, the abort signal). Default 50. Training also yields after every epoch.
+   */
+  yieldEveryMs?: number
+  /** Return the trained model as `result.predictor` instead of disposing it; the caller must dispose it. */
+  keepPredictor?: boolean
+}
+
+/** What a run produced. */
+export interface TrainResult {
+  artifacts: ModelArtifacts
+  /** One entry per completed epoch, in order. */
+  history: EpochMetric[]
+  /**
+   * Rows (indices into the input table) held out for validation, in seeded random order: any prefix is a random
+   * sample, which is what explanations draw from. Disjoint from `trainIndices`.
+   */
+  holdoutIndices: number[]
+  /** Rows the network was trained on, in the order their tensor was built. */
+  trainIndices: number[]
+  /** Mean/std of the training rows, also inside `artifacts`. */
+  normalization: Normalization
+  /** True when onEpoch returned 'stop' (even after the last epoch) or the signal aborted. */
+  cancelled: boolean
+  /** The TensorFlow.js backend that ran the computation. */
+  backend: string
+  /** Training rows processed per second of batch updates (validation and hooks excluded). */
+  samplesPerSecond: number
+  /** Present only with `options.keepPredictor`. */
+  predictor?: Predictor
+}
+
+const DEFAULT_YIELD_EVERY_MS = 50
+// Bounds one validation forward pass on large holdouts.
+const EVAL_CHUNK_ROWS = 8192
+
+/**
+ * Trains a network for `spec` on `data`, awaiting `hooks.onEpoch` after every epoch.
+ *
+ * The rows are split with a seeded shuffle (the last `validationSplit` fraction is held out), standardised with
+ * the training rows' mean and std, and reshuffled with a seeded generator every epoch; batches are then applied
+ * with optimizer.minimize on contiguous slices, so tfjs's own Math.random shuffling is never involved.
+ *
+ * @throws TrainingError `INVALID_SPEC` / `INVALID_DATA` before training, `NON_FINITE_LOSS` when an epoch's
+ * training or validation loss is NaN or infinite (that epoch is not reported).
+ */
+export async function train(
+  data: TrainData,
+  spec: TrainSpec,
+  hooks: TrainHooks,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  validateSpec(spec)
+  validateData(data, spec.task)
+  await tf.ready()
+
+  const { trainIndices, holdoutIndices } = splitRows(data.rowCount, spec.validationSplit, spec.seed)
+  const normalization = computeNormalization(data, trainIndices)
+  const classification = spec.task === 'BINARY_CLASSIFICATION'
+  const yieldEveryMs = options.yieldEveryMs ?? DEFAULT_YIELD_EVERY_MS
+  const { signal } = options
+  const f = data.featureCount
+  const nTrain = trainIndices.length
+
+  const xTrain = tf.tensor2d(standardize(data, trainIndices, normalization), [nTrain, f])
+  const yTrain = tf.tensor2d(pickTargets(data, trainIndices), [nTrain, 1])
+  const xVal =
+    holdoutIndices.length > 0
+      ? tf.tensor2d(standardize(data, holdoutIndices, normalization), [holdoutIndices.length, f])
+      : undefined
+  const yVal =
+    holdoutIndices.length > 0
+      ? tf.tensor2d(pickTargets(data, holdoutIndices), [holdoutIndices.length, 1])
+      : undefined
+  const model = buildModel(spec, f)
+  const optimizer = createOptimizer(spec.optimizer, spec.learningRate)
+  const variables = trainableVariables(model)
+  const shuffleRandom = seededRandom(spec.seed, 'epoch-shuffle')
+
+  let keepModel = false
+  try {
+    const history: EpochMetric[] = []
+    let cancelled = false
+    let batchMs = 0
+    let samples = 0
+    let lastYield = performance.now()
+
+    for (let epoch = 1; epoch <= spec.epochs && !cancelled; epoch++) {
+      if (signal?.aborted) {
+        cancelled = true
+        break
+      }
+      const epochStart = performance.now()
+      const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
+      const xs = tf.gather(xTrain, order)
+      const ys = tf.gather(yTrain, order)
+      order.dispose()
+      // Running sums stay on the backend: one read per epoch instead of a sync per batch.
+      let lossSum: tf.Scalar = tf.scalar(0)
+      let correctSum: tf.Scalar = tf.scalar(0)
+      try {
+        for (let start = 0; start < nTrain; start += spec.batchSize) {
+          if (signal?.aborted) {
+            cancelled = true
+            break
+          }
+          const size = Math.min(spec.batchSize, nTrain - start)
+          const [nextLoss, nextCorrect] = tf.tidy(() => {
+            const xb = xs.slice([start, 0], [size, f])
+            const yb = ys.slice([start, 0], [size, 1])
+            // Accuracy comes from the same forward pass as the loss (before the update), as in tfjs's fit.
+            const kept: { correct?: tf.Tensor } = {}
+            const cost = optimizer.minimize(
+              () => {
+                const out = applyModel(model, xb, true)
+                if (classification) kept.correct = tf.keep(tf.sum(perRowCorrect(yb, out)))
+                return tf.mean(perRowLoss(spec.task, yb, out)) as tf.Scalar
+              },
+              true,
+              variables,
+            )
+            if (cost === null) throw new Error('optimizer.minimize returned no cost')
+            const loss = tf.add(lossSum, tf.mul(cost, size)) as tf.Scalar
+            const correct = kept.correct
+              ? (tf.add(correctSum, kept.correct) as tf.Scalar)
+              : tf.clone(correctSum)
+            kept.correct?.dispose()
+            return [loss, correct]
+          })
+          lossSum.dispose()
+          correctSum.dispose()
+          lossSum = nextLoss
+          correctSum = nextCorrect
+          samples += size
+          if (performance.now() - lastYield >= yieldEveryMs) {
+            await yieldToEventLoop()
+            lastYield = performance.now()
+          }
+        }
+        if (cancelled) break
+        const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
+        batchMs += performance.now() - epochStart
+        const metric: EpochMetric = { epoch, loss: (lossTotal[0] as number) / nTrain, durationMs: 0 }
+        if (classification) metric.accuracy = (correctTotal[0] as number) / nTrain
+        if (xVal && yVal) {
+          const val = evaluate(model, spec.task, xVal, yVal)
+          metric.valLoss = val.loss
+          if (classification) metric.valAccuracy = val.accuracy
+        }
+        metric.durationMs = performance.now() - epochStart
+        assertFinite(metric)
+        history.push(metric)
+        if ((await hooks.onEpoch(metric)) === 'stop') cancelled = true
+      } finally {
+        tf.dispose([xs, ys, lossSum, correctSum])
+      }
+      await yieldToEventLoop()
+      lastYield = performance.now()
+    }
+
+    const artifacts = await toArtifacts(model, spec.task, normalization)
+    const result: TrainResult = {
+      artifacts,
+      history,
+      holdoutIndices,
+      trainIndices,
+      normalization,
+      cancelled,
+      backend: tf.getBackend(),
+      samplesPerSecond: batchMs > 0 ? (samples / batchMs) * 1000 : 0,
+    }
+    if (options.keepPredictor) {
+      result.predictor = predictorForModel(model, spec.task, normalization)
+      keepModel = true
+    }
+    return result
+  } finally {
+    tf.dispose([xTrain, yTrain])
+    if (xVal) xVal.dispose()
+    if (yVal) yVal.dispose()
+    optimizer.dispose()
+    if (!keepModel) model.dispose()
+  }
+}
+
+/**
+ * The seeded split: row indices shuffled with a generator derived from `seed`, the last
+ * `rowCount - floor(rowCount * (1 - validationSplit))` of them held out (Keras's rounding). At least one row is
+ * always kept for training.
+ */
+export function splitRows(
+  rowCount: number,
+  validationSplit: number,
+  seed: number,
+): { trainIndices: number[]; holdoutIndices: number[] } {
+  const shuffled = Array.from(shuffledRange(rowCount, seededRandom(seed, 'validation-split')))
+  const trainCount = Math.max(1, Math.floor(rowCount * (1 - validationSplit)))
+  return { trainIndices: shuffled.slice(0, trainCount), holdoutIndices: shuffled.slice(trainCount) }
+}
+
+/** Mean and (population) standard deviation per feature over `rows`; a constant feature gets std 1. */
+export function computeNormalization(data: TrainData, rows: readonly number[]): Normalization {
+  const f = data.featureCount
+  const mean = new Array<number>(f).fill(0)
+  const std = new Array<number>(f).fill(0)
+  for (const r of rows) {
+    for (let c = 0; c < f; c++) mean[c] = (mean[c] as number) + (data.features[r * f + c] as number)
+  }
+  for (let c = 0; c < f; c++) mean[c] = (mean[c] as number) / rows.length
+  for (const r of rows) {
+    for (let c = 0; c < f; c++) {
+      const d = (data.features[r * f + c] as number) - (mean[c] as number)
+      std[c] = (std[c] as number) + d * d
+    }
+  }
+  for (let c = 0; c < f; c++) {
+    const s = Math.sqrt((std[c] as number) / rows.length)
+    // Relative threshold: a column like 1e9 + float noise is constant too, and dividing by its noise would blow up.
+    std[c] = s > 1e-12 * Math.max(1, Math.abs(mean[c] as number)) ? s : 1
+  }
+  return { mean, std }
+}
+
+function standardize(data: TrainData, rows: readonly number[], norm: Normalization): Float32Array {
+  const f = data.featureCount
+  const out = new Float32Array(rows.length * f)
+  rows.forEach((r, i) => {
+    for (let c = 0; c < f; c++) {
+      out[i * f + c] =
+        ((data.features[r * f + c] as number) - (norm.mean[c] as number)) / (norm.std[c] as number)
+    }
+  })
+  return out
+}
+
+function pickTargets(data: TrainData, rows: readonly number[]): Float32Array {
+  return Float32Array.from(rows, (r) => data.targets[r] as number)
+}
+
+/** 0..n-1 in a Fisher-Yates order drawn from `random`. */
+function shuffledRange(n: number, random: () => number): Int32Array {
+  const out = new Int32Array(n)
+  for (let i = 0; i < n; i++) out[i] = i
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const t = out[i] as number
+    out[i] = out[j] as number
+    out[j] = t
+  }
+  return out
+}
+
+function evaluate(
+  model: tf.LayersModel,
+  task: TrainSpec['task'],
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+): { loss: number; accuracy: number } {
+  const n = x.shape[0]
+  const sums = tf.tidy(() => {
+    let loss: tf.Tensor = tf.scalar(0)
+    let correct: tf.Tensor = tf.scalar(0)
+    for (let start = 0; start < n; start += EVAL_CHUNK_ROWS) {
+      const size = Math.min(EVAL_CHUNK_ROWS, n - start)
+      const yb = y.slice([start, 0], [size, 1])
+      const out = applyModel(model, x.slice([start, 0], [size, x.shape[1]]))
+      loss = tf.add(loss, tf.sum(perRowLoss(task, yb, out)))
+      if (task === 'BINARY_CLASSIFICATION') correct = tf.add(correct, tf.sum(perRowCorrect(yb, out)))
+    }
+    return tf.stack([loss, correct])
+  })
+  const [loss, correct] = sums.dataSync()
+  sums.dispose()
+  return { loss: (loss as number) / n, accuracy: (correct as number) / n }
+}
+
+function assertFinite(metric: EpochMetric): void {
+  const check = (label: string, value: number | undefined): void => {
+    if (value !== undefined && !Number.isFinite(value)) {
+      throw new TrainingError(
+        `${label} became ${value} at epoch ${metric.epoch}`,
+        'NON_FINITE_LOSS',
+        metric.epoch,
+      )
+    }
+  }
+  check('loss', metric.loss)
+  check('validation loss', metric.valLoss)
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
