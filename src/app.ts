@@ -1,35 +1,124 @@
 import type { GraphQLSchema } from 'graphql'
+import { createPubSub } from '@graphql-yoga/subscription'
+import type PgBoss from 'pg-boss'
 import type { Config } from './config'
 import type { Db } from './db/client'
+import { RunEventBus } from './events/bus'
 import type { Logger } from './logger'
 import { DatasetRepository } from './modules/dataset/dataset.repository'
 import { DatasetResolver } from './modules/dataset/dataset.resolver'
 import { DatasetService } from './modules/dataset/dataset.service'
+import { ExperimentRepository } from './modules/experiment/experiment.repository'
+import { ExperimentResolver } from './modules/experiment/experiment.resolver'
+import { PredictionService } from './modules/run/prediction.service'
+import { RunEventStream } from './modules/run/run.events'
+import { createLoaders, Loaders } from './modules/run/run.loaders'
+import { RunRepository } from './modules/run/run.repository'
+import { RunResolver } from './modules/run/run.resolver'
+import { RunService } from './modules/run/run.service'
 import { ResolverContainer } from './server/container'
 import { buildLabSchema } from './server/schema'
+import { createPredictor } from './training/artifacts'
+import { selectBackend } from './training/backend'
+import { WorkerPool } from './training/pool'
+import { enqueueWith, openQueue } from './training/queue'
+import { fromStoredModel } from './training/stored-model'
+import { Supervisor } from './training/supervisor'
+
+/** Per-operation GraphQL context: request-scoped loaders plus the long-lived event stream. */
+export interface AppContext {
+  loaders: Loaders
+  runEvents: RunEventStream
+}
 
 /** The services of one API process, wired explicitly (no work at import time). */
 export interface App {
   schema: GraphQLSchema
   datasets: DatasetService
-  /** Per-operation GraphQL context. */
+  runs: RunService
+  pool: WorkerPool | undefined
+  supervisor: Supervisor
   context: () => AppContext
   close(): Promise<void>
 }
 
-export type AppContext = Record<string, never>
+export const ALL_EXPLANATION_METHODS: readonly string[] = []
 
-export async function createApp(config: Config, db: Db, _logger: Logger): Promise<App> {
-  const datasets = new DatasetService(new DatasetRepository(db), {
-    maxRows: config.maxDatasetRows,
-    maxCells: config.maxDatasetCells,
-  })
-  const container = new ResolverContainer().register(new DatasetResolver(datasets))
-  const schema = await buildLabSchema({ container })
-  return {
-    schema,
-    datasets,
-    context: () => ({}),
-    close: async () => {},
+export async function createApp(config: Config, db: Db, databaseUrl: string, logger: Logger): Promise<App> {
+  const closers: (() => Promise<void>)[] = []
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'close failed'))
+  }
+  try {
+    const boss: PgBoss = await openQueue(databaseUrl, { supervise: true })
+    closers.push(() => boss.stop({ graceful: true, wait: true, close: true }))
+    const enqueue = enqueueWith(boss)
+    const bus = new RunEventBus(databaseUrl, logger.child({ component: 'events' }))
+    await bus.start()
+    closers.push(() => bus.stop())
+
+    const datasetRepo = new DatasetRepository(db)
+    const datasets = new DatasetService(datasetRepo, {
+      maxRows: config.maxDatasetRows,
+      maxCells: config.maxDatasetCells,
+    })
+    const runRepo = new RunRepository(db)
+    const experiments = new ExperimentRepository(db)
+    const runs = new RunService(runRepo, datasets, enqueue, ALL_EXPLANATION_METHODS)
+    const predictions = new PredictionService(runRepo, async (stored) => {
+      await selectBackend(config.tfBackend)
+      return createPredictor(fromStoredModel(stored))
+    })
+    closers.push(async () => predictions.dispose())
+    const runEvents = new RunEventStream(runRepo, bus)
+
+    const supervisor = new Supervisor({
+      runs: runRepo,
+      db,
+      enqueue,
+      logger: logger.child({ component: 'supervisor' }),
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      maxRetries: config.maxRunRetries,
+      intervalMs: Math.max(500, Math.floor(config.heartbeatIntervalMs / 2)),
+    })
+    await supervisor.sweep()
+    supervisor.start()
+    closers.push(() => supervisor.stop())
+
+    let pool: WorkerPool | undefined
+    if (config.workers > 0) {
+      pool = new WorkerPool({
+        size: config.workers,
+        databaseUrl,
+        logger: logger.child({ component: 'pool' }),
+        runs: runRepo,
+        enqueue,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        maxRetries: config.maxRunRetries,
+        env: { LOG_LEVEL: config.logLevel, ...(config.tfBackend ? { LAB_TF_BACKEND: config.tfBackend } : {}) },
+      })
+      pool.start()
+      const started = pool
+      closers.push(() => started.stop())
+    }
+
+    const container = new ResolverContainer().register(
+      new DatasetResolver(datasets),
+      new RunResolver(runs, predictions),
+      new ExperimentResolver(experiments, runs),
+    )
+    const schema = await buildLabSchema({ container, pubSub: createPubSub() })
+    return {
+      schema,
+      datasets,
+      runs,
+      pool,
+      supervisor,
+      context: () => ({ loaders: createLoaders({ datasets, experiments, runs: runRepo }), runEvents }),
+      close,
+    }
+  } catch (err) {
+    await close()
+    throw err
   }
 }

@@ -1,5 +1,5 @@
 import type { Config } from './config'
-import { createApp } from './app'
+import { App, createApp } from './app'
 import { createDb, Db } from './db/client'
 import { startEmbeddedPostgres } from './db/embedded'
 import { applyMigrations } from './db/migrate'
@@ -13,6 +13,7 @@ export interface Lab {
   port: number
   databaseUrl: string
   db: Db
+  app: App
   /** Graceful shutdown: HTTP drained, subscriptions closed, workers handed back, database closed. */
   stop(): Promise<void>
 }
@@ -48,7 +49,7 @@ export async function startLab(config: Config, logger: Logger): Promise<Lab> {
 
     const db = createDb(databaseUrl)
     cleanups.push(() => db.$disconnect())
-    const app = await createApp(config, db, logger)
+    const app = await createApp(config, db, databaseUrl, logger)
     cleanups.push(() => app.close())
 
     const server = await startHttpServer({
@@ -73,6 +74,7 @@ export async function startLab(config: Config, logger: Logger): Promise<Lab> {
       port: server.port,
       databaseUrl,
       db,
+      app,
       stop: () => {
         if (state.phase === 'stopping') return state.done
         state = { phase: 'stopping', done: runCleanups() }

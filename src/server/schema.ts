@@ -3,18 +3,21 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { DateTimeResolver } from 'graphql-scalars'
 import { buildSchema, ContainerType, NonEmptyArray, PubSub } from 'type-graphql'
 import { DatasetResolver } from '../modules/dataset/dataset.resolver'
+import { ExperimentResolver } from '../modules/experiment/experiment.resolver'
+import { RunResolver } from '../modules/run/run.resolver'
 
 /** Every resolver class of the API; src/app.ts registers one instance of each. */
-export const RESOLVERS: NonEmptyArray<Function> = [DatasetResolver]
+export const RESOLVERS: NonEmptyArray<Function> = [DatasetResolver, RunResolver, ExperimentResolver]
 
-export function buildLabSchema(opts: { container: ContainerType; pubSub?: PubSub }): Promise<GraphQLSchema> {
+export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub }): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: RESOLVERS,
     container: opts.container,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are validated by the services (one error vocabulary), not by class-validator.
     validate: false,
-    ...(opts.pubSub ? { pubSub: opts.pubSub } : {}),
+    // Subscriptions here bring their own iterators; type-graphql still wants a PubSub to exist.
+    pubSub: opts.pubSub,
   })
 }
 

@@ -25,16 +25,24 @@ export interface TestLab {
  * Starts the real server on port 0 against a fresh database of its own (machine PostgreSQL, or the
  * embedded one global-setup started). `env` overrides configuration, as environment variables would.
  */
-export async function startTestLab(env: Record<string, string> = {}): Promise<TestLab> {
-  const database = await createTestDatabase()
-  const leftovers: (() => Promise<unknown>)[] = [() => database.drop()]
+export async function startTestLab(
+  env: Record<string, string> = {},
+  opts: { databaseUrl?: string } = {},
+): Promise<TestLab> {
+  const leftovers: (() => Promise<unknown>)[] = []
+  let databaseUrl = opts.databaseUrl
+  if (databaseUrl === undefined) {
+    const database = await createTestDatabase()
+    leftovers.push(() => database.drop())
+    databaseUrl = database.url
+  }
   try {
     const config = loadConfig({
       PORT: '0',
       LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
       LAB_WORKERS: '0',
       ...env,
-      DATABASE_URL: database.url,
+      DATABASE_URL: databaseUrl,
     })
     const lab = await startLab(config, createLogger(config.logLevel, 'test-lab'))
     leftovers.push(() => lab.stop())
@@ -51,7 +59,7 @@ export async function startTestLab(env: Record<string, string> = {}): Promise<Te
       },
       ws: () => {
         const client = createClient({ url: lab.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true })
-        leftovers.push(() => client.dispose())
+        leftovers.push(async () => client.dispose())
         return client
       },
       stop: async () => {

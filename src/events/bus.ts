@@ -1,0 +1,102 @@
+import { Client } from 'pg'
+import type { Logger } from '../logger'
+import { RUN_EVENTS_CHANNEL, RunEventMessage } from './run-events'
+
+type Listener = (message: RunEventMessage | { type: 'resync' }) => void
+
+/**
+ * Receives run events from PostgreSQL (LISTEN) and hands them to in-process subscribers, keyed by
+ * run and by experiment. One connection per API process, whatever the number of subscribers.
+ * After a lost connection it reconnects and tells every subscriber to `resync` from the store,
+ * since notifications sent while it was away are gone.
+ */
+export class RunEventBus {
+  private client: Client | undefined
+  private readonly byRun = new Map<string, Set<Listener>>()
+  private readonly byExperiment = new Map<string, Set<Listener>>()
+  private stopped = false
+  private reconnectTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.connect()
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.connectionString, application_name: 'lab-events' })
+    client.on('notification', (n) => {
+      if (n.channel !== RUN_EVENTS_CHANNEL || !n.payload) return
+      let message: RunEventMessage
+      try {
+        message = JSON.parse(n.payload) as RunEventMessage
+      } catch {
+        this.logger.warn({ payload: n.payload }, 'ignoring malformed run event')
+        return
+      }
+      this.dispatch(message)
+    })
+    client.on('error', (err) => {
+      this.logger.warn({ err }, 'event listener connection lost; reconnecting')
+      this.scheduleReconnect()
+    })
+    await client.connect()
+    await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}`)
+    this.client = client
+  }
+
+  private scheduleReconnect() {
+    const old = this.client
+    this.client = undefined
+    old?.end().catch(() => {})
+    if (this.stopped || this.reconnectTimer) return
+    this.reconnectTimer = setTimeout(async () => {
+      this.reconnectTimer = undefined
+      try {
+        await this.connect()
+        this.broadcast({ type: 'resync' })
+      } catch (err) {
+        this.logger.warn({ err }, 'event listener reconnect failed; retrying')
+        this.scheduleReconnect()
+      }
+    }, 500)
+  }
+
+  private dispatch(message: RunEventMessage) {
+    for (const l of this.byRun.get(message.runId) ?? []) l(message)
+    for (const l of this.byExperiment.get(message.experimentId) ?? []) l(message)
+  }
+
+  private broadcast(message: { type: 'resync' }) {
+    for (const set of [...this.byRun.values(), ...this.byExperiment.values()]) for (const l of set) l(message)
+  }
+
+  /** Calls `listener` for every event of one run until the returned function is called. */
+  onRun(runId: string, listener: Listener): () => void {
+    return add(this.byRun, runId, listener)
+  }
+
+  onExperiment(experimentId: string, listener: Listener): () => void {
+    return add(this.byExperiment, experimentId, listener)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    await this.client?.end().catch(() => {})
+    this.client = undefined
+  }
+}
+
+function add(map: Map<string, Set<Listener>>, key: string, listener: Listener): () => void {
+  let set = map.get(key)
+  if (!set) map.set(key, (set = new Set()))
+  set.add(listener)
+  return () => {
+    set.delete(listener)
+    if (set.size === 0) map.delete(key)
+  }
+}

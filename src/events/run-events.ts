@@ -1,0 +1,23 @@
+import type { RunStatus } from '../modules/run/run.status'
+
+/** PostgreSQL NOTIFY channel that carries every run event across processes and hosts. */
+export const RUN_EVENTS_CHANNEL = 'lab_run_events'
+
+export interface EpochMetricValue {
+  epoch: number
+  loss: number
+  valLoss: number | null
+  accuracy: number | null
+  valAccuracy: number | null
+  durationMs: number
+}
+
+/**
+ * Messages on {@link RUN_EVENTS_CHANNEL}. Each is published in the same transaction as the write it
+ * announces, so a listener never hears of a row it cannot read yet.
+ */
+export type RunEventMessage =
+  | { type: 'epoch'; runId: string; experimentId: string; metric: EpochMetricValue }
+  | { type: 'status'; runId: string; experimentId: string; status: RunStatus; error: string | null }
+  | { type: 'explanation'; runId: string; experimentId: string }
+  | { type: 'created'; runId: string; experimentId: string }

@@ -1,0 +1,109 @@
+import { Repeater } from '@graphql-yoga/subscription'
+import { RunEventBus } from '../../events/bus'
+import { EpochMetricValue, RunEventMessage } from '../../events/run-events'
+import { badInput, notFound } from '../../errors'
+import { isId } from '../common/ids'
+import { RunRecord, RunRepository } from './run.repository'
+import { isTerminal, RunStatus } from './run.status'
+
+/** What `runEvents` yields; the GraphQL union picks the member by shape. */
+export type RunEventPayload =
+  | { runId: string; metric: EpochMetricValue }
+  | { runId: string; status: RunStatus; error: string | null }
+  | { runId: string; explanationReady: true }
+
+/**
+ * One subscriber's view of a run: the stored epochs after `afterEpoch`, then live events, each
+ * epoch once and in order, completing after the terminal status.
+ *
+ * The subscriber listens before it reads the store, so nothing falls between the replay and the
+ * live stream; epochs already replayed are skipped when they also arrive live, and a gap (or a lost
+ * listener connection) is filled from the store. Events are handled strictly one after another.
+ */
+export class RunEventStream {
+  constructor(
+    private readonly repo: RunRepository,
+    private readonly bus: RunEventBus,
+    /** Called for 'explanation' events (the explanations module supplies the payload). */
+    private readonly onExplanation?: (runId: string) => Promise<RunEventPayload | null>,
+  ) {}
+
+  async subscribe(runId: string, afterEpoch: number | null | undefined): Promise<AsyncIterable<RunEventPayload>> {
+    const after = afterEpoch ?? 0
+    if (!Number.isInteger(after) || after < 0) throw badInput('afterEpoch must be 0 or more', { field: 'afterEpoch' })
+    const exists = isId(runId) ? await this.repo.findById(runId) : null
+    if (!exists) throw notFound('run', runId)
+
+    return new Repeater<RunEventPayload>(async (push, stop) => {
+      let last = after
+      let done = false
+      let chain = Promise.resolve()
+      const serial = (step: () => Promise<void>) => {
+        chain = chain
+          .then(async () => {
+            if (!done) await step()
+          })
+          .catch((err: unknown) => {
+            done = true
+            stop(err)
+          })
+      }
+      const end = async (run: Pick<RunRecord, 'status' | 'error'>) => {
+        await push({ runId, status: run.status, error: run.error })
+        done = true
+        stop()
+      }
+      const catchUp = async () => {
+        for (const metric of await this.repo.history(runId, last)) {
+          last = metric.epoch
+          await push({ runId, metric })
+        }
+      }
+      const endIfTerminal = async () => {
+        const run = await this.repo.findById(runId)
+        if (run && isTerminal(run.status)) await end(run)
+      }
+      const handle = async (m: RunEventMessage | { type: 'resync' }) => {
+        switch (m.type) {
+          case 'epoch':
+            if (m.metric.epoch <= last) return
+            if (m.metric.epoch === last + 1) {
+              last = m.metric.epoch
+              await push({ runId, metric: m.metric })
+            } else await catchUp()
+            return
+          case 'status':
+            if (isTerminal(m.status)) {
+              // Every epoch committed before the terminal status; make sure none is missing.
+              await catchUp()
+              await end(m)
+              return
+            }
+            await push({ runId, status: m.status, error: m.error })
+            // A retried run starts its history again from epoch 1.
+            if (m.status === RunStatus.QUEUED) last = 0
+            return
+          case 'explanation': {
+            const payload = await this.onExplanation?.(runId)
+            if (payload) await push(payload)
+            return
+          }
+          case 'resync':
+            await catchUp()
+            await endIfTerminal()
+            return
+          case 'created':
+            return
+        }
+      }
+      const off = this.bus.onRun(runId, (m) => serial(() => handle(m)))
+      serial(async () => {
+        await catchUp()
+        await endIfTerminal()
+      })
+      await stop
+      done = true
+      off()
+    })
+  }
+}

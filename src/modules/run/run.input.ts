@@ -1,0 +1,47 @@
+import { Field, ID, InputType, Int } from 'type-graphql'
+import { Activation, Optimizer } from './run.spec'
+
+@InputType()
+export class StartRunInput {
+  @Field(() => ID)
+  datasetId!: string
+
+  @Field(() => String, { nullable: true, description: 'Experiment name, created on first use; default "default".' })
+  experiment?: string | null
+
+  @Field(() => String, { nullable: true })
+  name?: string | null
+
+  @Field(() => [Int], { nullable: true, description: 'Default [128, 64, 32, 16].' })
+  hiddenLayers?: number[] | null
+
+  @Field(() => Activation, { nullable: true, description: 'Default RELU.' })
+  activation?: Activation | null
+
+  @Field(() => Int, { nullable: true, description: 'Default 10; 1 to 10000.' })
+  epochs?: number | null
+
+  @Field(() => Int, { nullable: true, description: 'Default 32; 1 to the number of rows.' })
+  batchSize?: number | null
+
+  @Field(() => Number, { nullable: true, description: 'Default 0.001.' })
+  learningRate?: number | null
+
+  @Field(() => Optimizer, { nullable: true, description: 'Default ADAM.' })
+  optimizer?: Optimizer | null
+
+  @Field(() => Number, {
+    nullable: true,
+    description: 'Default 0.2, in [0, 0.9); the held-out rows also serve the explanations.',
+  })
+  validationSplit?: number | null
+
+  @Field(() => Int, { nullable: true, description: 'Default: drawn, then stored.' })
+  seed?: number | null
+
+  @Field(() => [String], { nullable: true })
+  tags?: string[] | null
+
+  @Field(() => String, { nullable: true, description: 'A key seen before returns the run it made.' })
+  idempotencyKey?: string | null
+}

@@ -1,0 +1,34 @@
+import DataLoader from 'dataloader'
+import type { EpochMetricValue } from '../../events/run-events'
+import type { DatasetRecord } from '../dataset/dataset.repository'
+import type { DatasetService } from '../dataset/dataset.service'
+import type { ExperimentRecord, ExperimentRepository } from '../experiment/experiment.repository'
+import type { RunRepository } from './run.repository'
+
+/** Per-request batching: a page of runs costs one query per related table, not one per run. */
+export interface Loaders {
+  dataset: DataLoader<string, DatasetRecord | null>
+  experiment: DataLoader<string, ExperimentRecord | null>
+  history: DataLoader<string, EpochMetricValue[]>
+}
+
+export function createLoaders(deps: {
+  datasets: DatasetService
+  experiments: ExperimentRepository
+  runs: RunRepository
+}): Loaders {
+  return {
+    dataset: new DataLoader(async (ids) => {
+      const byId = new Map((await deps.datasets.getMany(ids)).map((d) => [d.id, d]))
+      return ids.map((id) => byId.get(id) ?? null)
+    }),
+    experiment: new DataLoader(async (ids) => {
+      const byId = new Map((await deps.experiments.findManyByIds(ids)).map((e) => [e.id, e]))
+      return ids.map((id) => byId.get(id) ?? null)
+    }),
+    history: new DataLoader(async (ids) => {
+      const byRun = await deps.runs.histories(ids)
+      return ids.map((id) => byRun.get(id) ?? [])
+    }),
+  }
+}

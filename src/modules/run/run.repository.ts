@@ -1,0 +1,376 @@
+import type { Db } from '../../db/client'
+import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
+import type { Prisma } from '../../generated/prisma/client'
+import { Page, PageArgs } from '../common/pagination'
+import { keysetWhere } from '../dataset/dataset.repository'
+import { Activation, Optimizer } from './run.spec'
+import { allowedFrom, RunStatus } from './run.status'
+
+export interface RunRecord {
+  id: string
+  name: string
+  status: RunStatus
+  experimentId: string
+  datasetId: string
+  sweepId: string | null
+  hiddenLayers: number[]
+  activation: Activation
+  epochs: number
+  batchSize: number
+  learningRate: number
+  optimizer: Optimizer
+  validationSplit: number
+  seed: number
+  tags: string[]
+  explainMethods: string[]
+  idempotencyKey: string | null
+  backend: string | null
+  error: string | null
+  attempt: number
+  lastEpoch: number
+  cancelRequested: boolean
+  createdAt: Date
+  startedAt: Date | null
+  finishedAt: Date | null
+}
+
+export interface NewRun {
+  id: string
+  name: string
+  experiment: string
+  datasetId: string
+  sweepId?: string | undefined
+  hiddenLayers: number[]
+  activation: Activation
+  epochs: number
+  batchSize: number
+  learningRate: number
+  optimizer: Optimizer
+  validationSplit: number
+  seed: number
+  tags: string[]
+  explainMethods: string[]
+  idempotencyKey: string | null
+}
+
+export interface StoredModel {
+  topology: unknown
+  weightSpecs: unknown
+  weights: Uint8Array
+  normalization: unknown
+  parameterCount: number
+}
+
+/** Executes SQL inside the caller's transaction: how a job is enqueued atomically with its run. */
+export type TxSql = { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> }
+export type Enqueue = (runId: string, sql: TxSql) => Promise<void>
+
+type Tx = Prisma.TransactionClient
+
+const RUN_SELECT = {
+  id: true,
+  name: true,
+  status: true,
+  experimentId: true,
+  datasetId: true,
+  sweepId: true,
+  hiddenLayers: true,
+  activation: true,
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  optimizer: true,
+  validationSplit: true,
+  seed: true,
+  tags: true,
+  explainMethods: true,
+  idempotencyKey: true,
+  backend: true,
+  error: true,
+  attempt: true,
+  lastEpoch: true,
+  cancelRequested: true,
+  createdAt: true,
+  startedAt: true,
+  finishedAt: true,
+} satisfies Prisma.RunSelect
+
+type RunRow = Prisma.RunGetPayload<{ select: typeof RUN_SELECT }>
+
+const toRecord = (row: RunRow): RunRecord => ({
+  ...row,
+  status: row.status as RunStatus,
+  activation: row.activation as Activation,
+  optimizer: row.optimizer as Optimizer,
+})
+
+const txSql = (tx: Tx): TxSql => ({
+  executeSql: async (text, values) => ({ rows: await tx.$queryRawUnsafe<unknown[]>(text, ...values) }),
+})
+
+async function notify(tx: Tx, message: RunEventMessage): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${RUN_EVENTS_CHANNEL}, ${JSON.stringify(message)})`
+}
+
+export interface TransitionOptions {
+  /** Only move when the run is on this attempt: a stale worker's writes are refused. */
+  attempt?: number
+  /** Narrows the statuses moved from (always within what the state machine allows). */
+  from?: RunStatus[]
+  error?: string | null
+  data?: Prisma.RunUpdateManyMutationInput
+}
+
+/**
+ * Runs, their epochs and trained models. Every status change goes through {@link transition}, which
+ * moves only from the statuses the state machine allows and announces the change in the same
+ * transaction.
+ */
+export class RunRepository {
+  constructor(private readonly db: Db) {}
+
+  async findById(id: string): Promise<RunRecord | null> {
+    const row = await this.db.run.findUnique({ where: { id }, select: RUN_SELECT })
+    return row && toRecord(row)
+  }
+
+  async findByIdempotencyKey(key: string): Promise<RunRecord | null> {
+    const row = await this.db.run.findUnique({ where: { idempotencyKey: key }, select: RUN_SELECT })
+    return row && toRecord(row)
+  }
+
+  async list(page: PageArgs, where: Prisma.RunWhereInput = {}): Promise<Page<RunRecord>> {
+    const [rows, totalCount] = await Promise.all([
+      this.db.run.findMany({
+        where: { AND: [where, keysetWhere(page.after)] },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: page.first + 1,
+        select: RUN_SELECT,
+      }),
+      this.db.run.count({ where }),
+    ])
+    return { nodes: rows.slice(0, page.first).map(toRecord), hasNextPage: rows.length > page.first, totalCount }
+  }
+
+  /** Creates the run and its queue job in one transaction (or returns the run an idempotency key made). */
+  async create(spec: NewRun, enqueue: Enqueue): Promise<{ run: RunRecord; created: boolean }> {
+    try {
+      return await this.db.$transaction(async (tx) => {
+        if (spec.idempotencyKey) {
+          const seen = await tx.run.findUnique({ where: { idempotencyKey: spec.idempotencyKey }, select: RUN_SELECT })
+          if (seen) return { run: toRecord(seen), created: false }
+        }
+        const experiment = await tx.experiment.upsert({
+          where: { name: spec.experiment },
+          create: { name: spec.experiment },
+          update: {},
+          select: { id: true },
+        })
+        const { experiment: _name, ...fields } = spec
+        const row = await tx.run.create({
+          data: { ...fields, experimentId: experiment.id, status: RunStatus.QUEUED },
+          select: RUN_SELECT,
+        })
+        await enqueue(row.id, txSql(tx))
+        await notify(tx, { type: 'created', runId: row.id, experimentId: row.experimentId })
+        return { run: toRecord(row), created: true }
+      })
+    } catch (err) {
+      // Two requests with one new key raced; the loser returns the winner's run.
+      if (spec.idempotencyKey && isUniqueViolation(err)) {
+        const seen = await this.findByIdempotencyKey(spec.idempotencyKey)
+        if (seen) return { run: seen, created: false }
+      }
+      throw err
+    }
+  }
+
+  /**
+   * Moves a run to `to` if the state machine allows it from the current status (and the attempt
+   * matches, when given). Returns the updated run, or null when the move was not allowed.
+   */
+  async transition(id: string, to: RunStatus, opts: TransitionOptions = {}, tx?: Tx): Promise<RunRecord | null> {
+    const work = async (t: Tx) => {
+      const now = new Date()
+      const { count } = await t.run.updateMany({
+        where: { id, status: { in: allowedFrom(to).filter((s) => !opts.from || opts.from.includes(s)) }, ...(opts.attempt !== undefined ? { attempt: opts.attempt } : {}) },
+        data: {
+          ...opts.data,
+          status: to,
+          ...(opts.error !== undefined ? { error: opts.error } : {}),
+          ...(to === RunStatus.RUNNING ? { startedAt: now, heartbeatAt: now } : {}),
+          ...(to === RunStatus.SUCCEEDED || to === RunStatus.FAILED || to === RunStatus.CANCELLED
+            ? { finishedAt: now }
+            : {}),
+        },
+      })
+      if (count === 0) return null
+      const row = await t.run.findUniqueOrThrow({ where: { id }, select: RUN_SELECT })
+      await notify(t, { type: 'status', runId: id, experimentId: row.experimentId, status: to, error: row.error })
+      return toRecord(row)
+    }
+    return tx ? work(tx) : this.db.$transaction(work)
+  }
+
+  /** QUEUED runs are cancelled at once; RUNNING ones are flagged and stop at the next epoch boundary. */
+  async requestCancel(id: string): Promise<RunRecord | null> {
+    return this.db.$transaction(async (tx) => {
+      const cancelled = await this.transition(
+        id,
+        RunStatus.CANCELLED,
+        { from: [RunStatus.QUEUED], error: 'cancelled before it started', data: { cancelRequested: true } },
+        tx,
+      )
+      if (cancelled) return cancelled
+      await tx.run.updateMany({ where: { id, status: RunStatus.RUNNING }, data: { cancelRequested: true } })
+      const row = await tx.run.findUnique({ where: { id }, select: RUN_SELECT })
+      return row && toRecord(row)
+    })
+  }
+
+  // ---- what the trainer writes ------------------------------------------------------------------
+
+  /** Takes a QUEUED run for this worker: a new attempt number fences off any older attempt. */
+  async claim(id: string, workerId: string, backend: string): Promise<RunRecord | null> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.run.updateMany({
+        where: { id, status: RunStatus.QUEUED },
+        data: { attempt: { increment: 1 } },
+      })
+      if (count === 0) return null
+      const { attempt } = await tx.run.findUniqueOrThrow({ where: { id }, select: { attempt: true } })
+      return this.transition(id, RunStatus.RUNNING, { attempt, data: { workerId, backend, error: null } }, tx)
+    })
+  }
+
+  /**
+   * Stores one epoch and the run's summary, then announces it. Refused (returns 'stale') when the run
+   * is no longer RUNNING on this attempt. Returns whether a cancel was requested.
+   */
+  async recordEpoch(
+    id: string,
+    attempt: number,
+    m: EpochMetricValue,
+  ): Promise<'stale' | { cancelRequested: boolean }> {
+    return this.db.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ cancelRequested: boolean; experimentId: string }[]>`
+        UPDATE "Run" SET
+          "lastEpoch" = ${m.epoch},
+          "finalLoss" = ${m.loss}::float8,
+          "finalValLoss" = ${m.valLoss}::float8,
+          "finalAccuracy" = ${m.accuracy}::float8,
+          "finalValAccuracy" = ${m.valAccuracy}::float8,
+          "bestEpoch" = CASE WHEN ${m.valLoss}::float8 IS NOT NULL AND ("bestValLoss" IS NULL OR ${m.valLoss}::float8 < "bestValLoss")
+                             THEN ${m.epoch} ELSE "bestEpoch" END,
+          "bestValLoss" = CASE WHEN ${m.valLoss}::float8 IS NOT NULL AND ("bestValLoss" IS NULL OR ${m.valLoss}::float8 < "bestValLoss")
+                               THEN ${m.valLoss}::float8 ELSE "bestValLoss" END,
+          "heartbeatAt" = now()
+        WHERE id = ${id}::uuid AND attempt = ${attempt} AND status = 'RUNNING'
+        RETURNING "cancelRequested", "experimentId"`
+      const row = rows[0]
+      if (!row) return 'stale' as const
+      await tx.epochMetric.create({ data: { runId: id, ...m } })
+      await notify(tx, { type: 'epoch', runId: id, experimentId: row.experimentId, metric: m })
+      return { cancelRequested: row.cancelRequested }
+    })
+  }
+
+  async heartbeat(id: string, attempt: number): Promise<boolean> {
+    const { count } = await this.db.run.updateMany({
+      where: { id, attempt, status: RunStatus.RUNNING },
+      data: { heartbeatAt: new Date() },
+    })
+    return count > 0
+  }
+
+  /** Ends a run the worker finished: the model (when any) and the final status in one transaction. */
+  async finish(
+    id: string,
+    attempt: number,
+    to: RunStatus.SUCCEEDED | RunStatus.FAILED | RunStatus.CANCELLED,
+    result: { error?: string | null; model?: StoredModel },
+  ): Promise<RunRecord | null> {
+    return this.db.$transaction(
+      async (tx) => {
+        const current = await tx.run.count({ where: { id, attempt, status: RunStatus.RUNNING } })
+        if (current === 0) return null
+        if (result.model) {
+          const m = result.model
+          const data = {
+            topology: m.topology as Prisma.InputJsonValue,
+            weightSpecs: m.weightSpecs as Prisma.InputJsonValue,
+            weights: new Uint8Array(m.weights),
+            normalization: m.normalization as Prisma.InputJsonValue,
+            parameterCount: m.parameterCount,
+          }
+          await tx.trainedModel.upsert({ where: { runId: id }, create: { runId: id, ...data }, update: data })
+        }
+        return this.transition(id, to, { attempt, error: result.error ?? null }, tx)
+      },
+      { timeout: 60_000 },
+    )
+  }
+
+  /**
+   * A run whose worker is gone: back to QUEUED for another attempt (its partial history removed, and
+   * a new job enqueued) while retries remain, else FAILED with the reason.
+   */
+  async abandon(id: string, attempt: number, reason: string, maxRetries: number, enqueue: Enqueue): Promise<RunRecord | null> {
+    return this.db.$transaction(async (tx) => {
+      if (attempt <= maxRetries) {
+        const requeued = await this.transition(
+          id,
+          RunStatus.QUEUED,
+          { attempt, error: `retrying: ${reason}`, data: { lastEpoch: 0, workerId: null, heartbeatAt: null } },
+          tx,
+        )
+        if (requeued) {
+          await tx.epochMetric.deleteMany({ where: { runId: id } })
+          await enqueue(id, txSql(tx))
+          return requeued
+        }
+      }
+      return this.transition(id, RunStatus.FAILED, { attempt, error: reason }, tx)
+    })
+  }
+
+  /** RUNNING runs whose heartbeat is older than `olderThanMs`. */
+  async findStale(olderThanMs: number): Promise<{ id: string; attempt: number; heartbeatAt: Date | null }[]> {
+    return this.db.run.findMany({
+      where: { status: RunStatus.RUNNING, heartbeatAt: { lt: new Date(Date.now() - olderThanMs) } },
+      select: { id: true, attempt: true, heartbeatAt: true },
+    })
+  }
+
+  async history(runId: string, afterEpoch = 0): Promise<EpochMetricValue[]> {
+    return this.db.epochMetric.findMany({
+      where: { runId, epoch: { gt: afterEpoch } },
+      orderBy: { epoch: 'asc' },
+      select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, durationMs: true },
+    })
+  }
+
+  async histories(runIds: readonly string[]): Promise<Map<string, EpochMetricValue[]>> {
+    const rows = await this.db.epochMetric.findMany({
+      where: { runId: { in: [...runIds] } },
+      orderBy: [{ runId: 'asc' }, { epoch: 'asc' }],
+    })
+    const out = new Map<string, EpochMetricValue[]>()
+    for (const { runId, createdAt: _c, ...m } of rows) {
+      let list = out.get(runId)
+      if (!list) out.set(runId, (list = []))
+      list.push(m)
+    }
+    return out
+  }
+
+  async findModel(runId: string): Promise<StoredModel | null> {
+    const row = await this.db.trainedModel.findUnique({ where: { runId } })
+    return row && { ...row, weights: row.weights }
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } }
+  return e?.code === 'P2002' || e?.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
+}

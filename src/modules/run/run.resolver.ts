@@ -1,0 +1,78 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql'
+import type { AppContext } from '../../app'
+import { pageArgs, toConnection } from '../common/pagination'
+import { Dataset } from '../dataset/dataset.type'
+import { Experiment } from '../experiment/experiment.type'
+import type { RunEventPayload } from './run.events'
+import { StartRunInput } from './run.input'
+import { PredictionService } from './prediction.service'
+import { RunService } from './run.service'
+import { EpochMetric, Run, RunConnection, RunEvent } from './run.type'
+
+@Resolver(() => Run)
+export class RunResolver {
+  constructor(
+    private readonly service: RunService,
+    private readonly predictions: PredictionService,
+  ) {}
+
+  @Query(() => Run, { nullable: true })
+  run(@Arg('id', () => ID) id: string) {
+    return this.service.get(id)
+  }
+
+  @Query(() => RunConnection, { description: 'Newest first.' })
+  async runs(
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ) {
+    return toConnection(await this.service.list(pageArgs(first, after)))
+  }
+
+  @Query(() => [Number], {
+    description: "The trained model's output per row: probability of class 1, or the regression value.",
+  })
+  predict(@Arg('runId', () => ID) runId: string, @Arg('rows', () => [[Number]]) rows: number[][]) {
+    return this.predictions.predict(runId, rows)
+  }
+
+  @Mutation(() => Run, { description: 'Returns at once with a QUEUED run; a worker trains it.' })
+  startRun(@Arg('input', () => StartRunInput) input: StartRunInput) {
+    return this.service.start(input)
+  }
+
+  @Mutation(() => Run, { description: 'QUEUED runs are cancelled at once, RUNNING ones within one epoch.' })
+  cancelRun(@Arg('id', () => ID) id: string) {
+    return this.service.cancel(id)
+  }
+
+  @FieldResolver(() => Experiment)
+  async experiment(@Root() run: Run, @Ctx() ctx: AppContext) {
+    return ctx.loaders.experiment.load(run.experimentId)
+  }
+
+  @FieldResolver(() => Dataset)
+  async dataset(@Root() run: Run, @Ctx() ctx: AppContext) {
+    return ctx.loaders.dataset.load(run.datasetId)
+  }
+
+  @FieldResolver(() => [EpochMetric], { description: 'Every stored epoch, in order.' })
+  history(@Root() run: Run, @Ctx() ctx: AppContext) {
+    return ctx.loaders.history.load(run.id)
+  }
+
+  @Subscription(() => RunEvent, {
+    description:
+      'Stored epochs after afterEpoch (default 0) first, then live ones, each once and in order; ' +
+      'RunStatusChanged on every transition; completes after the terminal one.',
+    subscribe: ({ args, context }) =>
+      (context as AppContext).runEvents.subscribe(args['runId'] as string, args['afterEpoch'] as number | null),
+  })
+  runEvents(
+    @Root() event: RunEventPayload,
+    @Arg('runId', () => ID) _runId: string,
+    @Arg('afterEpoch', () => Int, { nullable: true }) _afterEpoch: number | null,
+  ): RunEventPayload {
+    return event
+  }
+}

@@ -1,0 +1,143 @@
+import { randomInt, randomUUID } from 'node:crypto'
+import { badInput, conflict, notFound } from '../../errors'
+import { isId } from '../common/ids'
+import { Page, PageArgs } from '../common/pagination'
+import { checkName } from '../dataset/dataset.content'
+import { DatasetService } from '../dataset/dataset.service'
+import { Enqueue, RunRecord, RunRepository } from './run.repository'
+import { Activation, DEFAULTS, LIMITS, Optimizer } from './run.spec'
+import { isTerminal, RunStatus } from './run.status'
+
+export interface StartRunArgs {
+  datasetId: string
+  experiment?: string | null | undefined
+  name?: string | null | undefined
+  hiddenLayers?: number[] | null | undefined
+  activation?: Activation | null | undefined
+  epochs?: number | null | undefined
+  batchSize?: number | null | undefined
+  learningRate?: number | null | undefined
+  optimizer?: Optimizer | null | undefined
+  validationSplit?: number | null | undefined
+  seed?: number | null | undefined
+  tags?: string[] | null | undefined
+  idempotencyKey?: string | null | undefined
+  explain?: string[] | null | undefined
+  sweepId?: string | undefined
+}
+
+/** Runs: validation, queueing, cancellation. Training itself happens in worker processes. */
+export class RunService {
+  constructor(
+    private readonly repo: RunRepository,
+    private readonly datasets: DatasetService,
+    private readonly enqueue: Enqueue,
+    private readonly defaultExplainMethods: readonly string[],
+  ) {}
+
+  async get(id: string): Promise<RunRecord | null> {
+    return isId(id) ? this.repo.findById(id) : null
+  }
+
+  async require(id: string): Promise<RunRecord> {
+    const run = await this.get(id)
+    if (!run) throw notFound('run', id)
+    return run
+  }
+
+  list(page: PageArgs, filter: { experimentId?: string } = {}): Promise<Page<RunRecord>> {
+    return this.repo.list(page, filter.experimentId ? { experimentId: filter.experimentId } : {})
+  }
+
+  /** Validates everything, then creates the QUEUED run and its job together. Nothing is queued on bad input. */
+  async start(args: StartRunArgs): Promise<RunRecord> {
+    const idempotencyKey = args.idempotencyKey?.trim() || null
+    if (idempotencyKey !== null && idempotencyKey.length > 200) {
+      throw badInput('idempotencyKey is longer than 200 characters', { field: 'idempotencyKey' })
+    }
+    if (idempotencyKey) {
+      const seen = await this.repo.findByIdempotencyKey(idempotencyKey)
+      if (seen) return seen
+    }
+    if (!isId(args.datasetId)) throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
+    const dataset = await this.datasets.get(args.datasetId)
+    if (!dataset) throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
+
+    const hiddenLayers = args.hiddenLayers ?? [...DEFAULTS.hiddenLayers]
+    if (hiddenLayers.length > LIMITS.maxLayers) {
+      throw badInput(`hiddenLayers has ${hiddenLayers.length} layers; at most ${LIMITS.maxLayers}`, { field: 'hiddenLayers' })
+    }
+    hiddenLayers.forEach((units, i) => {
+      if (!Number.isInteger(units) || units < LIMITS.minUnits || units > LIMITS.maxUnits) {
+        throw badInput(`hiddenLayers[${i}] is ${units}; each layer needs ${LIMITS.minUnits} to ${LIMITS.maxUnits} units`, {
+          field: 'hiddenLayers',
+        })
+      }
+    })
+    const epochs = args.epochs ?? DEFAULTS.epochs
+    if (!Number.isInteger(epochs) || epochs < LIMITS.minEpochs || epochs > LIMITS.maxEpochs) {
+      throw badInput(`epochs is ${epochs}; it must be between ${LIMITS.minEpochs} and ${LIMITS.maxEpochs}`, { field: 'epochs' })
+    }
+    const validationSplit = args.validationSplit ?? DEFAULTS.validationSplit
+    if (!Number.isFinite(validationSplit) || validationSplit < 0 || validationSplit >= 0.9) {
+      throw badInput(`validationSplit is ${validationSplit}; it must be in [0, 0.9)`, { field: 'validationSplit' })
+    }
+    const trainRows = dataset.rowCount - Math.floor(dataset.rowCount * validationSplit)
+    if (trainRows < 1) throw badInput('no training rows remain after the validation split', { field: 'validationSplit' })
+    const batchSize = args.batchSize ?? Math.min(DEFAULTS.batchSize, dataset.rowCount)
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > dataset.rowCount) {
+      throw badInput(`batchSize is ${batchSize}; it must be between 1 and the dataset's ${dataset.rowCount} rows`, {
+        field: 'batchSize',
+      })
+    }
+    const learningRate = args.learningRate ?? DEFAULTS.learningRate
+    if (!Number.isFinite(learningRate) || learningRate <= 0) {
+      throw badInput(`learningRate is ${learningRate}; it must be positive`, { field: 'learningRate' })
+    }
+    const tags = [...new Set((args.tags ?? []).map((t) => t.trim()))]
+    if (tags.length > LIMITS.maxTags || tags.some((t) => t.length === 0 || t.length > LIMITS.maxTagLength)) {
+      throw badInput(`tags must be 1 to ${LIMITS.maxTagLength} characters each, at most ${LIMITS.maxTags}`, { field: 'tags' })
+    }
+    const seed = args.seed ?? randomInt(0, 2 ** 31 - 1)
+    const experiment = checkName(args.experiment ?? DEFAULTS.experiment, 'experiment')
+    const id = randomUUID()
+    const name = args.name == null ? `run-${id.slice(0, 8)}` : checkName(args.name, 'name')
+    const explainMethods = [...new Set(args.explain ?? this.defaultExplainMethods)]
+
+    const { run } = await this.repo.create(
+      {
+        id,
+        name,
+        experiment,
+        datasetId: dataset.id,
+        sweepId: args.sweepId,
+        hiddenLayers,
+        activation: args.activation ?? DEFAULTS.activation,
+        epochs,
+        batchSize,
+        learningRate,
+        optimizer: args.optimizer ?? DEFAULTS.optimizer,
+        validationSplit,
+        seed,
+        tags,
+        explainMethods,
+        idempotencyKey,
+      },
+      this.enqueue,
+    )
+    return run
+  }
+
+  /** QUEUED: cancelled at once. RUNNING: the worker stops at the end of the current epoch. */
+  async cancel(id: string): Promise<RunRecord> {
+    const run = await this.require(id)
+    if (run.status === RunStatus.CANCELLED) return run
+    if (isTerminal(run.status)) throw conflict(`run ${id} has already ${run.status}`, { status: run.status })
+    const updated = await this.repo.requestCancel(id)
+    if (!updated) throw notFound('run', id)
+    if (isTerminal(updated.status) && updated.status !== RunStatus.CANCELLED) {
+      throw conflict(`run ${id} has already ${updated.status}`, { status: updated.status })
+    }
+    return updated
+  }
+}
