@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs'
+import { fitSurrogateNetwork, type SurrogateNetworkOptions } from '../../../src/explain/surrogate-network'
+import { closedForm, uniformRows } from './closed-form'
+import { useCpuBackend } from './tfjs-cpu'
+
+const smooth = closedForm(
+  (x) =>
+    3 * (x[0] as number) -
+    2 * (x[1] as number) +
+    Math.sin(3 * (x[2] as number)) +
+    (x[0] as number) * (x[3] as number),
+  () => [],
+)
+
+describe('surrogate network', () => {
+  beforeAll(useCpuBackend)
+
+  const base = (overrides: Partial<SurrogateNetworkOptions> = {}): SurrogateNetworkOptions => ({
+    predict: smooth.predict,
+    trainRows: uniformRows(800, 5, 'sn-train'),
+    testRows: uniformRows(300, 5, 'sn-test'),
+    task: 'REGRESSION',
+    epochs: 40,
+    seed: 5,
+    ...overrides,
+  })
+
+  it('reproduces a smooth model with high held-out fidelity and leaks no tensor', async () => {
+    const before = tf.memory().numTensors
+    const result = await fitSurrogateNetwork(base())
+    expect(tf.memory().numTensors).toBe(before)
+    expect(result.hiddenLayers).toEqual([16, 8])
+    expect(result.fidelityR2).toBeGreaterThan(0.97)
+    expect(result.fidelityR2).toBeLessThanOrEqual(1)
+    expect(result.agreement).toBeNull()
+  })
+
+  it('is deterministic for a seed and differs for another', async () => {
+    const a = await fitSurrogateNetwork(base({ epochs: 5 }))
+    const b = await fitSurrogateNetwork(base({ epochs: 5 }))
+    const c = await fitSurrogateNetwork(base({ epochs: 5, seed: 6 }))
+    expect(b).toEqual(a)
+    expect(c.fidelityR2).not.toBe(a.fidelityR2)
+  })
+
+  it('reports class agreement for classification logits', async () => {
+    const logit = closedForm(
+      (x) => 6 * ((x[0] as number) - (x[1] as number)) + 2 * Math.sin(4 * (x[2] as number)),
+      () => [],
+    )
+    const result = await fitSurrogateNetwork(
+      base({ predict: logit.predict, task: 'BINARY_CLASSIFICATION', hiddenLayers: [8] }),
+    )
+    expect(result.hiddenLayers).toEqual([8])
+    expect(result.agreement).toBeGreaterThan(0.95)
+    expect(result.fidelityR2).toBeGreaterThan(0.95)
+  })
+
+  it('untrained (0 epochs) it is visibly worse: the fidelity is measured, not assumed', async () => {
+    const result = await fitSurrogateNetwork(base({ epochs: 0 }))
+    expect(result.fidelityR2).toBeLessThan(0.5)
+  })
+
+  it('stops when aborted and still frees its tensors', async () => {
+    const before = tf.memory().numTensors
+    const controller = new AbortController()
+    controller.abort(new Error('cancelled'))
+    await expect(fitSurrogateNetwork(base({ signal: controller.signal }))).rejects.toThrow('cancelled')
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
