@@ -1,6 +1,6 @@
 import { badInput } from '../../errors'
 import { checkFeatureNames, checkName, checkSize, checkTargets, DatasetContent, DatasetLimits } from './dataset.content'
-import { Task } from './dataset.type'
+import { Task } from './dataset.enums'
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { badInput, tooLarge } from '../../errors'
-import { Task } from './dataset.type'
+import { Task } from './dataset.enums'
 
 /** Dataset content in the packed form it is stored and trained in. */
 export interface DatasetContent {

@@ -1,8 +1,8 @@
 import type { Db } from '../../db/client'
 import type { Prisma } from '../../generated/prisma/client'
-import { Cursor, Page, PageArgs } from '../common/pagination'
+import { keysetWhere, Page, PageArgs } from '../common/page'
 import { DatasetContent, FeatureStatsValue, fromBytes, toBytes } from './dataset.content'
-import { Task } from './dataset.type'
+import { Task } from './dataset.enums'
 
 /** A dataset's description: everything but the rows. */
 export interface DatasetRecord {
@@ -40,14 +40,6 @@ type DescriptionRow = Prisma.DatasetGetPayload<{ select: typeof DESCRIPTION }>
 
 function toRecord(row: DescriptionRow): DatasetRecord {
   return { ...row, task: row.task as Task, featureStats: row.featureStats as unknown as FeatureStatsValue[] }
-}
-
-export function keysetWhere(after: Cursor | undefined) {
-  return after
-    ? {
-        OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
-      }
-    : {}
 }
 
 export class DatasetRepository {

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 import { badInput, conflict, notFound } from '../../errors'
 import { isId } from '../common/ids'
-import { Page, PageArgs } from '../common/pagination'
+import { Page, PageArgs } from '../common/page'
 import { parseCsvDataset } from './csv'
 import { buildContent, checkName, checkSize, contentHash, DatasetContent, DatasetLimits, featureStats } from './dataset.content'
 import { DatasetRecord, DatasetRepository, DatasetSource } from './dataset.repository'

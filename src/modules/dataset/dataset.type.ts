@@ -1,17 +1,11 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql'
 import { Connection } from '../common/pagination'
+import { DatasetGenerator, Task } from './dataset.enums'
 
-export enum Task {
-  BINARY_CLASSIFICATION = 'BINARY_CLASSIFICATION',
-  REGRESSION = 'REGRESSION',
-}
+export { DatasetGenerator, Task } from './dataset.enums'
+
 registerEnumType(Task, { name: 'Task' })
 
-export enum DatasetGenerator {
-  FRIEDMAN1 = 'FRIEDMAN1',
-  LINEAR = 'LINEAR',
-  XOR = 'XOR',
-}
 registerEnumType(DatasetGenerator, {
   name: 'DatasetGenerator',
   valuesConfig: {

@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom'
-import { DatasetGenerator, Task } from './dataset.type'
+import { DatasetGenerator, Task } from './dataset.enums'
 
 export interface GeneratedData {
   task: Task

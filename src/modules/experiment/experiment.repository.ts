@@ -1,6 +1,5 @@
 import type { Db } from '../../db/client'
-import { Page, PageArgs } from '../common/pagination'
-import { keysetWhere } from '../dataset/dataset.repository'
+import { keysetWhere, Page, PageArgs } from '../common/page'
 
 export interface ExperimentRecord {
   id: string

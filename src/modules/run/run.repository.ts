@@ -1,8 +1,7 @@
 import type { Db } from '../../db/client'
 import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import type { Prisma } from '../../generated/prisma/client'
-import { Page, PageArgs } from '../common/pagination'
-import { keysetWhere } from '../dataset/dataset.repository'
+import { keysetWhere, Page, PageArgs } from '../common/page'
 import { Activation, Optimizer } from './run.spec'
 import { allowedFrom, RunStatus } from './run.status'
 

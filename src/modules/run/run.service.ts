@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import { badInput, conflict, notFound } from '../../errors'
 import { isId } from '../common/ids'
-import { Page, PageArgs } from '../common/pagination'
+import { Page, PageArgs } from '../common/page'
 import { checkName } from '../dataset/dataset.content'
 import { DatasetService } from '../dataset/dataset.service'
 import { Enqueue, RunRecord, RunRepository } from './run.repository'
