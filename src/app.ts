@@ -10,6 +10,9 @@ import { DatasetResolver } from './modules/dataset/dataset.resolver'
 import { DatasetService } from './modules/dataset/dataset.service'
 import { ExperimentRepository } from './modules/experiment/experiment.repository'
 import { ExperimentResolver } from './modules/experiment/experiment.resolver'
+import { ExplanationRepository } from './modules/explanation/explanation.repository'
+import { ExplanationResolver } from './modules/explanation/explanation.resolver'
+import { DEFAULT_EXPLAIN_METHODS, ExplanationService } from './modules/explanation/explanation.service'
 import { PredictionService } from './modules/run/prediction.service'
 import { RunEventStream } from './modules/run/run.events'
 import { createLoaders, Loaders } from './modules/run/run.loaders'
@@ -42,8 +45,6 @@ export interface App {
   close(): Promise<void>
 }
 
-export const ALL_EXPLANATION_METHODS: readonly string[] = []
-
 export async function createApp(config: Config, db: Db, databaseUrl: string, logger: Logger): Promise<App> {
   const closers: (() => Promise<void>)[] = []
   const close = async () => {
@@ -64,13 +65,14 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     })
     const runRepo = new RunRepository(db)
     const experiments = new ExperimentRepository(db)
-    const runs = new RunService(runRepo, datasets, enqueue, ALL_EXPLANATION_METHODS)
+    const runs = new RunService(runRepo, datasets, enqueue, DEFAULT_EXPLAIN_METHODS)
     const predictions = new PredictionService(runRepo, async (stored) => {
       await selectBackend(config.tfBackend)
       return createPredictor(fromStoredModel(stored))
     })
     closers.push(async () => predictions.dispose())
-    const runEvents = new RunEventStream(runRepo, bus)
+    const explanations = new ExplanationService(new ExplanationRepository(db), runRepo, datasets, predictions)
+    const runEvents = new RunEventStream(runRepo, bus, (runId) => explanations.forRun(runId))
 
     const supervisor = new Supervisor({
       runs: runRepo,
@@ -106,6 +108,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       new DatasetResolver(datasets),
       new RunResolver(runs, predictions),
       new ExperimentResolver(experiments, runs),
+      new ExplanationResolver(explanations),
     )
     const schema = await buildLabSchema({ container, pubSub: createPubSub() })
     return {
@@ -114,7 +117,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       runs,
       pool,
       supervisor,
-      context: () => ({ loaders: createLoaders({ datasets, experiments, runs: runRepo }), runEvents }),
+      context: () => ({ loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations }), runEvents }),
       close,
     }
   } catch (err) {

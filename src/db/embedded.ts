@@ -75,10 +75,13 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
  * Starts (initialising on first use) an embedded PostgreSQL under `dataDir` and makes sure the application
  * database exists. A `postmaster.pid` left behind by a crashed run does not stop it from starting.
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningEmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<RunningEmbeddedPostgres> {
   const { port, logger } = options
   const database = options.database ?? 'lab'
-  if (port === 5432) throw new Error('The embedded PostgreSQL must not use port 5432 (the machine PostgreSQL)')
+  if (port === 5432)
+    throw new Error('The embedded PostgreSQL must not use port 5432 (the machine PostgreSQL)')
   const dataDir = path.resolve(options.dataDir)
   const pgdata = path.join(dataDir, 'pgdata')
   const isRoot = process.getuid?.() === 0
@@ -92,7 +95,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const password = await readOrCreatePassword(path.join(dataDir, 'password'))
   const initialised = fs.existsSync(path.join(pgdata, 'PG_VERSION'))
   if (!initialised && (await fs.promises.readdir(pgdata).catch(() => [])).length > 0) {
-    throw new Error(`${pgdata} is neither empty nor a PostgreSQL data directory; move it away to start afresh`)
+    throw new Error(
+      `${pgdata} is neither empty nor a PostgreSQL data directory; move it away to start afresh`,
+    )
   }
 
   const recentOutput: string[] = []
@@ -150,7 +155,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   } catch (error) {
     await stop().catch(() => undefined)
     const reason = error instanceof Error ? error.message : 'the server process exited'
-    throw new Error(`Embedded PostgreSQL did not start on port ${port} (${reason}):\n${recentOutput.join('\n')}`)
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${port} (${reason}):\n${recentOutput.join('\n')}`,
+    )
   }
 
   try {
@@ -181,7 +188,8 @@ async function readOrCreatePassword(file: string): Promise<string> {
     return password
   } catch (error) {
     // Another process created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await fs.promises.readFile(file, 'utf8')).trim()
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return (await fs.promises.readFile(file, 'utf8')).trim()
     throw error
   }
 }

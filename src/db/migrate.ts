@@ -126,9 +126,10 @@ export async function applyMigrations(
   })
   await lock.connect()
   try {
-    const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
-      ADVISORY_LOCK_KEY,
-    ])
+    const { rows } = await lock.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1::bigint) AS locked',
+      [ADVISORY_LOCK_KEY],
+    )
     if (!rows[0]?.locked) {
       logger?.info('Waiting for another process to finish migrating the database')
       await lock.query('SELECT pg_advisory_lock($1::bigint)', [ADVISORY_LOCK_KEY])
@@ -197,7 +198,9 @@ export interface ScratchDatabase {
  */
 export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<ScratchDatabase> {
   const name = `${prefix}_${crypto.randomBytes(5).toString('hex')}`
-  await withAdminClient(serverUrl, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`))
+  await withAdminClient(serverUrl, (client) =>
+    client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`),
+  )
   let dropping: Promise<void> | undefined
   return {
     url: withDatabaseName(serverUrl, name),

@@ -56,7 +56,9 @@ export async function writeNextMigration(options: NewMigrationOptions): Promise<
   let sql: string
   try {
     if (existing.migrationDirectories.length > 0) await applyMigrations(scratch.url, { migrationsDir })
-    sql = await diffDatabaseAgainstSchema(scratch.url, { schemaPath: options.schemaPath ?? defaultSchemaPath() })
+    sql = await diffDatabaseAgainstSchema(scratch.url, {
+      schemaPath: options.schemaPath ?? defaultSchemaPath(),
+    })
   } finally {
     await scratch.drop()
   }
@@ -88,12 +90,16 @@ function nextTimestamp(now: Date, lastMigration: string | undefined): string {
   const format = (date: Date) => date.toISOString().replace(/\D/g, '').slice(0, 14)
   const lastStamp = /^(\d{14})_/.exec(lastMigration ?? '')?.[1]
   if (lastStamp === undefined || format(now) > lastStamp) return format(now)
-  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) => Number(lastStamp.slice(at, i === 0 ? 4 : at + 2)))
+  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) =>
+    Number(lastStamp.slice(at, i === 0 ? 4 : at + 2)),
+  )
   return format(new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s! + 1)))
 }
 
 /** Where the scratch database goes: DATABASE_URL's server, else a throwaway embedded PostgreSQL. */
-async function scratchServer(databaseUrl: string | undefined): Promise<{ url: string; stop(): Promise<void> }> {
+async function scratchServer(
+  databaseUrl: string | undefined,
+): Promise<{ url: string; stop(): Promise<void> }> {
   if (databaseUrl !== undefined) return { url: databaseUrl, stop: async () => undefined }
   const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'lab-migration-'))
   try {

@@ -6,12 +6,17 @@
  * WebAssembly (pinned to the version prisma's own internals pin) and talks to PostgreSQL through a driver
  * adapter, so it needs nothing but the npm package. See docs/migrations.md.
  */
+import nodeCrypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } from '@prisma/driver-adapter-utils'
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils'
+import type {
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+  SqlQuery,
+} from '@prisma/driver-adapter-utils'
 import type {
   ApplyMigrationsInput,
   ApplyMigrationsOutput,
@@ -50,26 +55,27 @@ export interface SchemaEngineOptions {
 }
 
 // The global exists in Node; our lib settings (ES2023, @types/node 20) just do not declare it.
-declare namespace WebAssembly {
-  type Exports = Record<string, unknown>
-  type Imports = Record<string, object>
-  class Module {
-    constructor(bytes: Uint8Array)
-    static imports(module: Module): { module: string; name: string; kind: string }[]
+interface WasmModule {
+  readonly kind?: 'WebAssembly.Module'
+}
+declare const WebAssembly: {
+  Module: {
+    new (bytes: Uint8Array): WasmModule
+    imports(module: WasmModule): { module: string; name: string; kind: string }[]
   }
-  class Instance {
-    constructor(module: Module, imports: Imports)
-    readonly exports: Exports
-  }
+  Instance: new (
+    module: WasmModule,
+    imports: Record<string, object>,
+  ) => { readonly exports: Record<string, unknown> }
 }
 
 interface Glue {
-  __wbg_set_wasm(exports: WebAssembly.Exports): void
+  __wbg_set_wasm(exports: Record<string, unknown>): void
   version(): string
   SchemaEngine: typeof WasmSchemaEngine
 }
 
-let compiled: { module: WebAssembly.Module; glueSource: string; exportNames: string[] } | undefined
+let compiled: { module: WasmModule; glueSource: string; exportNames: string[] } | undefined
 
 /**
  * Reads and compiles the engine once per process. The wasm-bindgen glue (`schema_engine_bg.js`) is an ES
@@ -161,15 +167,17 @@ function instantiate(): EngineInstance {
       },
     },
   }) as typeof globalThis
-  // getrandom's Node fallback looks for `module.require('crypto')`; globalThis.crypto normally wins first.
-  const moduleShim = { require: (id: string): unknown => require(id) }
+  // getrandom asks Node for `module.require('crypto')` (an ES module has no `module`: then it uses Web Crypto).
+  const moduleShim = { require: (id: string): unknown => (id === 'crypto' ? nodeCrypto : undefined) }
   const glue = new Function(
     'global',
     'module',
     'setTimeout',
     'queueMicrotask',
     `'use strict';\n${glueSource}\nreturn { ${exportNames.join(', ')} }`,
-  )(globalShim, moduleShim, trackedSetTimeout, (callback: () => void) => queueMicrotask(guard(callback))) as Glue
+  )(globalShim, moduleShim, trackedSetTimeout, (callback: () => void) =>
+    queueMicrotask(guard(callback)),
+  ) as Glue
 
   const guardedGlue: Record<string, unknown> = { ...glue }
   for (const name of exportNames.filter((n) => n.startsWith('__wbg_then_'))) {
@@ -182,7 +190,7 @@ function instantiate(): EngineInstance {
       name,
       guardedGlue,
     ]),
-  ) as WebAssembly.Imports
+  )
   const instance = new WebAssembly.Instance(module, imports)
   glue.__wbg_set_wasm(instance.exports)
   ;(instance.exports['__wbindgen_start'] as () => void)()
@@ -270,7 +278,8 @@ function ownedAdapterFactory(connectionString: string): {
       return Object.assign(Object.create(adapter) as SqlDriverAdapter, {
         queryRaw: async (query: SqlQuery) => {
           const result = await adapter.queryRaw(query)
-          for (const index of charColumns.get(result.rows) ?? []) result.columnTypes[index] = ColumnTypeEnum.Character
+          for (const index of charColumns.get(result.rows) ?? [])
+            result.columnTypes[index] = ColumnTypeEnum.Character
           return result
         },
         executeScript: async (script: string) => {

@@ -4,10 +4,11 @@ import { DateTimeResolver } from 'graphql-scalars'
 import { buildSchema, ContainerType, NonEmptyArray, PubSub } from 'type-graphql'
 import { DatasetResolver } from '../modules/dataset/dataset.resolver'
 import { ExperimentResolver } from '../modules/experiment/experiment.resolver'
+import { ExplanationResolver } from '../modules/explanation/explanation.resolver'
 import { RunResolver } from '../modules/run/run.resolver'
 
 /** Every resolver class of the API; src/app.ts registers one instance of each. */
-export const RESOLVERS: NonEmptyArray<Function> = [DatasetResolver, RunResolver, ExperimentResolver]
+export const RESOLVERS: NonEmptyArray<Function> = [DatasetResolver, RunResolver, ExperimentResolver, ExplanationResolver]
 
 export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub }): Promise<GraphQLSchema> {
   return buildSchema({

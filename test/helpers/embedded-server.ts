@@ -11,7 +11,8 @@ import { startEmbeddedPostgres } from '../../src/db/embedded'
 
 async function main(): Promise<void> {
   const [dataDir, port] = process.argv.slice(2)
-  if (dataDir === undefined || port === undefined) throw new Error('usage: embedded-server.ts <dataDir> <port>')
+  if (dataDir === undefined || port === undefined)
+    throw new Error('usage: embedded-server.ts <dataDir> <port>')
   const log = (message: string) => process.stderr.write(`${message}\n`)
   const server = await startEmbeddedPostgres({
     dataDir,

@@ -33,7 +33,9 @@ export default async function globalSetup(): Promise<void> {
     await dropAbandonedTestDatabases(url)
     return
   }
-  process.stderr.write(`\nPostgreSQL at ${redact(url)} is unreachable (${problem}); starting an embedded one\n`)
+  process.stderr.write(
+    `\nPostgreSQL at ${redact(url)} is unreachable (${problem}); starting an embedded one\n`,
+  )
   const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'lab-test-pg-'))
   const server = await spawnEmbeddedServer(dataDir, await findFreePort())
   ;(globalThis as Record<symbol, EmbeddedServerState>)[EMBEDDED_STATE] = { server, dataDir }

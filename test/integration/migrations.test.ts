@@ -67,7 +67,12 @@ describe('prisma/migrations', () => {
     expect(await applyMigrations(url)).toEqual({ applied: names })
     expect(await applyMigrations(url)).toEqual({ applied: [] })
 
-    const rows = await query<{ migration_name: string; checksum: string; finished: boolean; rolled_back: boolean }>(
+    const rows = await query<{
+      migration_name: string
+      checksum: string
+      finished: boolean
+      rolled_back: boolean
+    }>(
       url,
       `SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back
          FROM _prisma_migrations ORDER BY migration_name`,
@@ -102,9 +107,10 @@ describe('prisma/migrations', () => {
 
     expect(results.flatMap((result) => result.applied).sort()).toEqual(names)
     expect(results.some((result) => result.applied.length === 0)).toBe(true)
-    const [{ count }] = (await query<{ count: number }>(url, 'SELECT count(*)::int AS count FROM _prisma_migrations')) as [
-      { count: number },
-    ]
+    const [{ count }] = (await query<{ count: number }>(
+      url,
+      'SELECT count(*)::int AS count FROM _prisma_migrations',
+    )) as [{ count: number }]
     expect(count).toBe(names.length)
   })
 

@@ -147,10 +147,10 @@ export class Attribution {
 
 @ObjectType()
 export class InstanceExplanation {
-  @Field(() => Number, { description: 'Model output for the row (probability for classification).' })
+  @Field(() => Number, { description: 'The explained output for the row: the logit for classification.' })
   prediction!: number
 
-  @Field(() => Number, { description: 'Model output at the baseline.' })
+  @Field(() => Number, { description: 'The explained output at the baseline.' })
   baselinePrediction!: number
 
   @Field(() => [Attribution])

@@ -3,6 +3,7 @@ import { RunEventBus } from '../../events/bus'
 import { EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { badInput, notFound } from '../../errors'
 import { isId } from '../common/ids'
+import type { Explanation } from '../explanation/explanation.type'
 import { RunRecord, RunRepository } from './run.repository'
 import { isTerminal, RunStatus } from './run.status'
 
@@ -10,7 +11,7 @@ import { isTerminal, RunStatus } from './run.status'
 export type RunEventPayload =
   | { runId: string; metric: EpochMetricValue }
   | { runId: string; status: RunStatus; error: string | null }
-  | { runId: string; explanationReady: true }
+  | { runId: string; explanation: Explanation }
 
 /**
  * One subscriber's view of a run: the stored epochs after `afterEpoch`, then live events, each
@@ -24,8 +25,8 @@ export class RunEventStream {
   constructor(
     private readonly repo: RunRepository,
     private readonly bus: RunEventBus,
-    /** Called for 'explanation' events (the explanations module supplies the payload). */
-    private readonly onExplanation?: (runId: string) => Promise<RunEventPayload | null>,
+    /** The stored explanation of a run, for ExplanationReady events. */
+    private readonly explanationOf: (runId: string) => Promise<Explanation | null>,
   ) {}
 
   async subscribe(runId: string, afterEpoch: number | null | undefined): Promise<AsyncIterable<RunEventPayload>> {
@@ -37,6 +38,14 @@ export class RunEventStream {
     return new Repeater<RunEventPayload>(async (push, stop) => {
       let last = after
       let done = false
+      let explained = false
+      const pushExplanation = async () => {
+        if (explained) return
+        const explanation = await this.explanationOf(runId)
+        if (!explanation) return
+        explained = true
+        await push({ runId, explanation })
+      }
       let chain = Promise.resolve()
       const serial = (step: () => Promise<void>) => {
         chain = chain
@@ -49,6 +58,8 @@ export class RunEventStream {
           })
       }
       const end = async (run: Pick<RunRecord, 'status' | 'error'>) => {
+        // A subscriber that missed the live ExplanationReady (it joined late) still gets it first.
+        if (run.status === RunStatus.SUCCEEDED) await pushExplanation()
         await push({ runId, status: run.status, error: run.error })
         done = true
         stop()
@@ -83,11 +94,10 @@ export class RunEventStream {
             // A retried run starts its history again from epoch 1.
             if (m.status === RunStatus.QUEUED) last = 0
             return
-          case 'explanation': {
-            const payload = await this.onExplanation?.(runId)
-            if (payload) await push(payload)
+          case 'explanation':
+            await catchUp()
+            await pushExplanation()
             return
-          }
           case 'resync':
             await catchUp()
             await endIfTerminal()

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int } from 'type-graphql'
+import { ExplanationMethod } from '../../explain/types'
 import { Activation, Optimizer } from './run.spec'
 
 @InputType()
@@ -44,4 +45,10 @@ export class StartRunInput {
 
   @Field(() => String, { nullable: true, description: 'A key seen before returns the run it made.' })
   idempotencyKey?: string | null
+
+  @Field(() => [ExplanationMethod], {
+    nullable: true,
+    description: 'Explanations computed after training; default all six, [] turns them off.',
+  })
+  explain?: ExplanationMethod[] | null
 }

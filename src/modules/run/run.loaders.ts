@@ -3,6 +3,8 @@ import type { EpochMetricValue } from '../../events/run-events'
 import type { DatasetRecord } from '../dataset/dataset.repository'
 import type { DatasetService } from '../dataset/dataset.service'
 import type { ExperimentRecord, ExperimentRepository } from '../experiment/experiment.repository'
+import type { Explanation } from '../explanation/explanation.type'
+import type { ExplanationService } from '../explanation/explanation.service'
 import type { RunRepository } from './run.repository'
 
 /** Per-request batching: a page of runs costs one query per related table, not one per run. */
@@ -10,12 +12,14 @@ export interface Loaders {
   dataset: DataLoader<string, DatasetRecord | null>
   experiment: DataLoader<string, ExperimentRecord | null>
   history: DataLoader<string, EpochMetricValue[]>
+  explanation: DataLoader<string, Explanation | null>
 }
 
 export function createLoaders(deps: {
   datasets: DatasetService
   experiments: ExperimentRepository
   runs: RunRepository
+  explanations: ExplanationService
 }): Loaders {
   return {
     dataset: new DataLoader(async (ids) => {
@@ -25,6 +29,10 @@ export function createLoaders(deps: {
     experiment: new DataLoader(async (ids) => {
       const byId = new Map((await deps.experiments.findManyByIds(ids)).map((e) => [e.id, e]))
       return ids.map((id) => byId.get(id) ?? null)
+    }),
+    explanation: new DataLoader(async (ids) => {
+      const byRun = await deps.explanations.forRuns(ids)
+      return ids.map((id) => byRun.get(id) ?? null)
     }),
     history: new DataLoader(async (ids) => {
       const byRun = await deps.runs.histories(ids)

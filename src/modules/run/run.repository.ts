@@ -52,6 +52,14 @@ export interface NewRun {
   idempotencyKey: string | null
 }
 
+/** An explanation as the trainer hands it over for storage. */
+export interface NewExplanation {
+  methods: string[]
+  result: unknown
+  computeMs: number
+  cost: unknown
+}
+
 export interface StoredModel {
   topology: unknown
   weightSpecs: unknown
@@ -287,7 +295,7 @@ export class RunRepository {
     id: string,
     attempt: number,
     to: RunStatus.SUCCEEDED | RunStatus.FAILED | RunStatus.CANCELLED,
-    result: { error?: string | null; model?: StoredModel },
+    result: { error?: string | null; model?: StoredModel; explanation?: NewExplanation },
   ): Promise<RunRecord | null> {
     return this.db.$transaction(
       async (tx) => {
@@ -303,6 +311,19 @@ export class RunRepository {
             parameterCount: m.parameterCount,
           }
           await tx.trainedModel.upsert({ where: { runId: id }, create: { runId: id, ...data }, update: data })
+        }
+        if (result.explanation) {
+          const e = result.explanation
+          const data = {
+            methods: e.methods,
+            result: e.result as Prisma.InputJsonValue,
+            computeMs: e.computeMs,
+            cost: e.cost as Prisma.InputJsonValue,
+          }
+          await tx.explanation.upsert({ where: { runId: id }, create: { runId: id, ...data }, update: data })
+          const { experimentId } = await tx.run.findUniqueOrThrow({ where: { id }, select: { experimentId: true } })
+          // Announced before the status change, so subscribers have the explanation before SUCCEEDED.
+          await notify(tx, { type: 'explanation', runId: id, experimentId })
         }
         return this.transition(id, to, { attempt, error: result.error ?? null }, tx)
       },

@@ -2,6 +2,7 @@ import { createUnionType, Field, ID, Int, ObjectType, registerEnumType } from 't
 import { Connection } from '../common/pagination'
 import { Dataset } from '../dataset/dataset.type'
 import { Experiment } from '../experiment/experiment.type'
+import { ExplanationReady } from '../explanation/explanation.type'
 import { Activation, Optimizer } from './run.spec'
 import { RunStatus } from './run.status'
 
@@ -124,6 +125,7 @@ export class RunStatusChanged {
 
 export const RunEvent = createUnionType({
   name: 'RunEvent',
-  types: () => [EpochCompleted, RunStatusChanged] as const,
-  resolveType: (value) => ('metric' in value ? EpochCompleted : RunStatusChanged),
+  types: () => [EpochCompleted, RunStatusChanged, ExplanationReady] as const,
+  resolveType: (value) =>
+    'metric' in value ? EpochCompleted : 'explanation' in value ? ExplanationReady : RunStatusChanged,
 })

@@ -1,0 +1,112 @@
+import { explainInstance } from '../../explain/explain-instance'
+import { ExplainInputError } from '../../explain/errors'
+import { ALL_METHODS, ExplanationMethod, InstanceExplanation } from '../../explain/types'
+import { badInput, notFound } from '../../errors'
+import { isId } from '../common/ids'
+import type { DatasetService } from '../dataset/dataset.service'
+import { checkRows, PredictionService } from '../run/prediction.service'
+import type { RunRepository } from '../run/run.repository'
+import { ExplanationRecord, ExplanationRepository } from './explanation.repository'
+import type { Explanation } from './explanation.type'
+
+/** The methods `explainInstance` computes. */
+export const INSTANCE_METHODS: readonly ExplanationMethod[] = [
+  ExplanationMethod.LINEAR_SURROGATE,
+  ExplanationMethod.INTEGRATED_GRADIENTS,
+  ExplanationMethod.SHAPLEY,
+]
+
+export const DEFAULT_EXPLAIN_METHODS: readonly ExplanationMethod[] = ALL_METHODS
+
+/** Turns a stored explanation into its GraphQL shape. */
+export function toExplanationView(record: ExplanationRecord): Explanation {
+  const r = record.result
+  return {
+    methods: r.methods,
+    linearSurrogate: r.linearSurrogate,
+    surrogateNetwork: r.surrogateNetwork,
+    featureImportance: r.featureImportance,
+    partialDependence: r.partialDependence,
+    checks: r.checks,
+    computeMs: record.computeMs,
+    cost: Object.entries(record.cost).map(([method, c]) => ({
+      method: method as ExplanationMethod,
+      ms: c.ms,
+      evaluations: c.evaluations,
+    })),
+    evaluationRows: r.evaluationRows,
+    createdAt: record.createdAt,
+  }
+}
+
+/** Explanations of trained models: the stored global ones, and single predictions on demand. */
+export class ExplanationService {
+  constructor(
+    private readonly repo: ExplanationRepository,
+    private readonly runs: RunRepository,
+    private readonly datasets: DatasetService,
+    private readonly predictions: PredictionService,
+  ) {}
+
+  async forRun(runId: string): Promise<Explanation | null> {
+    const record = await this.repo.findByRunId(runId)
+    return record && toExplanationView(record)
+  }
+
+  async forRuns(runIds: readonly string[]): Promise<Map<string, Explanation>> {
+    const records = await this.repo.findByRunIds(runIds)
+    return new Map(records.map((r) => [r.runId, toExplanationView(r)]))
+  }
+
+  /**
+   * Attributes one prediction of a trained run. The explained output is the model's logit for
+   * classification (the value the methods' checks add up to) and the prediction for regression.
+   */
+  async explainInstance(
+    runId: string,
+    row: number[],
+    baseline: number[] | null | undefined,
+    methods: ExplanationMethod[] | null | undefined,
+  ): Promise<InstanceExplanation> {
+    const run = isId(runId) ? await this.runs.findById(runId) : null
+    if (!run) throw notFound('run', runId)
+    const predictor = await this.predictions.predictorFor(runId)
+    const dataset = await this.datasets.require(run.datasetId)
+    checkRows([row], predictor.featureCount, 'row')
+    if (baseline) checkRows([baseline], predictor.featureCount, 'baseline')
+    const wanted = methods ?? INSTANCE_METHODS
+    if (wanted.length === 0) throw badInput('methods must not be empty', { field: 'methods' })
+    const unsupported = wanted.filter((m) => !INSTANCE_METHODS.includes(m))
+    if (unsupported.length > 0) {
+      throw badInput(`explainInstance computes ${INSTANCE_METHODS.join(', ')}; not ${unsupported.join(', ')}`, {
+        field: 'methods',
+      })
+    }
+    const stored = (await this.repo.findByRunId(runId))?.result
+    const linearSurrogate = stored?.linearSurrogate ?? undefined
+    if (wanted.includes(ExplanationMethod.LINEAR_SURROGATE) && !linearSurrogate) {
+      if (methods) throw badInput('this run has no linear surrogate (it was turned off)', { field: 'methods' })
+    }
+    const chosen = wanted.filter((m) => m !== ExplanationMethod.LINEAR_SURROGATE || linearSurrogate)
+    const defaultBaseline = stored?.baseline ?? dataset.featureStats.map((s) => s.mean)
+    const x = Float64Array.from(row)
+    const base = Float64Array.from(baseline ?? defaultBaseline)
+    try {
+      return explainInstance({
+        predict: (rows) => predictor.logit(rows),
+        gradient: (rows) => predictor.gradient(rows),
+        featureNames: dataset.featureNames,
+        row: x,
+        baseline: base,
+        // With an explicit baseline, Shapley values are taken against it alone (as IG is).
+        ...(baseline || !stored ? {} : { background: stored.background.map((r) => Float64Array.from(r)) }),
+        ...(linearSurrogate ? { linearSurrogate } : {}),
+        methods: chosen,
+        seed: run.seed,
+      })
+    } catch (err) {
+      if (err instanceof ExplainInputError) throw badInput(err.message)
+      throw err
+    }
+  }
+}
