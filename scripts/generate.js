@@ -9,5 +9,8 @@ const env = { ...process.env }
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath
 env.PRISMA_HIDE_UPDATE_MESSAGE = '1'
 const cli = path.join(__dirname, '..', 'node_modules', 'prisma', 'build', 'index.js')
-const result = spawnSync(process.execPath, [cli, 'generate', ...process.argv.slice(2)], { stdio: 'inherit', env })
+const result = spawnSync(process.execPath, [cli, 'generate', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env,
+})
 process.exit(result.status ?? 1)

@@ -48,7 +48,8 @@ export interface App {
 export async function createApp(config: Config, db: Db, databaseUrl: string, logger: Logger): Promise<App> {
   const closers: (() => Promise<void>)[] = []
   const close = async () => {
-    for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'close failed'))
+    for (const c of closers.reverse())
+      await c().catch((err: unknown) => logger.error({ err }, 'close failed'))
   }
   try {
     const boss: PgBoss = await openQueue(databaseUrl, { supervise: true })
@@ -97,7 +98,10 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
         enqueue,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxRetries: config.maxRunRetries,
-        env: { LOG_LEVEL: config.logLevel, ...(config.tfBackend ? { LAB_TF_BACKEND: config.tfBackend } : {}) },
+        env: {
+          LOG_LEVEL: config.logLevel,
+          ...(config.tfBackend ? { LAB_TF_BACKEND: config.tfBackend } : {}),
+        },
       })
       pool.start()
       const started = pool
@@ -117,7 +121,10 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       runs,
       pool,
       supervisor,
-      context: () => ({ loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations }), runEvents }),
+      context: () => ({
+        loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations }),
+        runEvents,
+      }),
       close,
     }
   } catch (err) {

@@ -47,7 +47,12 @@ function int(env: Env, key: string, fallback: number, min: number, max: number):
 }
 
 function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T
-function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: undefined): T | undefined
+function oneOf<T extends string>(
+  env: Env,
+  key: string,
+  allowed: readonly T[],
+  fallback: undefined,
+): T | undefined
 function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T | undefined) {
   const raw = env[key]
   if (raw === undefined || raw === '') return fallback

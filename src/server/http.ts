@@ -34,7 +34,9 @@ export interface RunningHttpServer {
 }
 
 /** HTTP (Apollo over express) and graphql-ws on one port and one path, `/graphql`. */
-export async function startHttpServer<C extends BaseContext>(opts: HttpServerOptions<C>): Promise<RunningHttpServer> {
+export async function startHttpServer<C extends BaseContext>(
+  opts: HttpServerOptions<C>,
+): Promise<RunningHttpServer> {
   const { logger } = opts
   const app = express()
   app.disable('x-powered-by')
@@ -51,7 +53,9 @@ export async function startHttpServer<C extends BaseContext>(opts: HttpServerOpt
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e, e)) } : result,
       onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e) => new GraphQLError(formatError(e, e).message, { extensions: formatError(e, e).extensions })),
+        errors.map(
+          (e) => new GraphQLError(formatError(e, e).message, { extensions: formatError(e, e).extensions }),
+        ),
     },
     wsServer,
   )
@@ -91,24 +95,33 @@ export async function startHttpServer<C extends BaseContext>(opts: HttpServerOpt
     expressMiddleware(apollo, { context: async () => opts.context() }),
   )
   // Body-parser errors (too large, malformed JSON) answered in GraphQL's error shape.
-  app.use((err: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({
-        errors: [
-          {
-            message: `request body is larger than the limit of ${opts.maxBodyBytes} bytes`,
-            extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, limit: opts.maxBodyBytes },
-          },
-        ],
-      })
-      return
-    }
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] })
-      return
-    }
-    next(err)
-  })
+  app.use(
+    (
+      err: { type?: string; status?: number; message?: string },
+      _req: Request,
+      res: Response,
+      next: NextFunction,
+    ) => {
+      if (err.type === 'entity.too.large') {
+        res.status(413).json({
+          errors: [
+            {
+              message: `request body is larger than the limit of ${opts.maxBodyBytes} bytes`,
+              extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, limit: opts.maxBodyBytes },
+            },
+          ],
+        })
+        return
+      }
+      if (err.type === 'entity.parse.failed') {
+        res.status(400).json({
+          errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        })
+        return
+      }
+      next(err)
+    },
+  )
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)

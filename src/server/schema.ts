@@ -8,7 +8,12 @@ import { ExplanationResolver } from '../modules/explanation/explanation.resolver
 import { RunResolver } from '../modules/run/run.resolver'
 
 /** Every resolver class of the API; src/app.ts registers one instance of each. */
-export const RESOLVERS: NonEmptyArray<Function> = [DatasetResolver, RunResolver, ExperimentResolver, ExplanationResolver]
+export const RESOLVERS: NonEmptyArray<Function> = [
+  DatasetResolver,
+  RunResolver,
+  ExperimentResolver,
+  ExplanationResolver,
+]
 
 export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub }): Promise<GraphQLSchema> {
   return buildSchema({

@@ -27,7 +27,12 @@ export class RunFinisher {
     this.runs = new RunRepository(db)
   }
 
-  async finish(run: RunRecord, content: DatasetContent, result: TrainResult, model: StoredModel): Promise<void> {
+  async finish(
+    run: RunRecord,
+    content: DatasetContent,
+    result: TrainResult,
+    model: StoredModel,
+  ): Promise<void> {
     let explanation: NewExplanation | undefined
     const methods = run.explainMethods as ExplanationMethod[]
     if (methods.length > 0) {
@@ -79,9 +84,11 @@ export class RunFinisher {
     })
     const computeMs = performance.now() - started
     const rng = createRng(run.seed, 'instance-background')
-    const background = sampleIndices(trainRows.length, Math.min(INSTANCE_BACKGROUND_ROWS, trainRows.length), rng).map(
-      (i) => Array.from(trainRows[i]!),
-    )
+    const background = sampleIndices(
+      trainRows.length,
+      Math.min(INSTANCE_BACKGROUND_ROWS, trainRows.length),
+      rng,
+    ).map((i) => Array.from(trainRows[i]!))
     const { cost, computeMs: _inner, ...rest } = explained
     const stored: StoredExplanationResult = {
       ...rest,

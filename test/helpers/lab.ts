@@ -14,7 +14,10 @@ export interface GqlResponse<T = Record<string, unknown>> {
 export interface TestLab {
   lab: Lab
   /** POSTs one operation to /graphql and returns the parsed body and status. */
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GqlResponse<T>>
   /** A graphql-ws client on the same port; disposed by stop(). */
   ws(): Client
   /** Everything started for this lab, disposed in reverse order. */
@@ -58,7 +61,12 @@ export async function startTestLab(
         return { status: res.status, ...body } as GqlResponse<never>
       },
       ws: () => {
-        const client = createClient({ url: lab.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true })
+        const client = createClient({
+          url: lab.wsUrl,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          lazy: true,
+        })
         leftovers.push(async () => client.dispose())
         return client
       },

@@ -56,7 +56,13 @@ describe('createDataset', () => {
     const res = await t.gql<{ createDataset: DatasetView }>(CREATE, { input })
     expect(res.errors).toBeUndefined()
     const d = res.data!.createDataset
-    expect(d).toMatchObject({ name: 'tiny', version: 1, task: 'REGRESSION', targetName: 'target', rowCount: 3 })
+    expect(d).toMatchObject({
+      name: 'tiny',
+      version: 1,
+      task: 'REGRESSION',
+      targetName: 'target',
+      rowCount: 3,
+    })
     expect(d.featureNames).toEqual(['a', 'b'])
     expect(d.contentHash).toMatch(/^[0-9a-f]{64}$/)
     const [a, b] = d.featureStats
@@ -64,17 +70,22 @@ describe('createDataset', () => {
     expect(a!.mean).toBeCloseTo(2, 12)
     expect(a!.std).toBeCloseTo(Math.sqrt(2 / 3), 12)
     expect(b!.mean).toBeCloseTo(30, 12)
-    const fetched = await t.gql<{ dataset: DatasetView }>(`query($id: ID!) { dataset(id: $id) { ${DATASET_FIELDS} } }`, {
-      id: d.id,
-    })
+    const fetched = await t.gql<{ dataset: DatasetView }>(
+      `query($id: ID!) { dataset(id: $id) { ${DATASET_FIELDS} } }`,
+      {
+        id: d.id,
+      },
+    )
     expect(fetched.data!.dataset).toEqual(d)
   })
 
   it('returns the existing dataset for the same name and content, a new version for new content', async () => {
-    const first = (await t.gql<{ createDataset: DatasetView }>(CREATE, { input: { ...input, name: 'versioned' } }))
-      .data!.createDataset
-    const again = (await t.gql<{ createDataset: DatasetView }>(CREATE, { input: { ...input, name: 'versioned' } }))
-      .data!.createDataset
+    const first = (
+      await t.gql<{ createDataset: DatasetView }>(CREATE, { input: { ...input, name: 'versioned' } })
+    ).data!.createDataset
+    const again = (
+      await t.gql<{ createDataset: DatasetView }>(CREATE, { input: { ...input, name: 'versioned' } })
+    ).data!.createDataset
     expect(again.id).toBe(first.id)
     expect(again.version).toBe(1)
     const changed = (
@@ -86,8 +97,9 @@ describe('createDataset', () => {
     expect(changed.version).toBe(2)
     expect(changed.contentHash).not.toBe(first.contentHash)
     // Going back to the first content finds version 1 again rather than making version 3.
-    const back = (await t.gql<{ createDataset: DatasetView }>(CREATE, { input: { ...input, name: 'versioned' } }))
-      .data!.createDataset
+    const back = (
+      await t.gql<{ createDataset: DatasetView }>(CREATE, { input: { ...input, name: 'versioned' } })
+    ).data!.createDataset
     expect(back.id).toBe(first.id)
   })
 
@@ -130,10 +142,23 @@ describe('createDataset', () => {
     const before = await totalCount()
     // JSON has no NaN; a client that serialises it sends null or a string, or 1e999 for Infinity.
     const body = JSON.stringify({ query: CREATE, variables: { input } }).replace('[3,60]', '[3,1e999]')
-    const res = await fetch(t.lab.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const res = await fetch(t.lab.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
     const json = (await res.json()) as GqlResponse
     expect(errorCode(json as GqlResponse)).toBe('BAD_USER_INPUT')
-    const withNull = await t.gql(CREATE, { input: { ...input, rows: [[1, null], [2, 3], [3, 4]] } })
+    const withNull = await t.gql(CREATE, {
+      input: {
+        ...input,
+        rows: [
+          [1, null],
+          [2, 3],
+          [3, 4],
+        ],
+      },
+    })
     expect(errorCode(withNull)).toBe('BAD_USER_INPUT')
     expect(await totalCount()).toBe(before)
   })
@@ -168,7 +193,12 @@ describe('importCsvDataset', () => {
   })
 
   const badCsv: [string, string, string, RegExp][] = [
-    ['a non-numeric cell with its line and column', 'a,b,y\n1,2,3\n4,abc,6\n', 'y', /line 3, column 2 \("b"\)/],
+    [
+      'a non-numeric cell with its line and column',
+      'a,b,y\n1,2,3\n4,abc,6\n',
+      'y',
+      /line 3, column 2 \("b"\)/,
+    ],
     ['an empty cell', 'a,y\n1,\n', 'y', /line 2, column 2 \("y"\)/],
     ['an unknown target column', 'a,b\n1,2\n', 'y', /targetColumn "y" is not a column/],
     ['a ragged line', 'a,y\n1,2\n3\n', 'y', /line 3 has 1 columns, the header has 2/],
@@ -266,7 +296,8 @@ describe('datasets', () => {
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null
       pages++
       // A dataset added while paging lands before the cursor and does not shift later pages.
-      if (pages === 1) await t.gql(GENERATE, { input: { name: 'added-while-paging', generator: 'XOR', rows: 5, seed: 3 } })
+      if (pages === 1)
+        await t.gql(GENERATE, { input: { name: 'added-while-paging', generator: 'XOR', rows: 5, seed: 3 } })
     } while (after)
     expect(seen).toHaveLength(total)
     expect(new Set(seen).size).toBe(total)
@@ -290,7 +321,9 @@ describe('deleteDataset', () => {
         input: { name: 'to-delete', generator: 'LINEAR', rows: 5, seed: 1 },
       })
     ).data!.generateDataset
-    const del = await t.gql<{ deleteDataset: boolean }>(`mutation($id: ID!) { deleteDataset(id: $id) }`, { id: d.id })
+    const del = await t.gql<{ deleteDataset: boolean }>(`mutation($id: ID!) { deleteDataset(id: $id) }`, {
+      id: d.id,
+    })
     expect(del.data!.deleteDataset).toBe(true)
     const again = await t.gql(`mutation($id: ID!) { deleteDataset(id: $id) }`, { id: d.id })
     expect(errorCode(again)).toBe('NOT_FOUND')
@@ -324,7 +357,9 @@ describe('deleteDataset', () => {
     })
     const res = await t.gql(`mutation($id: ID!) { deleteDataset(id: $id) }`, { id: d.id })
     expect(errorCode(res)).toBe('CONFLICT')
-    const still = await t.gql<{ dataset: { id: string } }>(`query($id: ID!) { dataset(id: $id) { id } }`, { id: d.id })
+    const still = await t.gql<{ dataset: { id: string } }>(`query($id: ID!) { dataset(id: $id) { id } }`, {
+      id: d.id,
+    })
     expect(still.data!.dataset.id).toBe(d.id)
   })
 })

@@ -20,7 +20,11 @@ interface ExplanationView {
   methods: string[]
   computeMs: number
   evaluationRows: number
-  linearSurrogate: { intercept: number; fidelityR2: number; coefficients: { feature: string; weight: number }[] } | null
+  linearSurrogate: {
+    intercept: number
+    fidelityR2: number
+    coefficients: { feature: string; weight: number }[]
+  } | null
   surrogateNetwork: { hiddenLayers: number[]; fidelityR2: number; agreement: number | null } | null
   featureImportance: Importance[]
   partialDependence: { feature: string; grid: number[]; values: number[] }[]
@@ -47,9 +51,12 @@ async function dataset(input: Record<string, unknown>): Promise<string> {
 }
 
 async function start(input: Record<string, unknown>): Promise<string> {
-  const res = await t.gql<{ startRun: { id: string } }>(`mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, {
-    input,
-  })
+  const res = await t.gql<{ startRun: { id: string } }>(
+    `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
+    {
+      input,
+    },
+  )
   if (res.errors) throw new Error(JSON.stringify(res.errors))
   return res.data!.startRun.id
 }
@@ -57,10 +64,9 @@ async function start(input: Record<string, unknown>): Promise<string> {
 async function finished(id: string) {
   return waitFor(
     async () => {
-      const res = await t.gql<{ run: { status: string; error: string | null; explanation: ExplanationView | null } }>(
-        `query($id: ID!) { run(id: $id) { status error ${EXPLANATION} } }`,
-        { id },
-      )
+      const res = await t.gql<{
+        run: { status: string; error: string | null; explanation: ExplanationView | null }
+      }>(`query($id: ID!) { run(id: $id) { status error ${EXPLANATION} } }`, { id })
       const run = res.data!.run
       return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.status) ? run : undefined
     },
@@ -69,7 +75,9 @@ async function finished(id: string) {
 }
 
 const importance = (e: ExplanationView, method: string) =>
-  Object.fromEntries(e.featureImportance.filter((f) => f.method === method).map((f) => [f.feature, f.importance]))
+  Object.fromEntries(
+    e.featureImportance.filter((f) => f.method === method).map((f) => [f.feature, f.importance]),
+  )
 
 describe('a network trained on Friedman #1', () => {
   let runId: string
@@ -77,7 +85,13 @@ describe('a network trained on Friedman #1', () => {
   let events: { runEvents: { __typename: string; status?: string } }[]
 
   beforeAll(async () => {
-    const datasetId = await dataset({ name: 'friedman-explained', generator: 'FRIEDMAN1', rows: 2500, noise: 0.5, seed: 3 })
+    const datasetId = await dataset({
+      name: 'friedman-explained',
+      generator: 'FRIEDMAN1',
+      rows: 2500,
+      noise: 0.5,
+      seed: 3,
+    })
     runId = await start({
       datasetId,
       hiddenLayers: [64, 32],
@@ -124,14 +138,17 @@ describe('a network trained on Friedman #1', () => {
     for (const pd of explanation.partialDependence) expect(pd.grid).toHaveLength(20)
   })
 
-  it.each(['PERMUTATION_IMPORTANCE', 'SHAPLEY'])('%s ranks {x4, x1, x2} > {x3, x5} >> {x6..x10}', (method) => {
-    const imp = importance(explanation, method)
-    const top = ['x1', 'x2', 'x4'].map((f) => imp[f]!)
-    const middle = ['x3', 'x5'].map((f) => imp[f]!)
-    const noise = ['x6', 'x7', 'x8', 'x9', 'x10'].map((f) => imp[f]!)
-    expect(Math.min(...top)).toBeGreaterThan(Math.max(...middle))
-    expect(Math.min(...middle)).toBeGreaterThan(3 * Math.max(...noise))
-  })
+  it.each(['PERMUTATION_IMPORTANCE', 'SHAPLEY'])(
+    '%s ranks {x4, x1, x2} > {x3, x5} >> {x6..x10}',
+    (method) => {
+      const imp = importance(explanation, method)
+      const top = ['x1', 'x2', 'x4'].map((f) => imp[f]!)
+      const middle = ['x3', 'x5'].map((f) => imp[f]!)
+      const noise = ['x6', 'x7', 'x8', 'x9', 'x10'].map((f) => imp[f]!)
+      expect(Math.min(...top)).toBeGreaterThan(Math.max(...middle))
+      expect(Math.min(...middle)).toBeGreaterThan(3 * Math.max(...noise))
+    },
+  )
 
   it('reports a small IG completeness gap and a Shapley efficiency gap at rounding level', async () => {
     const ig = explanation.checks.find((c) => c.method === 'INTEGRATED_GRADIENTS')!
@@ -165,10 +182,13 @@ describe('a network trained on Friedman #1', () => {
     expect(e.checks.find((c) => c.method === 'SHAPLEY')!.maxGap).toBeLessThan(1e-6)
     expect(e.attributions.filter((a) => a.method === 'LINEAR_SURROGATE')).toHaveLength(10)
     // The prediction is the model's: the same value predict answers.
-    const p = await t.gql<{ predict: number[] }>(`query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`, {
-      id: runId,
-      rows: [row],
-    })
+    const p = await t.gql<{ predict: number[] }>(
+      `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`,
+      {
+        id: runId,
+        rows: [row],
+      },
+    )
     expect(p.data!.predict[0]).toBeCloseTo(e.prediction, 4)
   })
 
@@ -176,9 +196,9 @@ describe('a network trained on Friedman #1', () => {
     const q = `query($id: ID!, $row: [Float!]!, $methods: [ExplanationMethod!]) {
       explainInstance(runId: $id, row: $row, methods: $methods) { prediction } }`
     expect(code(await t.gql(q, { id: runId, row: [1, 2] }))).toBe('BAD_USER_INPUT')
-    expect(code(await t.gql(q, { id: runId, row: Array(10).fill(0.5), methods: ['PARTIAL_DEPENDENCE'] }))).toBe(
-      'BAD_USER_INPUT',
-    )
+    expect(
+      code(await t.gql(q, { id: runId, row: Array(10).fill(0.5), methods: ['PARTIAL_DEPENDENCE'] })),
+    ).toBe('BAD_USER_INPUT')
     expect(code(await t.gql(q, { id: '00000000-0000-0000-0000-000000000000', row: [1] }))).toBe('NOT_FOUND')
   })
 })
@@ -186,7 +206,12 @@ describe('a network trained on Friedman #1', () => {
 describe('choosing methods', () => {
   it('computes only the methods asked for, and none with explain: []', async () => {
     const datasetId = await dataset({ name: 'xor-explained', generator: 'XOR', rows: 300, seed: 2 })
-    const some = await start({ datasetId, hiddenLayers: [8], epochs: 3, explain: ['SHAPLEY', 'SURROGATE_NETWORK'] })
+    const some = await start({
+      datasetId,
+      hiddenLayers: [8],
+      epochs: 3,
+      explain: ['SHAPLEY', 'SURROGATE_NETWORK'],
+    })
     const none = await start({ datasetId, hiddenLayers: [8], epochs: 3, explain: [] })
     const [a, b] = [await finished(some), await finished(none)]
     expect(a.explanation!.methods).toEqual(['SURROGATE_NETWORK', 'SHAPLEY'])

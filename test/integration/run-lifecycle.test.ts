@@ -36,7 +36,11 @@ describe('without workers', () => {
   let t: TestLab
   let datasetId: string
   beforeAll(async () => {
-    t = await startTestLab({ LAB_WORKERS: '0', LAB_HEARTBEAT_INTERVAL_MS: '200', LAB_HEARTBEAT_TIMEOUT_MS: '1500' })
+    t = await startTestLab({
+      LAB_WORKERS: '0',
+      LAB_HEARTBEAT_INTERVAL_MS: '200',
+      LAB_HEARTBEAT_TIMEOUT_MS: '1500',
+    })
     datasetId = await dataset(t)
   })
   afterAll(async () => {
@@ -51,16 +55,22 @@ describe('without workers', () => {
       { id },
     )
     await new Promise((r) => setTimeout(r, 200))
-    const res = await t.gql<{ cancelRun: { status: string } }>(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, {
-      id,
-    })
+    const res = await t.gql<{ cancelRun: { status: string } }>(
+      `mutation($id: ID!) { cancelRun(id: $id) { status } }`,
+      {
+        id,
+      },
+    )
     expect(res.data!.cancelRun.status).toBe('CANCELLED')
     const events = await sub.done
     expect(events.map((e) => e.runEvents.status)).toEqual(['CANCELLED'])
   })
 
   it('answers a subscription to an unknown run with NOT_FOUND', async () => {
-    const sub = collect(t.ws(), `subscription { runEvents(runId: "00000000-0000-0000-0000-000000000000") { __typename } }`)
+    const sub = collect(
+      t.ws(),
+      `subscription { runEvents(runId: "00000000-0000-0000-0000-000000000000") { __typename } }`,
+    )
     await expect(sub.done).rejects.toThrow(/NOT_FOUND/)
   })
 
@@ -138,7 +148,10 @@ describe('restarting the API', () => {
       const ids = [await start(first, datasetId), await start(first, datasetId)]
       await first.stop()
 
-      const second = await startTestLab({ LAB_WORKERS: '1', LAB_TF_BACKEND: 'cpu' }, { databaseUrl: database.url })
+      const second = await startTestLab(
+        { LAB_WORKERS: '1', LAB_TF_BACKEND: 'cpu' },
+        { databaseUrl: database.url },
+      )
       try {
         for (const id of ids) {
           const run = await waitFor(

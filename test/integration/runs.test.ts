@@ -51,7 +51,9 @@ let classification: string
 const code = (res: GqlResponse) => res.errors?.[0]?.extensions?.code
 
 async function startRun(input: Record<string, unknown>): Promise<RunView> {
-  const res = await t.gql<{ startRun: RunView }>(START, { input: { datasetId: regression, ...SMALL, ...input } })
+  const res = await t.gql<{ startRun: RunView }>(START, {
+    input: { datasetId: regression, ...SMALL, ...input },
+  })
   if (res.errors) throw new Error(JSON.stringify(res.errors))
   return res.data!.startRun
 }
@@ -148,7 +150,13 @@ describe('startRun', () => {
 
 describe('a 20-epoch run', () => {
   it('streams every epoch in order then SUCCEEDED; a late subscriber gets all 20 once; predict answers', async () => {
-    const run = await startRun({ epochs: 20, seed: 11, datasetId: classification, name: 'streamed', tags: ['a', 'b'] })
+    const run = await startRun({
+      epochs: 20,
+      seed: 11,
+      datasetId: classification,
+      name: 'streamed',
+      tags: ['a', 'b'],
+    })
     const early = collect<{ runEvents: RunEvent }>(t.ws(), EVENTS, { runId: run.id })
     // Join again once epoch 10 is stored, asking for everything from the start.
     await waitFor(async () => (await getRun(run.id)).lastEpoch >= 10, { what: 'epoch 10' })
@@ -170,21 +178,30 @@ describe('a 20-epoch run', () => {
     expect(done).toMatchObject({ status: 'SUCCEEDED', name: 'streamed', tags: ['a', 'b'], lastEpoch: 20 })
     expect(done.history).toHaveLength(20)
     // Streamed metrics are the stored ones.
-    const streamed = earlyEvents.flatMap((e) => (e.runEvents.__typename === 'EpochCompleted' ? [e.runEvents.metric] : []))
+    const streamed = earlyEvents.flatMap((e) =>
+      e.runEvents.__typename === 'EpochCompleted' ? [e.runEvents.metric] : [],
+    )
     expect(streamed.map((m) => m.loss)).toEqual(done.history.map((m) => m.loss))
     expect(done.history.every((m) => m.accuracy !== null && m.valAccuracy !== null)).toBe(true)
 
     // A subscriber to a finished run gets the replay after afterEpoch, then the terminal status.
-    const replay = await collect<{ runEvents: RunEvent }>(t.ws(), EVENTS, { runId: run.id, afterEpoch: 15 }).done
-    expect(replay.map((e) => e.runEvents.__typename)).toEqual([...Array(5).fill('EpochCompleted'), 'RunStatusChanged'])
+    const replay = await collect<{ runEvents: RunEvent }>(t.ws(), EVENTS, { runId: run.id, afterEpoch: 15 })
+      .done
+    expect(replay.map((e) => e.runEvents.__typename)).toEqual([
+      ...Array(5).fill('EpochCompleted'),
+      'RunStatusChanged',
+    ])
 
-    const p = await t.gql<{ predict: number[] }>(`query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`, {
-      id: run.id,
-      rows: [
-        [0.8, 0.8],
-        [-0.8, 0.8],
-      ],
-    })
+    const p = await t.gql<{ predict: number[] }>(
+      `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`,
+      {
+        id: run.id,
+        rows: [
+          [0.8, 0.8],
+          [-0.8, 0.8],
+        ],
+      },
+    )
     expect(p.errors).toBeUndefined()
     expect(p.data!.predict).toHaveLength(2)
     for (const v of p.data!.predict) expect(v).toBeGreaterThanOrEqual(0)
@@ -209,9 +226,12 @@ describe('cancelRun', () => {
   it('stops a running run within one epoch', async () => {
     const run = await startRun({ epochs: 5000 })
     await waitFor(async () => (await getRun(run.id)).lastEpoch >= 2, { what: 'epoch 2' })
-    const res = await t.gql<{ cancelRun: RunView }>(`mutation($id: ID!) { cancelRun(id: $id) { id status } }`, {
-      id: run.id,
-    })
+    const res = await t.gql<{ cancelRun: RunView }>(
+      `mutation($id: ID!) { cancelRun(id: $id) { id status } }`,
+      {
+        id: run.id,
+      },
+    )
     expect(res.errors).toBeUndefined()
     const atCancel = (await getRun(run.id)).lastEpoch
     const done = await finished(run.id)
@@ -224,7 +244,9 @@ describe('cancelRun', () => {
   it('refuses to cancel a finished run with CONFLICT and an unknown one with NOT_FOUND', async () => {
     const run = await startRun({ epochs: 1 })
     await finished(run.id)
-    expect(code(await t.gql(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: run.id }))).toBe('CONFLICT')
+    expect(code(await t.gql(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: run.id }))).toBe(
+      'CONFLICT',
+    )
     expect(
       code(await t.gql(`mutation { cancelRun(id: "00000000-0000-0000-0000-000000000000") { status } }`)),
     ).toBe('NOT_FOUND')
@@ -247,7 +269,13 @@ describe('failures', () => {
         },
       )
     ).data!.createDataset.id
-    const run = await startRun({ datasetId: huge, epochs: 5, optimizer: 'SGD', learningRate: 10, validationSplit: 0 })
+    const run = await startRun({
+      datasetId: huge,
+      epochs: 5,
+      optimizer: 'SGD',
+      learningRate: 10,
+      validationSplit: 0,
+    })
     const done = await finished(run.id)
     expect(done.status).toBe('FAILED')
     expect(done.error).toMatch(/NaN|finite|Infinity/i)

@@ -53,7 +53,9 @@ describe('server limits and errors', () => {
 
   it('answers unknown fields and bad variables with client codes', async () => {
     expect((await t.gql(`{ nope }`)).errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED')
-    const badVar = await t.gql(`query($first: Int) { datasets(first: $first) { totalCount } }`, { first: 'x' })
+    const badVar = await t.gql(`query($first: Int) { datasets(first: $first) { totalCount } }`, {
+      first: 'x',
+    })
     expect(badVar.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT')
   })
 

@@ -4,7 +4,13 @@ import { ConfigError, loadConfig } from '../../src/config'
 describe('loadConfig', () => {
   it('has defaults that need nothing installed', () => {
     const c = loadConfig({})
-    expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: undefined, workers: 1, logLevel: 'info' })
+    expect(c).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      workers: 1,
+      logLevel: 'info',
+    })
     expect(c.dataDir).toBe(path.resolve('.lab/postgres'))
     expect(c.embeddedPgPort).not.toBe(5432)
   })

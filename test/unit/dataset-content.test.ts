@@ -18,20 +18,30 @@ function codeOf(fn: () => unknown): string {
 
 describe('parseCsvDataset', () => {
   it('puts the target column aside wherever it stands', () => {
-    const c = parseCsvDataset({ task: Task.REGRESSION, csv: 'a,y,b\n1,2,3\n4,5,6', targetColumn: 'y', limits })
+    const c = parseCsvDataset({
+      task: Task.REGRESSION,
+      csv: 'a,y,b\n1,2,3\n4,5,6',
+      targetColumn: 'y',
+      limits,
+    })
     expect(c.featureNames).toEqual(['a', 'b'])
     expect([...c.features]).toEqual([1, 3, 4, 6])
     expect([...c.targets]).toEqual([2, 5])
   })
 
   it('accepts signs, exponents and surrounding spaces, and refuses hex, words and blanks', () => {
-    const ok = parseCsvDataset({ task: Task.REGRESSION, csv: 'a,y\n -1.5e2 ,+.5\n', targetColumn: 'y', limits })
+    const ok = parseCsvDataset({
+      task: Task.REGRESSION,
+      csv: 'a,y\n -1.5e2 ,+.5\n',
+      targetColumn: 'y',
+      limits,
+    })
     expect([...ok.features, ...ok.targets]).toEqual([-150, 0.5])
     for (const cell of ['0x10', 'NaN', 'Infinity', 'one', '1,5']) {
       const csv = `a,y\n${cell.includes(',') ? `"${cell}"` : cell},1\n`
-      expect(codeOf(() => parseCsvDataset({ task: Task.REGRESSION, csv, targetColumn: 'y', limits }))).toMatch(
-        /^BAD_USER_INPUT: line 2, column 1 \("a"\)/,
-      )
+      expect(
+        codeOf(() => parseCsvDataset({ task: Task.REGRESSION, csv, targetColumn: 'y', limits })),
+      ).toMatch(/^BAD_USER_INPUT: line 2, column 1 \("a"\)/)
     }
   })
 
@@ -54,17 +64,34 @@ describe('content hash and statistics', () => {
   const base = { task: Task.REGRESSION, featureNames: ['a'], targetName: 't', limits }
   it('depends on values, names, task and target, not on how the content arrived', () => {
     const h = contentHash(buildContent({ ...base, rows: [[1], [2]], targets: [0, 1] }))
-    expect(contentHash(buildContent({ ...base, rows: [Float64Array.of(1), Float64Array.of(2)], targets: [0, 1] }))).toBe(h)
-    expect(contentHash(buildContent({ ...base, rows: [[1], [2.0000001]], targets: [0, 1] }))).not.toBe(h)
-    expect(contentHash(buildContent({ ...base, featureNames: ['b'], rows: [[1], [2]], targets: [0, 1] }))).not.toBe(h)
-    expect(contentHash(buildContent({ ...base, targetName: 'u', rows: [[1], [2]], targets: [0, 1] }))).not.toBe(h)
     expect(
-      contentHash(buildContent({ ...base, task: Task.BINARY_CLASSIFICATION, rows: [[1], [2]], targets: [0, 1] })),
+      contentHash(buildContent({ ...base, rows: [Float64Array.of(1), Float64Array.of(2)], targets: [0, 1] })),
+    ).toBe(h)
+    expect(contentHash(buildContent({ ...base, rows: [[1], [2.0000001]], targets: [0, 1] }))).not.toBe(h)
+    expect(
+      contentHash(buildContent({ ...base, featureNames: ['b'], rows: [[1], [2]], targets: [0, 1] })),
+    ).not.toBe(h)
+    expect(
+      contentHash(buildContent({ ...base, targetName: 'u', rows: [[1], [2]], targets: [0, 1] })),
+    ).not.toBe(h)
+    expect(
+      contentHash(
+        buildContent({ ...base, task: Task.BINARY_CLASSIFICATION, rows: [[1], [2]], targets: [0, 1] }),
+      ),
     ).not.toBe(h)
   })
 
   it('computes mean, population std, min and max per feature', () => {
-    const c = buildContent({ ...base, featureNames: ['a', 'b'], rows: [[1, -1], [2, -1], [6, -1]], targets: [0, 0, 0] })
+    const c = buildContent({
+      ...base,
+      featureNames: ['a', 'b'],
+      rows: [
+        [1, -1],
+        [2, -1],
+        [6, -1],
+      ],
+      targets: [0, 0, 0],
+    })
     const [a, b] = featureStats(c)
     expect(a!.mean).toBeCloseTo(3, 12)
     expect(a!.std).toBeCloseTo(Math.sqrt(14 / 3), 12)
@@ -74,7 +101,9 @@ describe('content hash and statistics', () => {
 
   it('refuses a classification dataset with one class only', () => {
     expect(
-      codeOf(() => buildContent({ ...base, task: Task.BINARY_CLASSIFICATION, rows: [[1], [2]], targets: [1, 1] })),
+      codeOf(() =>
+        buildContent({ ...base, task: Task.BINARY_CLASSIFICATION, rows: [[1], [2]], targets: [1, 1] }),
+      ),
     ).toMatch(/needs both classes/)
   })
 })

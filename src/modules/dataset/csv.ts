@@ -1,5 +1,12 @@
 import { badInput } from '../../errors'
-import { checkFeatureNames, checkName, checkSize, checkTargets, DatasetContent, DatasetLimits } from './dataset.content'
+import {
+  checkFeatureNames,
+  checkName,
+  checkSize,
+  checkTargets,
+  DatasetContent,
+  DatasetLimits,
+} from './dataset.content'
 import { Task } from './dataset.enums'
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
@@ -22,9 +29,12 @@ export function parseCsvDataset(input: {
   const targetName = checkName(input.targetColumn, 'targetColumn')
   const targetIndex = header.indexOf(targetName)
   if (targetIndex < 0) {
-    throw badInput(`targetColumn "${targetName}" is not a column of the csv (columns: ${header.join(', ')})`, {
-      field: 'targetColumn',
-    })
+    throw badInput(
+      `targetColumn "${targetName}" is not a column of the csv (columns: ${header.join(', ')})`,
+      {
+        field: 'targetColumn',
+      },
+    )
   }
   const featureNames = checkFeatureNames(
     header.filter((_, i) => i !== targetIndex),

@@ -54,6 +54,9 @@ export class GenerateDatasetInput {
   })
   noise?: number | null
 
-  @Field(() => Int, { nullable: true, description: 'Default: drawn at random; the same seed gives the same rows.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Default: drawn at random; the same seed gives the same rows.',
+  })
   seed?: number | null
 }

@@ -19,9 +19,7 @@ export interface DatasetRecord {
 }
 
 export type DatasetSource =
-  | { kind: 'rows' }
-  | { kind: 'csv' }
-  | { kind: 'generator'; generator: string; seed: number; noise: number }
+  { kind: 'rows' } | { kind: 'csv' } | { kind: 'generator'; generator: string; seed: number; noise: number }
 
 const DESCRIPTION = {
   id: true,
@@ -59,7 +57,14 @@ export class DatasetRepository {
   async findContent(id: string): Promise<DatasetContent | null> {
     const row = await this.db.dataset.findUnique({
       where: { id },
-      select: { task: true, featureNames: true, targetName: true, rowCount: true, features: true, targets: true },
+      select: {
+        task: true,
+        featureNames: true,
+        targetName: true,
+        rowCount: true,
+        features: true,
+        targets: true,
+      },
     })
     if (!row) return null
     return {
@@ -82,7 +87,11 @@ export class DatasetRepository {
       }),
       this.db.dataset.count(),
     ])
-    return { nodes: rows.slice(0, page.first).map(toRecord), hasNextPage: rows.length > page.first, totalCount }
+    return {
+      nodes: rows.slice(0, page.first).map(toRecord),
+      hasNextPage: rows.length > page.first,
+      totalCount,
+    }
   }
 
   /**
@@ -131,7 +140,9 @@ export class DatasetRepository {
   /** Deletes unless runs or sweeps use the dataset; checked and deleted in one transaction. */
   async delete(id: string): Promise<'deleted' | 'not_found' | 'in_use'> {
     return this.db.$transaction(async (tx) => {
-      const found = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Dataset" WHERE id = ${id}::uuid FOR UPDATE`
+      const found = await tx.$queryRaw<
+        { id: string }[]
+      >`SELECT id FROM "Dataset" WHERE id = ${id}::uuid FOR UPDATE`
       if (found.length === 0) return 'not_found'
       const [runs, sweeps] = await Promise.all([
         tx.run.count({ where: { datasetId: id } }),

@@ -15,7 +15,8 @@ export class DatasetResolver {
 
   @Query(() => DatasetConnection, { description: 'Newest first.' })
   async datasets(
-    @Arg('first', () => Int, { nullable: true, description: 'At most 100; default 20.' }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, description: 'At most 100; default 20.' })
+    first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ) {
     return toConnection(await this.service.list(pageArgs(first, after)))

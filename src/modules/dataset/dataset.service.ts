@@ -3,7 +3,15 @@ import { badInput, conflict, notFound } from '../../errors'
 import { isId } from '../common/ids'
 import { Page, PageArgs } from '../common/page'
 import { parseCsvDataset } from './csv'
-import { buildContent, checkName, checkSize, contentHash, DatasetContent, DatasetLimits, featureStats } from './dataset.content'
+import {
+  buildContent,
+  checkName,
+  checkSize,
+  contentHash,
+  DatasetContent,
+  DatasetLimits,
+  featureStats,
+} from './dataset.content'
 import { DatasetRecord, DatasetRepository, DatasetSource } from './dataset.repository'
 import { DatasetGenerator, Task } from './dataset.type'
 import { generate } from './generators'
@@ -119,7 +127,13 @@ export class DatasetService {
   }
 
   private async save(name: string, content: DatasetContent, source: DatasetSource): Promise<DatasetRecord> {
-    const { dataset } = await this.repo.saveVersion(name, content, contentHash(content), featureStats(content), source)
+    const { dataset } = await this.repo.saveVersion(
+      name,
+      content,
+      contentHash(content),
+      featureStats(content),
+      source,
+    )
     return dataset
   }
 }

@@ -43,7 +43,8 @@ export function generate(kind: DatasetGenerator, rows: number, noise: number, se
     case DatasetGenerator.LINEAR: {
       for (let i = 0; i < rows; i++) {
         const x = Float64Array.from(LINEAR_WEIGHTS, () => gaussian())
-        targets[i] = LINEAR_WEIGHTS.reduce<number>((s, w, j) => s + w * x[j]!, LINEAR_INTERCEPT) + noise * gaussian()
+        targets[i] =
+          LINEAR_WEIGHTS.reduce<number>((s, w, j) => s + w * x[j]!, LINEAR_INTERCEPT) + noise * gaussian()
         out.push(x)
       }
       return { task: Task.REGRESSION, featureNames: names(LINEAR_WEIGHTS.length), rows: out, targets }

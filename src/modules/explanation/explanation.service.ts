@@ -78,14 +78,18 @@ export class ExplanationService {
     if (wanted.length === 0) throw badInput('methods must not be empty', { field: 'methods' })
     const unsupported = wanted.filter((m) => !INSTANCE_METHODS.includes(m))
     if (unsupported.length > 0) {
-      throw badInput(`explainInstance computes ${INSTANCE_METHODS.join(', ')}; not ${unsupported.join(', ')}`, {
-        field: 'methods',
-      })
+      throw badInput(
+        `explainInstance computes ${INSTANCE_METHODS.join(', ')}; not ${unsupported.join(', ')}`,
+        {
+          field: 'methods',
+        },
+      )
     }
     const stored = (await this.repo.findByRunId(runId))?.result
     const linearSurrogate = stored?.linearSurrogate ?? undefined
     if (wanted.includes(ExplanationMethod.LINEAR_SURROGATE) && !linearSurrogate) {
-      if (methods) throw badInput('this run has no linear surrogate (it was turned off)', { field: 'methods' })
+      if (methods)
+        throw badInput('this run has no linear surrogate (it was turned off)', { field: 'methods' })
     }
     const chosen = wanted.filter((m) => m !== ExplanationMethod.LINEAR_SURROGATE || linearSurrogate)
     const defaultBaseline = stored?.baseline ?? dataset.featureStats.map((s) => s.mean)

@@ -4,8 +4,12 @@ import { ExplanationMethod } from '../../explain/types'
 registerEnumType(ExplanationMethod, {
   name: 'ExplanationMethod',
   valuesConfig: {
-    LINEAR_SURROGATE: { description: 'Least-squares y = b0 + sum(bi xi) fitted to the model outputs (logit).' },
-    SURROGATE_NETWORK: { description: 'A smaller network trained to reproduce the model (the interpretability model).' },
+    LINEAR_SURROGATE: {
+      description: 'Least-squares y = b0 + sum(bi xi) fitted to the model outputs (logit).',
+    },
+    SURROGATE_NETWORK: {
+      description: 'A smaller network trained to reproduce the model (the interpretability model).',
+    },
     PERMUTATION_IMPORTANCE: { description: 'Loss increase when one feature is shuffled (5 seeded repeats).' },
     INTEGRATED_GRADIENTS: { description: 'Path integral of gradients from the baseline (training mean).' },
     SHAPLEY: { description: 'Interventional Shapley values: exact up to 12 features, KernelSHAP above.' },
@@ -33,7 +37,9 @@ export class LinearSurrogate {
   @Field(() => [FeatureWeight])
   coefficients!: FeatureWeight[]
 
-  @Field(() => Number, { description: '1 - SSE/SST against the model outputs on held-out rows; can be negative.' })
+  @Field(() => Number, {
+    description: '1 - SSE/SST against the model outputs on held-out rows; can be negative.',
+  })
   fidelityR2!: number
 }
 
@@ -111,7 +117,9 @@ export class Explanation {
   @Field(() => SurrogateNetwork, { nullable: true })
   surrogateNetwork!: SurrogateNetwork | null
 
-  @Field(() => [FeatureImportance], { description: 'One entry per (method, feature) for the global methods.' })
+  @Field(() => [FeatureImportance], {
+    description: 'One entry per (method, feature) for the global methods.',
+  })
   featureImportance!: FeatureImportance[]
 
   @Field(() => [PartialDependence])

@@ -67,6 +67,7 @@ export function checkRows(rows: number[][], featureCount: number, field = 'rows'
     if (row.length !== featureCount) {
       throw badInput(`row ${i} has ${row.length} values; the model takes ${featureCount}`, { field, row: i })
     }
-    if (!row.every(Number.isFinite)) throw badInput(`row ${i} has a value that is not a finite number`, { field, row: i })
+    if (!row.every(Number.isFinite))
+      throw badInput(`row ${i} has a value that is not a finite number`, { field, row: i })
   })
 }

@@ -29,9 +29,13 @@ export class RunEventStream {
     private readonly explanationOf: (runId: string) => Promise<Explanation | null>,
   ) {}
 
-  async subscribe(runId: string, afterEpoch: number | null | undefined): Promise<AsyncIterable<RunEventPayload>> {
+  async subscribe(
+    runId: string,
+    afterEpoch: number | null | undefined,
+  ): Promise<AsyncIterable<RunEventPayload>> {
     const after = afterEpoch ?? 0
-    if (!Number.isInteger(after) || after < 0) throw badInput('afterEpoch must be 0 or more', { field: 'afterEpoch' })
+    if (!Number.isInteger(after) || after < 0)
+      throw badInput('afterEpoch must be 0 or more', { field: 'afterEpoch' })
     const exists = isId(runId) ? await this.repo.findById(runId) : null
     if (!exists) throw notFound('run', runId)
 

@@ -7,7 +7,10 @@ export class StartRunInput {
   @Field(() => ID)
   datasetId!: string
 
-  @Field(() => String, { nullable: true, description: 'Experiment name, created on first use; default "default".' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Experiment name, created on first use; default "default".',
+  })
   experiment?: string | null
 
   @Field(() => String, { nullable: true })

@@ -156,7 +156,11 @@ export class RunRepository {
       }),
       this.db.run.count({ where }),
     ])
-    return { nodes: rows.slice(0, page.first).map(toRecord), hasNextPage: rows.length > page.first, totalCount }
+    return {
+      nodes: rows.slice(0, page.first).map(toRecord),
+      hasNextPage: rows.length > page.first,
+      totalCount,
+    }
   }
 
   /** Creates the run and its queue job in one transaction (or returns the run an idempotency key made). */
@@ -164,7 +168,10 @@ export class RunRepository {
     try {
       return await this.db.$transaction(async (tx) => {
         if (spec.idempotencyKey) {
-          const seen = await tx.run.findUnique({ where: { idempotencyKey: spec.idempotencyKey }, select: RUN_SELECT })
+          const seen = await tx.run.findUnique({
+            where: { idempotencyKey: spec.idempotencyKey },
+            select: RUN_SELECT,
+          })
           if (seen) return { run: toRecord(seen), created: false }
         }
         const experiment = await tx.experiment.upsert({
@@ -196,11 +203,20 @@ export class RunRepository {
    * Moves a run to `to` if the state machine allows it from the current status (and the attempt
    * matches, when given). Returns the updated run, or null when the move was not allowed.
    */
-  async transition(id: string, to: RunStatus, opts: TransitionOptions = {}, tx?: Tx): Promise<RunRecord | null> {
+  async transition(
+    id: string,
+    to: RunStatus,
+    opts: TransitionOptions = {},
+    tx?: Tx,
+  ): Promise<RunRecord | null> {
     const work = async (t: Tx) => {
       const now = new Date()
       const { count } = await t.run.updateMany({
-        where: { id, status: { in: allowedFrom(to).filter((s) => !opts.from || opts.from.includes(s)) }, ...(opts.attempt !== undefined ? { attempt: opts.attempt } : {}) },
+        where: {
+          id,
+          status: { in: allowedFrom(to).filter((s) => !opts.from || opts.from.includes(s)) },
+          ...(opts.attempt !== undefined ? { attempt: opts.attempt } : {}),
+        },
         data: {
           ...opts.data,
           status: to,
@@ -213,7 +229,13 @@ export class RunRepository {
       })
       if (count === 0) return null
       const row = await t.run.findUniqueOrThrow({ where: { id }, select: RUN_SELECT })
-      await notify(t, { type: 'status', runId: id, experimentId: row.experimentId, status: to, error: row.error })
+      await notify(t, {
+        type: 'status',
+        runId: id,
+        experimentId: row.experimentId,
+        status: to,
+        error: row.error,
+      })
       return toRecord(row)
     }
     return tx ? work(tx) : this.db.$transaction(work)
@@ -321,7 +343,10 @@ export class RunRepository {
             cost: e.cost as Prisma.InputJsonValue,
           }
           await tx.explanation.upsert({ where: { runId: id }, create: { runId: id, ...data }, update: data })
-          const { experimentId } = await tx.run.findUniqueOrThrow({ where: { id }, select: { experimentId: true } })
+          const { experimentId } = await tx.run.findUniqueOrThrow({
+            where: { id },
+            select: { experimentId: true },
+          })
           // Announced before the status change, so subscribers have the explanation before SUCCEEDED.
           await notify(tx, { type: 'explanation', runId: id, experimentId })
         }
@@ -335,13 +360,23 @@ export class RunRepository {
    * A run whose worker is gone: back to QUEUED for another attempt (its partial history removed, and
    * a new job enqueued) while retries remain, else FAILED with the reason.
    */
-  async abandon(id: string, attempt: number, reason: string, maxRetries: number, enqueue: Enqueue): Promise<RunRecord | null> {
+  async abandon(
+    id: string,
+    attempt: number,
+    reason: string,
+    maxRetries: number,
+    enqueue: Enqueue,
+  ): Promise<RunRecord | null> {
     return this.db.$transaction(async (tx) => {
       if (attempt <= maxRetries) {
         const requeued = await this.transition(
           id,
           RunStatus.QUEUED,
-          { attempt, error: `retrying: ${reason}`, data: { lastEpoch: 0, workerId: null, heartbeatAt: null } },
+          {
+            attempt,
+            error: `retrying: ${reason}`,
+            data: { lastEpoch: 0, workerId: null, heartbeatAt: null },
+          },
           tx,
         )
         if (requeued) {

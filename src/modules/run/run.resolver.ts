@@ -66,7 +66,10 @@ export class RunResolver {
       'Stored epochs after afterEpoch (default 0) first, then live ones, each once and in order; ' +
       'RunStatusChanged on every transition; completes after the terminal one.',
     subscribe: ({ args, context }) =>
-      (context as AppContext).runEvents.subscribe(args['runId'] as string, args['afterEpoch'] as number | null),
+      (context as AppContext).runEvents.subscribe(
+        args['runId'] as string,
+        args['afterEpoch'] as number | null,
+      ),
   })
   runEvents(
     @Root() event: RunEventPayload,

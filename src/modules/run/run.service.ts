@@ -59,36 +59,51 @@ export class RunService {
       const seen = await this.repo.findByIdempotencyKey(idempotencyKey)
       if (seen) return seen
     }
-    if (!isId(args.datasetId)) throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
+    if (!isId(args.datasetId))
+      throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
     const dataset = await this.datasets.get(args.datasetId)
-    if (!dataset) throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
+    if (!dataset)
+      throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
 
     const hiddenLayers = args.hiddenLayers ?? [...DEFAULTS.hiddenLayers]
     if (hiddenLayers.length > LIMITS.maxLayers) {
-      throw badInput(`hiddenLayers has ${hiddenLayers.length} layers; at most ${LIMITS.maxLayers}`, { field: 'hiddenLayers' })
+      throw badInput(`hiddenLayers has ${hiddenLayers.length} layers; at most ${LIMITS.maxLayers}`, {
+        field: 'hiddenLayers',
+      })
     }
     hiddenLayers.forEach((units, i) => {
       if (!Number.isInteger(units) || units < LIMITS.minUnits || units > LIMITS.maxUnits) {
-        throw badInput(`hiddenLayers[${i}] is ${units}; each layer needs ${LIMITS.minUnits} to ${LIMITS.maxUnits} units`, {
-          field: 'hiddenLayers',
-        })
+        throw badInput(
+          `hiddenLayers[${i}] is ${units}; each layer needs ${LIMITS.minUnits} to ${LIMITS.maxUnits} units`,
+          {
+            field: 'hiddenLayers',
+          },
+        )
       }
     })
     const epochs = args.epochs ?? DEFAULTS.epochs
     if (!Number.isInteger(epochs) || epochs < LIMITS.minEpochs || epochs > LIMITS.maxEpochs) {
-      throw badInput(`epochs is ${epochs}; it must be between ${LIMITS.minEpochs} and ${LIMITS.maxEpochs}`, { field: 'epochs' })
+      throw badInput(`epochs is ${epochs}; it must be between ${LIMITS.minEpochs} and ${LIMITS.maxEpochs}`, {
+        field: 'epochs',
+      })
     }
     const validationSplit = args.validationSplit ?? DEFAULTS.validationSplit
     if (!Number.isFinite(validationSplit) || validationSplit < 0 || validationSplit >= 0.9) {
-      throw badInput(`validationSplit is ${validationSplit}; it must be in [0, 0.9)`, { field: 'validationSplit' })
+      throw badInput(`validationSplit is ${validationSplit}; it must be in [0, 0.9)`, {
+        field: 'validationSplit',
+      })
     }
     const trainRows = dataset.rowCount - Math.floor(dataset.rowCount * validationSplit)
-    if (trainRows < 1) throw badInput('no training rows remain after the validation split', { field: 'validationSplit' })
+    if (trainRows < 1)
+      throw badInput('no training rows remain after the validation split', { field: 'validationSplit' })
     const batchSize = args.batchSize ?? Math.min(DEFAULTS.batchSize, dataset.rowCount)
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > dataset.rowCount) {
-      throw badInput(`batchSize is ${batchSize}; it must be between 1 and the dataset's ${dataset.rowCount} rows`, {
-        field: 'batchSize',
-      })
+      throw badInput(
+        `batchSize is ${batchSize}; it must be between 1 and the dataset's ${dataset.rowCount} rows`,
+        {
+          field: 'batchSize',
+        },
+      )
     }
     const learningRate = args.learningRate ?? DEFAULTS.learningRate
     if (!Number.isFinite(learningRate) || learningRate <= 0) {
@@ -96,7 +111,9 @@ export class RunService {
     }
     const tags = [...new Set((args.tags ?? []).map((t) => t.trim()))]
     if (tags.length > LIMITS.maxTags || tags.some((t) => t.length === 0 || t.length > LIMITS.maxTagLength)) {
-      throw badInput(`tags must be 1 to ${LIMITS.maxTagLength} characters each, at most ${LIMITS.maxTags}`, { field: 'tags' })
+      throw badInput(`tags must be 1 to ${LIMITS.maxTagLength} characters each, at most ${LIMITS.maxTags}`, {
+        field: 'tags',
+      })
     }
     const seed = args.seed ?? randomInt(0, 2 ** 31 - 1)
     const experiment = checkName(args.experiment ?? DEFAULTS.experiment, 'experiment')

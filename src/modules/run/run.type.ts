@@ -75,7 +75,10 @@ export class Run {
   @Field(() => [String])
   tags!: string[]
 
-  @Field(() => String, { nullable: true, description: '"tensorflow", "wasm" or "cpu", once training started.' })
+  @Field(() => String, {
+    nullable: true,
+    description: '"tensorflow", "wasm" or "cpu", once training started.',
+  })
   backend!: string | null
 
   @Field(() => String, { nullable: true, description: 'Why the run FAILED (or was CANCELLED).' })
