@@ -285,9 +285,13 @@ export async function startRun(url: string, input: Record<string, unknown>): Pro
 }
 
 export async function getRun(url: string, id: string): Promise<RunSummary> {
-  const data = await gql<{ run: RunSummary | null }>(url, `query($id: ID!) { run(id: $id) { ${RUN_SUMMARY} } }`, {
-    id,
-  })
+  const data = await gql<{ run: RunSummary | null }>(
+    url,
+    `query($id: ID!) { run(id: $id) { ${RUN_SUMMARY} } }`,
+    {
+      id,
+    },
+  )
   if (!data.run) throw new Error(`run ${id} not found`)
   return data.run
 }
@@ -330,7 +334,10 @@ export async function waitForRuns(
  * The reference classification data of bench/train-overhead.ts: features U[-1,1], target x1 + x2 > 0, from
  * the same seeded generator, so both benchmarks train on identical rows.
  */
-export function referenceRows(rows: number, features: number): { features: Float64Array; targets: Float64Array } {
+export function referenceRows(
+  rows: number,
+  features: number,
+): { features: Float64Array; targets: Float64Array } {
   const random = seedrandom.alea('bench')
   const x = Float64Array.from({ length: rows * features }, () => 2 * random() - 1)
   const targets = Float64Array.from({ length: rows }, (_, r) =>
@@ -414,7 +421,11 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export const mb = (bytes: number) => bytes / (1024 * 1024)
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length)
   let next = 0
   await Promise.all(

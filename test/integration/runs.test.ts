@@ -184,11 +184,12 @@ describe('a 20-epoch run', () => {
     expect(streamed.map((m) => m.loss)).toEqual(done.history.map((m) => m.loss))
     expect(done.history.every((m) => m.accuracy !== null && m.valAccuracy !== null)).toBe(true)
 
-    // A subscriber to a finished run gets the replay after afterEpoch, then the terminal status.
+    // A subscriber to a finished run gets the replay after afterEpoch, the explanation, then the terminal status.
     const replay = await collect<{ runEvents: RunEvent }>(t.ws(), EVENTS, { runId: run.id, afterEpoch: 15 })
       .done
     expect(replay.map((e) => e.runEvents.__typename)).toEqual([
       ...Array(5).fill('EpochCompleted'),
+      'ExplanationReady',
       'RunStatusChanged',
     ])
 

@@ -1,0 +1,553 @@
+/**
+ * Training benchmarks through the platform (GraphQL -> queue -> trainer process -> PostgreSQL -> graphql-ws):
+ *
+ * (a) throughput of a run against `train()` called directly in this process on the same rows, network, seed
+ *     and backend (and, without --quick, a bare tfjs `model.fit` from bench/train-overhead.ts). Target: the
+ *     platform costs under 5 %.
+ * (b) epoch-to-subscriber latency: a graphql-ws client's receive time minus the epoch's stored `createdAt`,
+ *     with 1 and with 100 subscribers on one run. Target: p99 under 50 ms.
+ * (c) a trainer's resident memory after 1, 10 and 50 runs in the same process. Target: flat.
+ * (d) eight runs with LAB_WORKERS=1 against LAB_WORKERS=2 (wall time, speed-up).
+ *
+ * Run (compiled; the server needs decorator metadata): `npx tsc -p tsconfig.build.json && node
+ * dist/bench/training.js [--quick] [--backend wasm|cpu|tensorflow] [--only a,b,c,d]`.
+ */
+import pg from 'pg'
+import type { Client } from 'graphql-ws'
+
+import type { BackendName } from '../src/training/backend'
+import { selectBackend } from '../src/training/backend'
+import type { TrainData, TrainSpec } from '../src/training/spec'
+import { train } from '../src/training/train'
+import { measureTrainOverhead } from './train-overhead'
+import {
+  BenchArgs,
+  Cleanups,
+  createBenchDatabase,
+  datasetInput,
+  fmt,
+  getRun,
+  gql,
+  heading,
+  machineLine,
+  mb,
+  median,
+  parseBenchArgs,
+  percentile,
+  printTable,
+  procMemory,
+  referenceRows,
+  requireCompiled,
+  runMain,
+  sleep,
+  startChildServer,
+  startInProcessServer,
+  startRun,
+  waitForRuns,
+  wsClient,
+} from './support'
+
+const REFERENCE_LAYERS = [128, 64, 32, 16]
+const FEATURES = 20
+
+async function createDataset(url: string, input: Record<string, unknown>): Promise<string> {
+  const data = await gql<{ createDataset: { id: string } }>(
+    url,
+    `mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+    { input },
+  )
+  return data.createDataset.id
+}
+
+async function generateDataset(url: string, input: Record<string, unknown>): Promise<string> {
+  const data = await gql<{ generateDataset: { id: string } }>(
+    url,
+    `mutation($input: GenerateDatasetInput!) { generateDataset(input: $input) { id } }`,
+    { input },
+  )
+  return data.generateDataset.id
+}
+
+async function withPg<T>(databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0)
+
+// ---------------------------------------------------------------------------------------------------------
+// (a) throughput
+
+interface ThroughputSample {
+  /** Training rows per second of the epochs' own durations (training + validation, as stored). */
+  epochSps: number
+  /** Per second of the whole run: the platform's startedAt..finishedAt, or the train() call. */
+  wallSps: number
+  wallMs: number
+  finalLoss: number
+  /** Platform only: startRun sent to the terminal status seen by a client polling every 50 ms. */
+  endToEndMs?: number
+  /** Platform only: startedAt to the first epoch's start (dataset from PostgreSQL, tensors, model). */
+  setupMs?: number
+  /** Platform only: the last epoch stored to finishedAt (artifacts, explanations, model stored). */
+  finishMs?: number
+}
+
+async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
+  const rows = 5000
+  const epochs = args.quick ? 3 : 5
+  const rounds = args.quick ? 1 : 3
+  heading(
+    `(a) throughput: ${fmt(rows)} x ${FEATURES}, Dense ${REFERENCE_LAYERS.join('-')}-1, batch 32, ` +
+      `${epochs} epochs, ${backend}; median of ${rounds} round(s), sides alternated`,
+  )
+  const server = await startInProcessServer(cleanups, { LAB_WORKERS: '1', LAB_TF_BACKEND: backend })
+  const data = referenceRows(rows, FEATURES)
+  const datasetId = await createDataset(
+    server.url,
+    datasetInput('reference', 'BINARY_CLASSIFICATION', FEATURES, data),
+  )
+  const trainData: TrainData = {
+    features: data.features,
+    targets: data.targets,
+    rowCount: rows,
+    featureCount: FEATURES,
+  }
+  const spec = (e: number): TrainSpec => ({
+    task: 'BINARY_CLASSIFICATION',
+    hiddenLayers: REFERENCE_LAYERS,
+    activation: 'RELU',
+    epochs: e,
+    batchSize: 32,
+    learningRate: 0.001,
+    optimizer: 'ADAM',
+    validationSplit: 0.2,
+    seed: 1,
+  })
+  const runInput = (e: number, explain: boolean) => ({
+    datasetId,
+    ...(explain ? {} : { explain: [] }),
+    experiment: 'bench-throughput',
+    hiddenLayers: REFERENCE_LAYERS,
+    activation: 'RELU',
+    epochs: e,
+    batchSize: 32,
+    learningRate: 0.001,
+    optimizer: 'ADAM',
+    validationSplit: 0.2,
+    seed: 1,
+  })
+  const trainRows = Math.floor(rows * (1 - 0.2))
+
+  const platform = async (e: number, explain = false): Promise<ThroughputSample> => {
+    const start = performance.now()
+    const id = await startRun(server.url, runInput(e, explain))
+    const [run] = await waitForRuns(server.url, [id], { intervalMs: 50 })
+    const endToEndMs = performance.now() - start
+    if (!run?.startedAt || !run.finishedAt) throw new Error(`run ${id} has no start or finish time`)
+    if (run.backend !== backend) throw new Error(`the trainer used ${run.backend}, not ${backend}`)
+    const startedAt = Date.parse(run.startedAt)
+    const finishedAt = Date.parse(run.finishedAt)
+    const wallMs = finishedAt - startedAt
+    const stored = await withPg(server.databaseUrl, async (client) => {
+      const { rows: r } = await client.query<{ first: number; last: number }>(
+        `SELECT round(extract(epoch from min("createdAt")) * 1000)::float8 AS first,
+                round(extract(epoch from max("createdAt")) * 1000)::float8 AS last
+           FROM "EpochMetric" WHERE "runId" = $1`,
+        [id],
+      )
+      return r[0]
+    })
+    return {
+      epochSps: (trainRows * e) / (sum(run.history.map((h) => h.durationMs)) / 1000),
+      wallSps: (trainRows * e) / (wallMs / 1000),
+      wallMs,
+      finalLoss: run.history.at(-1)?.loss ?? Number.NaN,
+      endToEndMs,
+      ...(stored
+        ? {
+            setupMs: stored.first - (run.history[0]?.durationMs ?? 0) - startedAt,
+            finishMs: finishedAt - stored.last,
+          }
+        : {}),
+    }
+  }
+  const local = async (e: number): Promise<ThroughputSample> => {
+    const start = performance.now()
+    const result = await train(trainData, spec(e), { onEpoch: () => undefined })
+    const wallMs = performance.now() - start
+    if (result.backend !== backend) throw new Error(`train() used ${result.backend}, not ${backend}`)
+    return {
+      epochSps: (trainRows * e) / (sum(result.history.map((h) => h.durationMs)) / 1000),
+      wallSps: (trainRows * e) / (wallMs / 1000),
+      wallMs,
+      finalLoss: result.history.at(-1)?.loss ?? Number.NaN,
+    }
+  }
+
+  // Warm-up: the trainer's first run and this process's first train() pay for JIT and kernel set-up.
+  await platform(1)
+  await local(1)
+  const platformSamples: ThroughputSample[] = []
+  const localSamples: ThroughputSample[] = []
+  for (let round = 0; round < rounds; round++) {
+    platformSamples.push(await platform(epochs))
+    localSamples.push(await local(epochs))
+  }
+  // What the default (every explanation method) adds after training; not part of the overhead figure.
+  const explained = args.quick ? undefined : await platform(epochs, true)
+  await server.stop()
+
+  const med = (
+    samples: ThroughputSample[],
+    key: 'epochSps' | 'wallSps' | 'wallMs' | 'endToEndMs' | 'setupMs' | 'finishMs',
+  ) => median(samples.map((s) => s[key] ?? Number.NaN))
+  const rowsOut: Record<string, string>[] = []
+  if (!args.quick) {
+    const bare = await measureTrainOverhead(backend)
+    if (bare) {
+      rowsOut.push({
+        side: `bare model.fit, 3 epochs (bench/train-overhead.ts)`,
+        'samples/s (epochs)': '',
+        'samples/s (wall)': fmt(bare.bareFitSamplesPerSecond),
+        'wall s': '',
+        'final loss': '',
+      })
+      rowsOut.push({
+        side: `train(), 3 epochs (bench/train-overhead.ts)`,
+        'samples/s (epochs)': '',
+        'samples/s (wall)': fmt(bare.trainSamplesPerSecond),
+        'wall s': '',
+        'final loss': '',
+      })
+    }
+  }
+  const localEpoch = med(localSamples, 'epochSps')
+  const localWall = med(localSamples, 'wallSps')
+  const platEpoch = med(platformSamples, 'epochSps')
+  const platWall = med(platformSamples, 'wallSps')
+  rowsOut.push({
+    side: 'train() in this process (baseline)',
+    'samples/s (epochs)': fmt(localEpoch),
+    'samples/s (wall)': fmt(localWall),
+    'wall s': fmt(med(localSamples, 'wallMs') / 1000, 2),
+    'final loss': localSamples[0]?.finalLoss.toPrecision(8) ?? '',
+  })
+  rowsOut.push({
+    side: 'platform run: trainer process, stored epochs',
+    'samples/s (epochs)': fmt(platEpoch),
+    'samples/s (wall)': fmt(platWall),
+    'wall s': fmt(med(platformSamples, 'wallMs') / 1000, 2),
+    'final loss': platformSamples[0]?.finalLoss.toPrecision(8) ?? '',
+  })
+  if (explained) {
+    rowsOut.push({
+      side: 'platform run with the default explanations (1 run)',
+      'samples/s (epochs)': fmt(explained.epochSps),
+      'samples/s (wall)': fmt(explained.wallSps),
+      'wall s': fmt(explained.wallMs / 1000, 2),
+      'final loss': explained.finalLoss.toPrecision(8),
+    })
+  }
+  printTable(rowsOut)
+  const overhead = (baseline: number, measured: number) => `${fmt((baseline / measured - 1) * 100, 1)} %`
+  console.log(
+    `\nplatform overhead vs train(): ${overhead(localEpoch, platEpoch)} on epoch durations, ` +
+      `${overhead(localWall, platWall)} on wall time (startedAt..finishedAt: loads the dataset from ` +
+      `PostgreSQL, stores every epoch and the model)`,
+  )
+  console.log(
+    `startRun -> SUCCEEDED seen by a client (adds queue pick-up, polled every 50 ms): ` +
+      `median ${fmt(med(platformSamples, 'endToEndMs') / 1000, 2)} s ` +
+      `(${fmt((trainRows * epochs) / (med(platformSamples, 'endToEndMs') / 1000))} samples/s)`,
+  )
+  console.log(
+    `platform run timeline (median): setup ${fmt(med(platformSamples, 'setupMs'), 0)} ms (claim to first ` +
+      `epoch: dataset from PostgreSQL, tensors, model), finish ${fmt(med(platformSamples, 'finishMs'), 0)} ms ` +
+      `(last epoch stored to SUCCEEDED: artifacts, model stored)` +
+      (explained?.finishMs !== undefined
+        ? `; with the default explanations finish takes ${fmt(explained.finishMs / 1000, 2)} s`
+        : ''),
+  )
+  const same = platformSamples.every((p, i) => p.finalLoss === localSamples[i]?.finalLoss)
+  console.log(`same seed, same backend -> identical final loss on both sides: ${same ? 'yes' : 'NO'}`)
+  if (!args.quick) {
+    const worst = Math.max(localEpoch / platEpoch, localWall / platWall) - 1
+    console.log(
+      `target: overhead under 5 % ${worst < 0.05 ? 'met' : 'NOT met'} (worse of the two: ${fmt(worst * 100, 1)} %)`,
+    )
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (b) epoch-to-subscriber latency
+
+const EVENTS = `subscription($runId: ID!) { runEvents(runId: $runId) {
+  __typename
+  ... on EpochCompleted { metric { epoch } }
+  ... on RunStatusChanged { status } } }`
+
+interface Received {
+  /** epoch -> Date.now() when the client got it. */
+  epochs: Map<number, number>
+  /** The first event was RUNNING: the subscription was live before training began. */
+  liveFromStart: boolean
+  first: string | undefined
+}
+
+function subscribe(client: Client, runId: string): { received: Received; done: Promise<void> } {
+  const received: Received = { epochs: new Map(), liveFromStart: false, first: undefined }
+  const done = new Promise<void>((resolve, reject) => {
+    client.subscribe<{ runEvents: { __typename: string; metric?: { epoch: number }; status?: string } }>(
+      { query: EVENTS, variables: { runId } },
+      {
+        next: (value) => {
+          const now = Date.now()
+          const event = value.data?.runEvents
+          if (!event) return reject(new Error(JSON.stringify(value.errors)))
+          if (received.first === undefined) {
+            received.first = event.status ?? event.__typename
+            received.liveFromStart = event.status === 'RUNNING'
+          }
+          if (event.metric) received.epochs.set(event.metric.epoch, now)
+        },
+        error: (err) => reject(err instanceof Error ? err : new Error(JSON.stringify(err))),
+        complete: () => resolve(),
+      },
+    )
+  })
+  return { received, done }
+}
+
+async function sectionLatency(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
+  const epochs = args.quick ? 50 : 200
+  const fanouts = [1, 100]
+  heading(
+    `(b) epoch -> graphql-ws subscriber latency: ${epochs} epochs, Dense 4-1, 100 rows (LINEAR), ${backend}; ` +
+      `server in its own process, clients here`,
+  )
+  const server = await startChildServer(cleanups, { LAB_WORKERS: '1', LAB_TF_BACKEND: backend })
+  const datasetId = await generateDataset(server.url, {
+    name: 'tiny',
+    generator: 'LINEAR',
+    rows: 100,
+    seed: 1,
+  })
+  const out: Record<string, string>[] = []
+  let worstP99 = 0
+  for (const [k, subscribers] of fanouts.entries()) {
+    // A long run occupies the only trainer while the subscribers connect, so that every one of them is
+    // subscribed before the measured run's first epoch; it is cancelled once they are.
+    const blocker = await startRun(server.url, {
+      datasetId,
+      epochs: 10_000,
+      hiddenLayers: [4],
+      seed: 99 + k,
+      explain: [],
+    })
+    const runId = await startRun(server.url, {
+      datasetId,
+      epochs,
+      hiddenLayers: [4],
+      seed: 1 + k,
+      explain: [],
+    })
+    const clients = Array.from({ length: subscribers }, () => wsClient(server.wsUrl))
+    const disposeAll = () => Promise.all(clients.map(({ client }) => client.dispose()))
+    cleanups.add(disposeAll)
+    await Promise.all(clients.map((c) => c.connected))
+    const subs = clients.map(({ client }) => subscribe(client, runId))
+    await sleep(1000)
+    await gql(server.url, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: blocker })
+    await Promise.race([
+      Promise.all(subs.map((s) => s.done)),
+      sleep(300_000).then(() => Promise.reject(new Error('subscriptions did not complete within 300 s'))),
+    ])
+    await disposeAll()
+
+    const stored = await withPg(server.databaseUrl, async (client) => {
+      const { rows } = await client.query<{ epoch: number; ms: number }>(
+        `SELECT epoch, round(extract(epoch from "createdAt") * 1000)::float8 AS ms
+           FROM "EpochMetric" WHERE "runId" = $1 ORDER BY epoch`,
+        [runId],
+      )
+      return rows
+    })
+    if (stored.length !== epochs) throw new Error(`stored ${stored.length} epochs, expected ${epochs}`)
+    const latencies: number[] = []
+    let missing = 0
+    for (const { received } of subs) {
+      for (const { epoch, ms } of stored) {
+        const at = received.epochs.get(epoch)
+        if (at === undefined) missing++
+        else latencies.push(at - ms)
+      }
+    }
+    const live = subs.filter((s) => s.received.liveFromStart).length
+    const gaps = stored.slice(1).map((s, i) => s.ms - (stored[i]?.ms ?? s.ms))
+    const p99 = percentile(latencies, 99)
+    worstP99 = Math.max(worstP99, p99)
+    out.push({
+      subscribers: String(subscribers),
+      'epochs received': `${fmt(latencies.length)} of ${fmt(subscribers * epochs)}`,
+      'live from start': `${live} of ${subscribers}`,
+      'epoch every (ms)': fmt(median(gaps), 0),
+      'p50 ms': fmt(percentile(latencies, 50)),
+      'p95 ms': fmt(percentile(latencies, 95)),
+      'p99 ms': fmt(p99),
+      'max ms': fmt(percentile(latencies, 100)),
+    })
+    if (missing > 0)
+      console.log(`warning: ${missing} epoch deliveries missing with ${subscribers} subscribers`)
+    await getRun(server.url, blocker) // still answers: the server is healthy after the fan-out
+  }
+  await server.stop()
+  printTable(out)
+  console.log(
+    `\nlatency = Date.now() at the client - the epoch row's createdAt (ms precision, same machine clock)` +
+      (args.quick ? '' : `\ntarget: p99 under 50 ms ${worstP99 < 50 ? 'met' : 'NOT met'}`),
+  )
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (c) trainer memory
+
+async function sectionMemory(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
+  const checkpoints = args.quick ? [1, 5, 20] : [1, 10, 50]
+  heading(
+    `(c) one trainer's memory after ${checkpoints.join(', ')} runs: FRIEDMAN1 1,000 x 10, Dense 16-8-1, ` +
+      `3 epochs, ${backend}`,
+  )
+  const server = await startInProcessServer(cleanups, { LAB_WORKERS: '1', LAB_TF_BACKEND: backend })
+  const pool = server.lab.app.pool
+  if (!pool) throw new Error('the lab started no worker pool')
+  const datasetId = await generateDataset(server.url, {
+    name: 'friedman',
+    generator: 'FRIEDMAN1',
+    rows: 1000,
+    seed: 3,
+  })
+  const pid = pool.pids()[0]
+  if (pid === undefined) throw new Error('no trainer process')
+  const out: Record<string, string>[] = []
+  let done = 0
+  const readings: number[] = []
+  const start = performance.now()
+  for (const checkpoint of checkpoints) {
+    const ids: string[] = []
+    for (; done < checkpoint; done++) {
+      ids.push(await startRun(server.url, { datasetId, epochs: 3, hiddenLayers: [16, 8], seed: done + 1 }))
+    }
+    await waitForRuns(server.url, ids)
+    await sleep(1000)
+    if (pool.pids()[0] !== pid) throw new Error('the trainer process was replaced during the benchmark')
+    const { rss, hwm } = procMemory(pid)
+    readings.push(rss)
+    out.push({
+      'after run': String(checkpoint),
+      'VmRSS MB': fmt(mb(rss), 1),
+      'growth since run 1 MB': fmt(mb(rss - (readings[0] as number)), 1),
+      'VmHWM MB': fmt(mb(hwm), 1),
+    })
+  }
+  const elapsed = performance.now() - start
+  await server.stop()
+  printTable(out)
+  const last = checkpoints.at(-1) as number
+  const growth = mb((readings.at(-1) as number) - (readings[0] as number))
+  console.log(
+    `\n${last} runs in ${fmt(elapsed / 1000, 1)} s; growth per run after the first: ` +
+      `${fmt(growth / (last - 1), 2)} MB (pid ${pid} throughout)`,
+  )
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (d) one worker against two
+
+async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
+  const runs = args.quick ? 4 : 8
+  const rows = 2000
+  const epochs = 3
+  heading(
+    `(d) ${runs} runs, LAB_WORKERS=1 vs 2: ${fmt(rows)} x ${FEATURES}, Dense ${REFERENCE_LAYERS.join('-')}-1, ` +
+      `${epochs} epochs each, ${backend}`,
+  )
+  const database = await createBenchDatabase(cleanups)
+  const data = referenceRows(rows, FEATURES)
+  const results: { workers: number; wallMs: number; meanRunMs: number; workersUsed: number }[] = []
+  let datasetId: string | undefined
+  for (const workers of [1, 2]) {
+    const server = await startInProcessServer(
+      cleanups,
+      { LAB_WORKERS: String(workers), LAB_TF_BACKEND: backend },
+      database.url,
+    )
+    datasetId ??= await createDataset(
+      server.url,
+      datasetInput('reference-2k', 'BINARY_CLASSIFICATION', FEATURES, data),
+    )
+    const input = (seed: number, e: number) => ({
+      datasetId,
+      hiddenLayers: REFERENCE_LAYERS,
+      epochs: e,
+      seed,
+    })
+    // Warm-up: one short run per trainer (JIT, kernels), and time for every trainer to be ready.
+    const warm: string[] = []
+    for (let i = 0; i < workers; i++) warm.push(await startRun(server.url, input(1000 + i, 1)))
+    await waitForRuns(server.url, warm)
+    await sleep(1000)
+
+    const t0 = Date.now()
+    const ids: string[] = []
+    for (let i = 0; i < runs; i++) ids.push(await startRun(server.url, input(i + 1, epochs)))
+    const finished = await waitForRuns(server.url, ids)
+    const end = Math.max(...finished.map((r) => Date.parse(r.finishedAt ?? '')))
+    const meanRunMs =
+      sum(finished.map((r) => Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? ''))) /
+      finished.length
+    const workersUsed = await withPg(database.url, async (client) => {
+      const { rows: used } = await client.query<{ n: number }>(
+        `SELECT count(DISTINCT "workerId")::int AS n FROM "Run" WHERE id = ANY($1::uuid[])`,
+        [ids],
+      )
+      return used[0]?.n ?? 0
+    })
+    results.push({ workers, wallMs: end - t0, meanRunMs, workersUsed })
+    await server.stop()
+  }
+  const one = results[0]
+  printTable(
+    results.map((r) => ({
+      LAB_WORKERS: String(r.workers),
+      'trainers used': String(r.workersUsed),
+      [`wall s (${runs} runs)`]: fmt(r.wallMs / 1000, 2),
+      'runs/min': fmt((runs / r.wallMs) * 60_000, 1),
+      'mean run s (startedAt..finishedAt)': fmt(r.meanRunMs / 1000, 2),
+      'speed-up': one ? fmt(one.wallMs / r.wallMs, 2) : '',
+    })),
+  )
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main(cleanups: Cleanups): Promise<void> {
+  requireCompiled()
+  const args = parseBenchArgs()
+  const backend = await selectBackend(args.backend)
+  const want = (section: string) => args.only.length === 0 || args.only.includes(section)
+  console.log(
+    `# training benchmark${args.quick ? ' (--quick)' : ''}\n\n${machineLine()}\nbackend: ${backend}`,
+  )
+  if (want('a')) await sectionThroughput(cleanups, args, backend)
+  if (want('b')) await sectionLatency(cleanups, args, backend)
+  if (want('c')) await sectionMemory(cleanups, args, backend)
+  if (want('d')) await sectionWorkers(cleanups, args, backend)
+}
+
+if (require.main === module) runMain(main)
