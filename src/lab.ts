@@ -1,6 +1,6 @@
 import type { Config } from './config'
 import { App, createApp } from './app'
-import { createDb, Db } from './db/client'
+import { closeDb, createDb, Db } from './db/client'
 import { startEmbeddedPostgres } from './db/embedded'
 import { applyMigrations } from './db/migrate'
 import type { Logger } from './logger'
@@ -20,7 +20,12 @@ export interface Lab {
 
 type Lifecycle = { phase: 'running' } | { phase: 'stopping'; done: Promise<void> }
 
-export async function startLab(config: Config, logger: Logger): Promise<Lab> {
+/** Hooks for tests and benchmarks. */
+export interface LabOptions {
+  onQuery?: (sql: string) => void
+}
+
+export async function startLab(config: Config, logger: Logger, options: LabOptions = {}): Promise<Lab> {
   const cleanups: (() => Promise<void>)[] = []
   const runCleanups = async () => {
     for (const cleanup of cleanups.reverse()) {
@@ -47,8 +52,8 @@ export async function startLab(config: Config, logger: Logger): Promise<Lab> {
     const { applied } = await applyMigrations(databaseUrl, { logger })
     if (applied.length > 0) logger.info({ applied }, 'applied migrations')
 
-    const db = createDb(databaseUrl)
-    cleanups.push(() => db.$disconnect())
+    const db = createDb(databaseUrl, options.onQuery ? { onQuery: options.onQuery } : {})
+    cleanups.push(() => closeDb(db))
     const app = await createApp(config, db, databaseUrl, logger)
     cleanups.push(() => app.close())
 

@@ -1,13 +1,44 @@
 import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client'
 
 export type Db = PrismaClient
+
+export interface DbOptions {
+  /** Pool size. */
+  max?: number
+  /** Called with the text of every SQL statement sent (tests count queries with it). */
+  onQuery?: (sql: string) => void
+}
 
 /**
  * Opens a Prisma client over the pg driver adapter (no Rust engine needed at run time).
  * Only repositories use it; everything above them speaks domain types.
  */
-export function createDb(connectionString: string, opts: { max?: number } = {}): Db {
-  const adapter = new PrismaPg({ connectionString, max: opts.max ?? 10 })
-  return new PrismaClient({ adapter })
+export function createDb(connectionString: string, opts: DbOptions = {}): Db {
+  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 })
+  const onQuery = opts.onQuery
+  if (onQuery) {
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown
+      ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const first = args[0]
+        onQuery(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''))
+        return query(...args)
+      }
+    })
+  }
+  // An idle connection the server closes (restart, dropped test database) must not crash the process.
+  pool.on('error', () => {})
+  const client = new PrismaClient({ adapter: new PrismaPg(pool) })
+  pools.set(client, pool)
+  return client
+}
+
+const pools = new WeakMap<Db, pg.Pool>()
+
+/** Disconnects Prisma and ends the pool it was given (the adapter does not own a pool passed to it). */
+export async function closeDb(db: Db): Promise<void> {
+  await db.$disconnect()
+  await pools.get(db)?.end()
 }

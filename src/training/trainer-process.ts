@@ -5,7 +5,7 @@
  */
 import os from 'node:os'
 import { loadConfig } from '../config'
-import { createDb } from '../db/client'
+import { closeDb, createDb } from '../db/client'
 import { createLogger } from '../logger'
 import { DatasetRepository } from '../modules/dataset/dataset.repository'
 import { RunRecord, RunRepository } from '../modules/run/run.repository'
@@ -107,7 +107,7 @@ async function main() {
       await boss.offWork(TRAIN_QUEUE).catch(() => {})
       await current?.catch(() => {})
       await boss.stop({ graceful: true, wait: true, close: true }).catch(() => {})
-      await db.$disconnect()
+      await closeDb(db)
       process.exit(0)
     })()
   })

@@ -3,7 +3,7 @@
  * at the same PostgreSQL as the API; LAB_WORKERS sets how many trainers (default 1).
  */
 import { ConfigError, loadConfig } from '../config'
-import { createDb } from '../db/client'
+import { closeDb, createDb } from '../db/client'
 import { applyMigrations } from '../db/migrate'
 import { createLogger } from '../logger'
 import { RunRepository } from '../modules/run/run.repository'
@@ -50,7 +50,7 @@ async function main() {
     void (async () => {
       await pool.stop()
       await boss.stop({ graceful: true, wait: true, close: true })
-      await db.$disconnect()
+      await closeDb(db)
       process.exit(0)
     })()
   }

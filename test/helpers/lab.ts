@@ -30,7 +30,7 @@ export interface TestLab {
  */
 export async function startTestLab(
   env: Record<string, string> = {},
-  opts: { databaseUrl?: string } = {},
+  opts: { databaseUrl?: string; onQuery?: (sql: string) => void } = {},
 ): Promise<TestLab> {
   const leftovers: (() => Promise<unknown>)[] = []
   let databaseUrl = opts.databaseUrl
@@ -47,7 +47,11 @@ export async function startTestLab(
       ...env,
       DATABASE_URL: databaseUrl,
     })
-    const lab = await startLab(config, createLogger(config.logLevel, 'test-lab'))
+    const lab = await startLab(
+      config,
+      createLogger(config.logLevel, 'test-lab'),
+      opts.onQuery ? { onQuery: opts.onQuery } : {},
+    )
     leftovers.push(() => lab.stop())
     return {
       lab,

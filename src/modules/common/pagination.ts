@@ -44,8 +44,11 @@ export function Connection<T extends object>(name: string, Node: ClassType<T>) {
 }
 
 /** Turns a repository page into the connection shape. */
-export function toConnection<T extends { createdAt: Date; id: string }>(page: Page<T>): ConnectionShape<T> {
-  const edges = page.nodes.map((node) => ({ cursor: encodeCursor(node), node }))
+export function toConnection<T extends { createdAt: Date; id: string }>(
+  page: Page<T>,
+  cursorOf: (node: T) => string = encodeCursor,
+): ConnectionShape<T> {
+  const edges = page.nodes.map((node) => ({ cursor: cursorOf(node), node }))
   return {
     edges,
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },

@@ -38,6 +38,7 @@ export class ExperimentResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ) {
-    return toConnection(await this.runService.list(pageArgs(first, after), { experimentId: experiment.id }))
+    const page = await this.runService.search({ first, after, scope: { experimentId: experiment.id } })
+    return toConnection(page, page.cursorOf)
   }
 }

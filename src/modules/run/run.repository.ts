@@ -1,8 +1,10 @@
 import type { Db } from '../../db/client'
 import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
-import type { Prisma } from '../../generated/prisma/client'
+import { Prisma } from '../../generated/prisma/client'
+import type { Metric } from './downsample'
 import { keysetWhere, Page, PageArgs } from '../common/page'
 import { Activation, Optimizer } from './run.spec'
+import { afterCursor, decodeRunCursor, encodeRunCursor, runOrderBy, SortKey } from './run.query'
 import { allowedFrom, RunStatus } from './run.status'
 
 export interface RunRecord {
@@ -28,6 +30,12 @@ export interface RunRecord {
   attempt: number
   lastEpoch: number
   cancelRequested: boolean
+  finalLoss: number | null
+  finalValLoss: number | null
+  bestValLoss: number | null
+  bestEpoch: number | null
+  finalAccuracy: number | null
+  finalValAccuracy: number | null
   createdAt: Date
   startedAt: Date | null
   finishedAt: Date | null
@@ -97,6 +105,12 @@ const RUN_SELECT = {
   attempt: true,
   lastEpoch: true,
   cancelRequested: true,
+  finalLoss: true,
+  finalValLoss: true,
+  bestValLoss: true,
+  bestEpoch: true,
+  finalAccuracy: true,
+  finalValAccuracy: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -160,6 +174,31 @@ export class RunRepository {
       nodes: rows.slice(0, page.first).map(toRecord),
       hasNextPage: rows.length > page.first,
       totalCount,
+    }
+  }
+
+  /** A filtered, ordered page (keyset on the sort values, so pages hold still while runs are added). */
+  async query(
+    where: Prisma.RunWhereInput,
+    keys: SortKey[],
+    after: string | undefined,
+    first: number,
+  ): Promise<Page<RunRecord> & { cursorOf(run: RunRecord): string }> {
+    const position = after === undefined ? {} : afterCursor(keys, decodeRunCursor(after, keys))
+    const [rows, totalCount] = await Promise.all([
+      this.db.run.findMany({
+        where: { AND: [where, position] },
+        orderBy: runOrderBy(keys),
+        take: first + 1,
+        select: RUN_SELECT,
+      }),
+      this.db.run.count({ where }),
+    ])
+    return {
+      nodes: rows.slice(0, first).map(toRecord),
+      hasNextPage: rows.length > first,
+      totalCount,
+      cursorOf: (run) => encodeRunCursor(run as unknown as Record<string, unknown>, keys),
     }
   }
 
@@ -395,6 +434,14 @@ export class RunRepository {
       where: { status: RunStatus.RUNNING, heartbeatAt: { lt: new Date(Date.now() - olderThanMs) } },
       select: { id: true, attempt: true, heartbeatAt: true },
     })
+  }
+
+  /** (epoch, value) of one metric, in epoch order, skipping epochs without it. */
+  async metricSeries(runId: string, metric: Metric): Promise<{ epoch: number; value: number }[]> {
+    const column = Prisma.raw(`"${metric}"`)
+    return this.db.$queryRaw<{ epoch: number; value: number }[]>`
+      SELECT epoch, ${column} AS value FROM "EpochMetric"
+      WHERE "runId" = ${runId}::uuid AND ${column} IS NOT NULL ORDER BY epoch`
   }
 
   async history(runId: string, afterEpoch = 0): Promise<EpochMetricValue[]> {

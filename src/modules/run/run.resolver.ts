@@ -1,13 +1,14 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql'
 import type { AppContext } from '../../app'
-import { pageArgs, toConnection } from '../common/pagination'
+import { toConnection } from '../common/pagination'
+import { RunFilter, RunOrder } from './run.filter'
 import { Dataset } from '../dataset/dataset.type'
 import { Experiment } from '../experiment/experiment.type'
 import type { RunEventPayload } from './run.events'
 import { StartRunInput } from './run.input'
 import { PredictionService } from './prediction.service'
 import { RunService } from './run.service'
-import { EpochMetric, Run, RunConnection, RunEvent } from './run.type'
+import { EpochMetric, MetricPoint, Run, RunConnection, RunEvent, RunSummary } from './run.type'
 
 @Resolver(() => Run)
 export class RunResolver {
@@ -21,12 +22,17 @@ export class RunResolver {
     return this.service.get(id)
   }
 
-  @Query(() => RunConnection, { description: 'Newest first.' })
+  @Query(() => RunConnection, {
+    description: 'Filtered and ordered (default: newest first); at most 100 per page.',
+  })
   async runs(
+    @Arg('filter', () => RunFilter, { nullable: true }) filter: RunFilter | null,
+    @Arg('orderBy', () => [RunOrder], { nullable: true }) orderBy: RunOrder[] | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ) {
-    return toConnection(await this.service.list(pageArgs(first, after)))
+    const page = await this.service.search({ filter, orderBy, first, after })
+    return toConnection(page, page.cursorOf)
   }
 
   @Query(() => [Number], {
@@ -54,6 +60,26 @@ export class RunResolver {
   @FieldResolver(() => Dataset)
   async dataset(@Root() run: Run, @Ctx() ctx: AppContext) {
     return ctx.loaders.dataset.load(run.datasetId)
+  }
+
+  @FieldResolver(() => RunSummary, {
+    description: 'Final and best values of the history, kept by the worker.',
+  })
+  summary(@Root() run: Run): RunSummary {
+    return run
+  }
+
+  @FieldResolver(() => [MetricPoint], {
+    description:
+      'One EpochMetric field (loss, valLoss, accuracy, valAccuracy, durationMs) for charts: at most maxPoints points ' +
+      '(default 1000), keeping the first, the last and the extremes; the whole history when it is shorter.',
+  })
+  metricHistory(
+    @Root() run: Run,
+    @Arg('metric', () => String) metric: string,
+    @Arg('maxPoints', () => Int, { nullable: true }) maxPoints: number | null,
+  ) {
+    return this.service.metricHistory(run.id, metric, maxPoints)
   }
 
   @FieldResolver(() => [EpochMetric], { description: 'Every stored epoch, in order.' })

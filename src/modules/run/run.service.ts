@@ -1,7 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import { badInput, conflict, notFound } from '../../errors'
 import { isId } from '../common/ids'
-import { Page, PageArgs } from '../common/page'
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../common/page'
+import type { RunFilter, RunOrder } from './run.filter'
+import { runWhere, sortKeys } from './run.query'
+import { DEFAULT_MAX_POINTS, downsample, MAX_POINTS, Metric, METRICS } from './downsample'
 import { checkName } from '../dataset/dataset.content'
 import { DatasetService } from '../dataset/dataset.service'
 import { Enqueue, RunRecord, RunRepository } from './run.repository'
@@ -45,8 +48,33 @@ export class RunService {
     return run
   }
 
-  list(page: PageArgs, filter: { experimentId?: string } = {}): Promise<Page<RunRecord>> {
-    return this.repo.list(page, filter.experimentId ? { experimentId: filter.experimentId } : {})
+  /** Filtered, ordered, paged runs; `scope` narrows to one experiment or sweep. */
+  search(args: {
+    filter?: RunFilter | null | undefined
+    orderBy?: RunOrder[] | null | undefined
+    first?: number | null | undefined
+    after?: string | null | undefined
+    scope?: { experimentId?: string; sweepId?: string }
+  }) {
+    const first = args.first ?? DEFAULT_PAGE_SIZE
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+      throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, { field: 'first' })
+    }
+    const where = { AND: [runWhere(args.filter), { ...args.scope }] }
+    return this.repo.query(where, sortKeys(args.orderBy), args.after ?? undefined, first)
+  }
+
+  /** One metric of a run's history, at most `maxPoints` points (see downsample.ts). */
+  async metricHistory(runId: string, metric: string, maxPoints: number | null | undefined) {
+    if (!(METRICS as readonly string[]).includes(metric)) {
+      throw badInput(`metric must be one of ${METRICS.join(', ')}`, { field: 'metric' })
+    }
+    const limit = maxPoints ?? DEFAULT_MAX_POINTS
+    if (!Number.isInteger(limit) || limit < 4 || limit > MAX_POINTS) {
+      throw badInput(`maxPoints must be between 4 and ${MAX_POINTS}`, { field: 'maxPoints' })
+    }
+    const points = await this.repo.metricSeries(runId, metric as Metric)
+    return downsample(points, limit)
   }
 
   /** Validates everything, then creates the QUEUED run and its job together. Nothing is queued on bad input. */

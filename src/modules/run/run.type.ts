@@ -32,6 +32,36 @@ export class EpochMetric {
 }
 
 @ObjectType()
+export class RunSummary {
+  @Field(() => Number, { nullable: true })
+  finalLoss!: number | null
+
+  @Field(() => Number, { nullable: true })
+  finalValLoss!: number | null
+
+  @Field(() => Number, { nullable: true })
+  bestValLoss!: number | null
+
+  @Field(() => Int, { nullable: true, description: 'Epoch of bestValLoss.' })
+  bestEpoch!: number | null
+
+  @Field(() => Number, { nullable: true })
+  finalAccuracy!: number | null
+
+  @Field(() => Number, { nullable: true })
+  finalValAccuracy!: number | null
+}
+
+@ObjectType()
+export class MetricPoint {
+  @Field(() => Int)
+  epoch!: number
+
+  @Field(() => Number)
+  value!: number
+}
+
+@ObjectType()
 export class Run {
   @Field(() => ID)
   id!: string
@@ -100,6 +130,13 @@ export class Run {
   finishedAt!: Date | null
 
   explainMethods!: string[]
+  sweepId!: string | null
+  finalLoss!: number | null
+  finalValLoss!: number | null
+  bestValLoss!: number | null
+  bestEpoch!: number | null
+  finalAccuracy!: number | null
+  finalValAccuracy!: number | null
 }
 
 @ObjectType()

@@ -1,0 +1,319 @@
+/**
+ * The slice of the GraphQL API the CLI speaks, as its own small typed documents. The CLI is a client:
+ * it must not import the server's type-graphql classes (or Prisma), so the shapes are restated here
+ * and checked against the real server by test/integration/cli.test.ts.
+ */
+
+/** A GraphQL operation whose result and variables types travel with its source text. */
+export interface Document<TData, TVariables> {
+  readonly source: string
+  /** Never set: only carries the types. */
+  readonly _types?: { data: TData; variables: TVariables }
+}
+
+const doc = <TData, TVariables = Record<string, never>>(source: string): Document<TData, TVariables> => ({
+  source,
+})
+
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
+export const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']
+export type SweepStatus = 'RUNNING' | 'FINISHED' | 'CANCELLED' | 'FAILED'
+export type Activation = 'ELU' | 'RELU' | 'SIGMOID' | 'TANH'
+export type Optimizer = 'ADAM' | 'RMSPROP' | 'SGD'
+export type Task = 'REGRESSION' | 'BINARY_CLASSIFICATION'
+export type ExplanationMethod =
+  | 'INTEGRATED_GRADIENTS'
+  | 'LINEAR_SURROGATE'
+  | 'PARTIAL_DEPENDENCE'
+  | 'PERMUTATION_IMPORTANCE'
+  | 'SHAPLEY'
+  | 'SURROGATE_NETWORK'
+export type RunOrderField =
+  | 'CREATED_AT'
+  | 'FINAL_LOSS'
+  | 'FINAL_VAL_LOSS'
+  | 'BEST_VAL_LOSS'
+  | 'LEARNING_RATE'
+  | 'BATCH_SIZE'
+  | 'EPOCHS'
+  | 'NAME'
+  | 'STATUS'
+export const RUN_ORDER_FIELDS: readonly RunOrderField[] = [
+  'CREATED_AT',
+  'FINAL_LOSS',
+  'FINAL_VAL_LOSS',
+  'BEST_VAL_LOSS',
+  'LEARNING_RATE',
+  'BATCH_SIZE',
+  'EPOCHS',
+  'NAME',
+  'STATUS',
+]
+
+/** A JSON value, as the `JSON` scalar carries it. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
+
+/** The tunable part of StartRunInput: what a sweep's `base` and its parameters may set. */
+export interface RunSettings {
+  epochs?: number
+  hiddenLayers?: number[]
+  activation?: Activation
+  optimizer?: Optimizer
+  learningRate?: number
+  batchSize?: number
+  validationSplit?: number
+  seed?: number
+  tags?: string[]
+  explain?: ExplanationMethod[]
+}
+
+export interface StartRunInput extends RunSettings {
+  datasetId: string
+  experiment?: string
+  name?: string
+}
+
+export type Distribution = 'UNIFORM' | 'LOG_UNIFORM' | 'INT_UNIFORM'
+
+export interface SweepParameterInput {
+  name: string
+  values?: Json[]
+  min?: number
+  max?: number
+  distribution?: Distribution
+}
+
+export interface SweepInput {
+  experiment: string
+  datasetId: string
+  method: 'GRID' | 'RANDOM'
+  parameters: SweepParameterInput[]
+  base?: StartRunInput
+  metric: string
+  goal: 'MINIMIZE' | 'MAXIMIZE'
+  runCap?: number
+  maxConcurrent?: number
+  seed?: number
+  earlyTerminate?: { type: 'MEDIAN_STOP'; minEpochs?: number }
+}
+
+export interface PageInfo {
+  hasNextPage: boolean
+  endCursor: string | null
+}
+
+export interface Connection<T> {
+  totalCount: number
+  pageInfo: PageInfo
+  edges: { node: T }[]
+}
+
+export interface RunSummary {
+  finalLoss: number | null
+  finalValLoss: number | null
+  bestValLoss: number | null
+  bestEpoch: number | null
+  finalAccuracy: number | null
+  finalValAccuracy: number | null
+}
+
+/** What the CLI shows of a run: enough for the runs table and the sweep table. */
+export interface RunView {
+  id: string
+  name: string
+  status: RunStatus
+  error: string | null
+  epochs: number
+  lastEpoch: number
+  createdAt: string
+  experiment: { name: string }
+  tags: string[]
+  learningRate: number
+  batchSize: number
+  hiddenLayers: number[]
+  activation: Activation
+  optimizer: Optimizer
+  validationSplit: number
+  seed: number
+  summary: RunSummary
+}
+
+const RUN_FIELDS = `id name status error epochs lastEpoch createdAt experiment { name } tags
+  learningRate batchSize hiddenLayers activation optimizer validationSplit seed
+  summary { finalLoss finalValLoss bestValLoss bestEpoch finalAccuracy finalValAccuracy }`
+
+export interface DatasetView {
+  id: string
+  name: string
+  version: number
+  task: Task
+  rowCount: number
+  featureNames: string[]
+  targetName: string
+  createdAt: string
+}
+
+const DATASET_FIELDS = 'id name version task rowCount featureNames targetName createdAt'
+
+export interface SweepView {
+  id: string
+  status: SweepStatus
+  method: 'GRID' | 'RANDOM'
+  metric: string
+  goal: 'MINIMIZE' | 'MAXIMIZE'
+  runCap: number | null
+  maxConcurrent: number
+  runCount: number
+  finishedCount: number
+  createdAt: string
+  finishedAt: string | null
+  bestRun: { id: string; name: string } | null
+}
+
+const SWEEP_FIELDS = `id status method metric goal runCap maxConcurrent runCount finishedCount createdAt finishedAt
+  bestRun { id name }`
+
+export interface RunFilter {
+  experiment?: string
+  status?: RunStatus[]
+  tags?: string[]
+  sweepId?: string
+}
+
+export interface RunOrder {
+  field: RunOrderField
+  direction: 'ASC' | 'DESC'
+}
+
+export const RUNS = doc<
+  { runs: Connection<RunView> },
+  { filter?: RunFilter; orderBy?: RunOrder[]; first: number; after?: string | null }
+>(`query Runs($filter: RunFilter, $orderBy: [RunOrder!], $first: Int, $after: String) {
+  runs(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { ${RUN_FIELDS} } }
+  }
+}`)
+
+export const RUN = doc<{ run: RunView | null }, { id: string }>(
+  `query Run($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`,
+)
+
+export interface EpochMetric {
+  epoch: number
+  loss: number
+  valLoss: number | null
+  accuracy: number | null
+  valAccuracy: number | null
+}
+
+export type RunEvent =
+  | { __typename: 'EpochCompleted'; runId: string; metric: EpochMetric }
+  | { __typename: 'RunStatusChanged'; runId: string; status: RunStatus; error: string | null }
+  | { __typename: 'ExplanationReady'; runId: string }
+
+export const RUN_EVENTS = doc<{ runEvents: RunEvent }, { runId: string; afterEpoch?: number }>(
+  `subscription RunEvents($runId: ID!, $afterEpoch: Int) {
+  runEvents(runId: $runId, afterEpoch: $afterEpoch) {
+    __typename
+    ... on EpochCompleted { runId metric { epoch loss valLoss accuracy valAccuracy } }
+    ... on RunStatusChanged { runId status error }
+    ... on ExplanationReady { runId }
+  }
+}`,
+)
+
+export const DATASETS = doc<{ datasets: Connection<DatasetView> }, { first: number; after?: string | null }>(
+  `query Datasets($first: Int, $after: String) {
+  datasets(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { ${DATASET_FIELDS} } }
+  }
+}`,
+)
+
+export const IMPORT_CSV = doc<
+  { importCsvDataset: DatasetView },
+  { input: { name: string; task: Task; csv: string; targetColumn: string } }
+>(
+  `mutation ImportCsv($input: ImportCsvDatasetInput!) { importCsvDataset(input: $input) { ${DATASET_FIELDS} } }`,
+)
+
+export const START_SWEEP = doc<{ startSweep: SweepView }, { input: SweepInput }>(
+  `mutation StartSweep($input: SweepInput!) { startSweep(input: $input) { ${SWEEP_FIELDS} } }`,
+)
+
+export const CANCEL_SWEEP = doc<{ cancelSweep: SweepView }, { id: string }>(
+  `mutation CancelSweep($id: ID!) { cancelSweep(id: $id) { ${SWEEP_FIELDS} } }`,
+)
+
+export const SWEEP = doc<{ sweep: SweepView | null }, { id: string }>(
+  `query Sweep($id: ID!) { sweep(id: $id) { ${SWEEP_FIELDS} } }`,
+)
+
+export const SWEEP_RUNS = doc<
+  { sweep: { runs: Connection<RunView> } | null },
+  { id: string; first: number; after?: string | null }
+>(`query SweepRuns($id: ID!, $first: Int, $after: String) {
+  sweep(id: $id) {
+    runs(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { ${RUN_FIELDS} } }
+    }
+  }
+}`)
+
+/** A run as sweep events carry it: enough to label a progress bar. */
+export interface SweepEventRun {
+  id: string
+  name: string
+  status: RunStatus
+  epochs: number
+  learningRate: number
+  batchSize: number
+  hiddenLayers: number[]
+  activation: Activation
+  optimizer: Optimizer
+  validationSplit: number
+  seed: number
+  summary: RunSummary
+}
+
+const SWEEP_EVENT_RUN_FIELDS = `id name status epochs learningRate batchSize hiddenLayers activation optimizer
+  validationSplit seed summary { finalLoss finalValLoss bestValLoss bestEpoch finalAccuracy finalValAccuracy }`
+
+export type SweepEvent =
+  | { __typename: 'SweepRunStarted'; sweepId: string; run: SweepEventRun }
+  | {
+      __typename: 'RunProgress'
+      runId: string
+      epoch: number
+      epochs: number
+      loss: number
+      valLoss: number | null
+      accuracy: number | null
+      valAccuracy: number | null
+    }
+  | { __typename: 'SweepRunFinished'; sweepId: string; run: SweepEventRun }
+  | {
+      __typename: 'SweepStatusChanged'
+      sweepId: string
+      status: SweepStatus
+      bestRun: { id: string; name: string } | null
+    }
+
+export const SWEEP_EVENTS = doc<{ sweepEvents: SweepEvent }, { sweepId: string }>(
+  `subscription SweepEvents($sweepId: ID!) {
+  sweepEvents(sweepId: $sweepId) {
+    __typename
+    ... on SweepRunStarted { sweepId run { ${SWEEP_EVENT_RUN_FIELDS} } }
+    ... on RunProgress { runId epoch epochs loss valLoss accuracy valAccuracy }
+    ... on SweepRunFinished { sweepId run { ${SWEEP_EVENT_RUN_FIELDS} } }
+    ... on SweepStatusChanged { sweepId status bestRun { id name } }
+  }
+}`,
+)
+
+/** Sweep statuses after which nothing changes any more. */
+export const isTerminalSweep = (status: SweepStatus): boolean => status !== 'RUNNING'
+
+/** Run statuses after which nothing changes any more. */
+export const isTerminalRun = (status: RunStatus): boolean =>
+  status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED'

@@ -1,0 +1,164 @@
+import type { Prisma } from '../../generated/prisma/client'
+import { badInput } from '../../errors'
+import type { RunFilter, RunOrder } from './run.filter'
+
+/** Column of each sortable field (the GraphQL enum values, kept as strings here: no GraphQL import). */
+const COLUMNS = {
+  CREATED_AT: 'createdAt',
+  STARTED_AT: 'startedAt',
+  FINISHED_AT: 'finishedAt',
+  NAME: 'name',
+  STATUS: 'status',
+  FINAL_LOSS: 'finalLoss',
+  FINAL_VAL_LOSS: 'finalValLoss',
+  BEST_VAL_LOSS: 'bestValLoss',
+  BEST_EPOCH: 'bestEpoch',
+  FINAL_ACCURACY: 'finalAccuracy',
+  FINAL_VAL_ACCURACY: 'finalValAccuracy',
+  LAST_EPOCH: 'lastEpoch',
+  LEARNING_RATE: 'learningRate',
+  BATCH_SIZE: 'batchSize',
+  EPOCHS: 'epochs',
+  VALIDATION_SPLIT: 'validationSplit',
+  SEED: 'seed',
+} as const
+
+type Column = (typeof COLUMNS)[keyof typeof COLUMNS] | 'id'
+const DATE_COLUMNS: ReadonlySet<Column> = new Set(['createdAt', 'startedAt', 'finishedAt'])
+const NULLABLE_COLUMNS: ReadonlySet<Column> = new Set([
+  'startedAt',
+  'finishedAt',
+  'finalLoss',
+  'finalValLoss',
+  'bestValLoss',
+  'bestEpoch',
+  'finalAccuracy',
+  'finalValAccuracy',
+])
+
+export interface SortKey {
+  column: Column
+  desc: boolean
+}
+
+/** Most nesting of and / or / not a filter may have. */
+const MAX_FILTER_DEPTH = 8
+
+type Range = { min?: number | null; max?: number | null } | null | undefined
+
+function range(r: Range, field: string): Prisma.FloatFilter | Prisma.IntFilter | undefined {
+  if (!r) return undefined
+  const { min, max } = r
+  if (min != null && max != null && min > max) throw badInput(`${field}: min is above max`, { field })
+  return { ...(min != null ? { gte: min } : {}), ...(max != null ? { lte: max } : {}) }
+}
+
+/** Translates a typed GraphQL filter to a Prisma `where`. */
+export function runWhere(filter: RunFilter | null | undefined, depth = 0): Prisma.RunWhereInput {
+  if (!filter) return {}
+  if (depth > MAX_FILTER_DEPTH) throw badInput(`filters nest at most ${MAX_FILTER_DEPTH} levels deep`)
+  const f = filter
+  const and: Prisma.RunWhereInput[] = []
+  const add = (w: Prisma.RunWhereInput | false | undefined) => {
+    if (w) and.push(w)
+  }
+  add(f.experiment != null && { experiment: { name: f.experiment } })
+  add(f.status != null && { status: { in: f.status } })
+  add(f.datasetId != null && { datasetId: f.datasetId })
+  add(f.sweepId != null && { sweepId: f.sweepId })
+  add(f.tags != null && f.tags.length > 0 && { tags: { hasEvery: f.tags } })
+  add(f.nameContains != null && { name: { contains: f.nameContains, mode: 'insensitive' } })
+  add(f.activation != null && { activation: { in: f.activation } })
+  add(f.optimizer != null && { optimizer: { in: f.optimizer } })
+  const ranges: [Range, keyof Prisma.RunWhereInput][] = [
+    [f.learningRate, 'learningRate'],
+    [f.batchSize, 'batchSize'],
+    [f.epochs, 'epochs'],
+    [f.validationSplit, 'validationSplit'],
+    [f.seed, 'seed'],
+    [f.finalLoss, 'finalLoss'],
+    [f.finalValLoss, 'finalValLoss'],
+    [f.bestValLoss, 'bestValLoss'],
+    [f.bestEpoch, 'bestEpoch'],
+    [f.finalAccuracy, 'finalAccuracy'],
+    [f.finalValAccuracy, 'finalValAccuracy'],
+  ]
+  for (const [r, column] of ranges) {
+    const cond = range(r, column)
+    if (cond) add({ [column]: cond })
+  }
+  if (f.createdAt) {
+    const { from, to } = f.createdAt
+    add({ createdAt: { ...(from ? { gte: from } : {}), ...(to ? { lt: to } : {}) } })
+  }
+  if (f.and) for (const sub of f.and) add(runWhere(sub, depth + 1))
+  if (f.or) add({ OR: f.or.map((sub) => runWhere(sub, depth + 1)) })
+  if (f.not) add({ NOT: runWhere(f.not, depth + 1) })
+  return and.length === 0 ? {} : and.length === 1 ? and[0]! : { AND: and }
+}
+
+/** The sort keys of a request: the asked-for fields, then id as the tie-breaker that makes order total. */
+export function sortKeys(orderBy: readonly RunOrder[] | null | undefined): SortKey[] {
+  const keys: SortKey[] = (orderBy ?? []).map((o) => ({
+    column: COLUMNS[o.field],
+    desc: o.direction === 'DESC',
+  }))
+  if (keys.length === 0) keys.push({ column: 'createdAt', desc: true })
+  const seen = new Set<Column>()
+  const unique = keys.filter((k) => !seen.has(k.column) && seen.add(k.column))
+  return [...unique, { column: 'id', desc: unique[0]?.desc ?? true }]
+}
+
+export function runOrderBy(keys: SortKey[]): Prisma.RunOrderByWithRelationInput[] {
+  // Nulls (runs without that value yet) always last, whatever the direction.
+  return keys.map((k) => ({
+    [k.column]: NULLABLE_COLUMNS.has(k.column)
+      ? { sort: k.desc ? 'desc' : 'asc', nulls: 'last' }
+      : k.desc
+        ? 'desc'
+        : 'asc',
+  }))
+}
+
+type CursorValue = string | number | null
+
+/** An opaque cursor holding the sort values of the last row of a page. */
+export function encodeRunCursor(row: Record<string, unknown>, keys: SortKey[]): string {
+  const values: CursorValue[] = keys.map((k) => {
+    const v = row[k.column]
+    return v instanceof Date ? v.toISOString() : (v as CursorValue)
+  })
+  return Buffer.from(JSON.stringify({ k: keys.map((k) => k.column), v: values })).toString('base64url')
+}
+
+export function decodeRunCursor(raw: string, keys: SortKey[]): CursorValue[] {
+  try {
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { k: unknown; v: unknown }
+    const columns = keys.map((k) => k.column)
+    if (JSON.stringify(parsed.k) !== JSON.stringify(columns) || !Array.isArray(parsed.v)) throw new Error()
+    return parsed.v as CursorValue[]
+  } catch {
+    throw badInput('after is not a cursor of this ordering', { field: 'after' })
+  }
+}
+
+/**
+ * Rows strictly after the cursor in the given order: (a > v1) or (a = v1 and (b > v2 or ...)), with
+ * nulls sorting last. Keyset, so pages stay stable while runs are added.
+ */
+export function afterCursor(keys: SortKey[], values: CursorValue[], i = 0): Prisma.RunWhereInput {
+  const key = keys[i]!
+  const raw = values[i] ?? null
+  const value = raw !== null && DATE_COLUMNS.has(key.column) ? new Date(raw as string) : raw
+  const isLast = i === keys.length - 1
+  const rest = isLast ? undefined : afterCursor(keys, values, i + 1)
+  if (value === null) {
+    // Within the null block only later keys can order rows.
+    return rest ? { AND: [{ [key.column]: null }, rest] } : { id: { in: [] } }
+  }
+  const beyond: Prisma.RunWhereInput = { [key.column]: key.desc ? { lt: value } : { gt: value } }
+  const options: Prisma.RunWhereInput[] = [beyond]
+  if (NULLABLE_COLUMNS.has(key.column)) options.push({ [key.column]: null })
+  if (rest) options.push({ AND: [{ [key.column]: { equals: value } }, rest] })
+  return { OR: options }
+}
