@@ -19,6 +19,11 @@ import { createLoaders, Loaders } from './modules/run/run.loaders'
 import { RunRepository } from './modules/run/run.repository'
 import { RunResolver } from './modules/run/run.resolver'
 import { RunService } from './modules/run/run.service'
+import { ExperimentEventStream } from './modules/experiment/experiment.events'
+import { SweepEventStream } from './modules/sweep/sweep.events'
+import { SweepRepository } from './modules/sweep/sweep.repository'
+import { SweepResolver } from './modules/sweep/sweep.resolver'
+import { SweepService } from './modules/sweep/sweep.service'
 import { ResolverContainer } from './server/container'
 import { buildLabSchema } from './server/schema'
 import { createPredictor } from './training/artifacts'
@@ -32,6 +37,8 @@ import { Supervisor } from './training/supervisor'
 export interface AppContext {
   loaders: Loaders
   runEvents: RunEventStream
+  sweepEvents: SweepEventStream
+  experimentEvents: ExperimentEventStream
 }
 
 /** The services of one API process, wired explicitly (no work at import time). */
@@ -108,11 +115,25 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       closers.push(() => started.stop())
     }
 
+    const sweepRepo = new SweepRepository(db)
+    const sweeps = new SweepService(sweepRepo, runs, logger.child({ component: 'sweeps' }))
+    sweeps.startDriving(2000)
+    closers.push(() => sweeps.stop())
+    // The driver reacts to its runs at once (status changes, epochs for early stopping).
+    const offSweeps = bus.onAny((m) => {
+      if (m.type !== 'resync' && m.sweepId && m.type !== 'sweep' && m.type !== 'created')
+        void sweeps.kick(m.sweepId)
+    })
+    closers.push(async () => offSweeps())
+    const sweepEvents = new SweepEventStream(sweepRepo, runRepo, bus)
+    const experimentEvents = new ExperimentEventStream(experiments, runRepo, bus)
+
     const container = new ResolverContainer().register(
       new DatasetResolver(datasets),
       new RunResolver(runs, predictions),
       new ExperimentResolver(experiments, runs),
       new ExplanationResolver(explanations),
+      new SweepResolver(sweeps, runs),
     )
     const schema = await buildLabSchema({ container, pubSub: createPubSub() })
     return {
@@ -122,8 +143,10 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       pool,
       supervisor,
       context: () => ({
-        loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations }),
+        loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations, sweeps }),
         runEvents,
+        sweepEvents,
+        experimentEvents,
       }),
       close,
     }

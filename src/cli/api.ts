@@ -15,8 +15,8 @@ const doc = <TData, TVariables = Record<string, never>>(source: string): Documen
   source,
 })
 
-export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
-export const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']
+export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
 export type SweepStatus = 'RUNNING' | 'FINISHED' | 'CANCELLED' | 'FAILED'
 export type Activation = 'ELU' | 'RELU' | 'SIGMOID' | 'TANH'
 export type Optimizer = 'ADAM' | 'RMSPROP' | 'SGD'
@@ -28,27 +28,26 @@ export type ExplanationMethod =
   | 'PERMUTATION_IMPORTANCE'
   | 'SHAPLEY'
   | 'SURROGATE_NETWORK'
-export type RunOrderField =
-  | 'CREATED_AT'
-  | 'FINAL_LOSS'
-  | 'FINAL_VAL_LOSS'
-  | 'BEST_VAL_LOSS'
-  | 'LEARNING_RATE'
-  | 'BATCH_SIZE'
-  | 'EPOCHS'
-  | 'NAME'
-  | 'STATUS'
-export const RUN_ORDER_FIELDS: readonly RunOrderField[] = [
+export const RUN_ORDER_FIELDS = [
   'CREATED_AT',
+  'STARTED_AT',
+  'FINISHED_AT',
+  'NAME',
+  'STATUS',
   'FINAL_LOSS',
   'FINAL_VAL_LOSS',
   'BEST_VAL_LOSS',
+  'BEST_EPOCH',
+  'FINAL_ACCURACY',
+  'FINAL_VAL_ACCURACY',
+  'LAST_EPOCH',
   'LEARNING_RATE',
   'BATCH_SIZE',
   'EPOCHS',
-  'NAME',
-  'STATUS',
-]
+  'SEED',
+  'VALIDATION_SPLIT',
+] as const
+export type RunOrderField = (typeof RUN_ORDER_FIELDS)[number]
 
 /** A JSON value, as the `JSON` scalar carries it. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
@@ -163,6 +162,8 @@ export interface SweepView {
   goal: 'MINIMIZE' | 'MAXIMIZE'
   runCap: number | null
   maxConcurrent: number
+  /** Why the sweep FAILED. */
+  error: string | null
   runCount: number
   finishedCount: number
   createdAt: string
@@ -170,7 +171,7 @@ export interface SweepView {
   bestRun: { id: string; name: string } | null
 }
 
-const SWEEP_FIELDS = `id status method metric goal runCap maxConcurrent runCount finishedCount createdAt finishedAt
+const SWEEP_FIELDS = `id status method metric goal runCap maxConcurrent error runCount finishedCount createdAt finishedAt
   bestRun { id name }`
 
 export interface RunFilter {

@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { LabClient } from './client'
+import { UsageError } from './errors'
 
 /**
  * Everything the CLI touches of its process, passed in so tests run commands in-process with their own
@@ -46,4 +48,20 @@ export function createContext(io: CliIO, client: LabClient): Context {
 /** Tables fit a terminal; piped output keeps every character. */
 export function tableWidth(io: CliIO): { maxWidth?: number } {
   return io.isTTY && io.columns !== undefined ? { maxWidth: io.columns } : {}
+}
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+}
+
+/** Reads a file named on the command line; a file that cannot be read is a usage error. */
+export async function readInputFile(ctx: Context, file: string): Promise<string> {
+  try {
+    return await readFile(ctx.resolve(file), 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new UsageError(`cannot read ${file}: ${(code && READ_ERRORS[code]) ?? code ?? String(err)}`)
+  }
 }

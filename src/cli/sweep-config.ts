@@ -89,19 +89,14 @@ const PARAMETER_NAMES = Object.keys(PARAMETERS) as ParameterName[]
 const isParameterName = (name: string): name is ParameterName => Object.hasOwn(PARAMETERS, name)
 
 /**
- * Metrics a sweep can rank runs by, as the CLI sends them (camelCase), with the summary field that holds
- * each run's value. W&B-style snake_case (`val_loss`) is accepted and converted.
+ * Metrics a sweep can rank runs by (EpochMetric fields, as the API names them), with the summary field
+ * that holds a finished run's value. W&B-style snake_case (`val_loss`) is accepted and converted.
  */
 export const METRICS = {
   loss: 'finalLoss',
   valLoss: 'finalValLoss',
   accuracy: 'finalAccuracy',
   valAccuracy: 'finalValAccuracy',
-  finalLoss: 'finalLoss',
-  finalValLoss: 'finalValLoss',
-  bestValLoss: 'bestValLoss',
-  finalAccuracy: 'finalAccuracy',
-  finalValAccuracy: 'finalValAccuracy',
 } as const
 
 /** Top-level keys of W&B files that mean nothing here but should not make a file unusable. */
@@ -118,6 +113,9 @@ const TOP_LEVEL_KEYS = [
   'experiment',
   'base',
 ] as const
+
+/** `learningRate` -> `learning_rate`: how W&B files (and the CLI's messages) spell keys. */
+export const toSnakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 
 /** `learning_rate`, `learning-rate` and `learningRate` all name `learningRate`. */
 export const toCamelCase = (key: string): string =>
@@ -147,10 +145,12 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
   const checker = new Checker()
   const config = checkConfig(doc.toJS() as unknown, checker)
   if (checker.issues.length > 0 || config === undefined) {
-    throw new SweepConfigError(
-      file,
-      checker.issues.map((issue) => ({ ...issue, ...locate(doc.contents, issue.path, lineCounter) })),
-    )
+    const located = checker.issues.map((issue) => ({
+      ...issue,
+      ...locate(doc.contents, issue.path, lineCounter),
+    }))
+    located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
+    throw new SweepConfigError(file, located)
   }
   return config
 }
@@ -248,7 +248,7 @@ function checkConfig(raw: unknown, c: Checker): SweepConfig | undefined {
   const top = entries(raw, [], c)
   for (const [name, { key }] of top) {
     if (!(TOP_LEVEL_KEYS as readonly string[]).includes(name) && !IGNORED_KEYS.has(name)) {
-      c.add([key], `unknown key ${key}${suggest(name, TOP_LEVEL_KEYS)}`)
+      c.add([key], `unknown key ${key}${suggest(key, TOP_LEVEL_KEYS)}`)
     }
   }
   const at = (name: string): { key: string; value: unknown } | undefined => top.get(name)
@@ -322,7 +322,7 @@ function checkMetric(
     else
       c.add(
         [key, name.key],
-        `unknown metric ${name.value}${suggest(camel, known)} (one of: ${known.join(', ')})`,
+        `unknown metric ${name.value}${suggest(name.value, known)} (one of: ${known.map(toSnakeCase).join(', ')})`,
       )
   }
   let goal: SweepInput['goal'] = 'MINIMIZE'
@@ -387,7 +387,10 @@ function checkBase(entry: { key: string; value: unknown } | undefined, c: Checke
         `set ${name === 'experiment' ? 'experiment' : 'dataset'} at the top level of the file, not in base`,
       )
     } else {
-      c.add(path, `unknown run setting ${field.key}${suggest(name, [...PARAMETER_NAMES, 'tags', 'explain'])}`)
+      c.add(
+        path,
+        `unknown run setting ${field.key}${suggest(field.key, [...PARAMETER_NAMES, 'tags', 'explain'])}`,
+      )
     }
   }
   return base
@@ -426,7 +429,7 @@ function checkParameters(
     if (!isParameterName(name)) {
       c.add(
         path,
-        `unknown parameter ${field.key}${suggest(name, PARAMETER_NAMES)} (one of: ${PARAMETER_NAMES.join(', ')})`,
+        `unknown parameter ${field.key}${suggest(field.key, PARAMETER_NAMES)} (one of: ${PARAMETER_NAMES.map(toSnakeCase).join(', ')})`,
       )
       continue
     }
@@ -541,10 +544,7 @@ function checkParameter(
   if (kind.kind === 'float' && distribution_ === 'INT_UNIFORM') {
     return c.add([...path, distribution!.key], `${path.at(-1)} is not an integer: use uniform or log_uniform`)
   }
-  const lo = checkValue(name, min.value, [...path, min.key], c)
-  const hi = checkValue(name, max.value, [...path, max.key], c)
-  if (typeof lo !== 'number' || typeof hi !== 'number') return undefined
-  if (distribution_ === 'LOG_UNIFORM' && lo <= 0) {
+  if (distribution_ === 'LOG_UNIFORM' && typeof min.value === 'number' && min.value <= 0) {
     // W&B's log_uniform takes exponents (min: -9.2 for e^-9.2); here, as with log_uniform_values, the
     // bounds are the values themselves.
     return c.add(
@@ -552,7 +552,10 @@ function checkParameter(
       'log_uniform bounds are values, not exponents (as W&B log_uniform_values), so min must be > 0, e.g. min: 0.0001',
     )
   }
-  if (lo >= hi) return c.add([...path, min.key], `min (${lo}) must be less than max (${hi})`)
+  const lo = checkValue(name, min.value, [...path, min.key], c)
+  const hi = checkValue(name, max.value, [...path, max.key], c)
+  if (typeof lo !== 'number' || typeof hi !== 'number') return undefined
+  if (lo > hi) return c.add([...path, min.key], `min (${lo}) is above max (${hi})`)
   if (c.issues.length > before) return undefined
   return { name, min: lo, max: hi, distribution: distribution_ }
 }
@@ -627,17 +630,16 @@ function setSetting(base: RunSettings, name: ParameterName, value: Json): void {
   ;(base as Record<string, unknown>)[name] = value
 }
 
-/** ` (did you mean x?)` for a near miss among `known`, else ''. */
-function suggest(name: string, known: readonly string[]): string {
-  const lower = name.toLowerCase()
+/** ` (did you mean x?)` for a near miss among `known` (camelCase), spelled like `written`, else ''. */
+function suggest(written: string, known: readonly string[]): string {
+  const lower = toCamelCase(written).toLowerCase()
   let best: { word: string; distance: number } | undefined
   for (const word of known) {
     const distance = editDistance(lower, word.toLowerCase())
     if (best === undefined || distance < best.distance) best = { word, distance }
   }
-  return best !== undefined && best.distance <= Math.max(2, Math.floor(best.word.length / 4))
-    ? ` (did you mean ${best.word}?)`
-    : ''
+  if (best === undefined || best.distance > Math.max(2, Math.floor(best.word.length / 4))) return ''
+  return ` (did you mean ${/[A-Z]/.test(written) ? best.word : toSnakeCase(best.word)}?)`
 }
 
 function editDistance(a: string, b: string): number {
@@ -655,6 +657,8 @@ function editDistance(a: string, b: string): number {
 
 /** The line and column of the key (or list item) a path names, or of the nearest enclosing one. */
 function locate(root: unknown, path: Path, lc: LineCounter): { line?: number; column?: number } {
+  // Something missing from the whole file has no better place than the file.
+  if (path.length === 0) return {}
   let node: unknown = root
   let offset = rangeStart(root)
   for (const segment of path) {

@@ -73,6 +73,7 @@ export class BarProgress implements SweepProgress {
   private readonly bars = new Map<string, SingleBar>()
   private readonly names = new Map<string, string>()
   private readonly multibar: MultiBar
+  private stopped = false
 
   constructor(
     stream: NodeJS.WritableStream,
@@ -111,7 +112,9 @@ export class BarProgress implements SweepProgress {
           this.bars.delete(event.run.id)
         }
         const value = metricValue(event.run.summary, this.labels.metric)
-        this.multibar.log(`run ${event.run.name} ${event.run.status}: ${this.labels.metric} ${formatNumber(value)}\n`)
+        this.multibar.log(
+          `run ${event.run.name} ${event.run.status}: ${this.labels.metric} ${formatNumber(value)}\n`,
+        )
         return
       }
       case 'SweepStatusChanged':
@@ -120,6 +123,8 @@ export class BarProgress implements SweepProgress {
   }
 
   stop(): void {
+    if (this.stopped) return
+    this.stopped = true
     this.multibar.stop()
   }
 

@@ -44,7 +44,8 @@ function shrink(columns: Column[], widths: number[], maxWidth: number): void {
       if (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0)) widest = i
     }
     if (widest < 0) return
-    widths[widest] = Math.max(floor(widest), (widths[widest] ?? 0) - (total() - maxWidth))
+    // One character at a time from the widest, so long columns end up sharing the cut.
+    widths[widest] = (widths[widest] ?? 0) - 1
   }
 }
 

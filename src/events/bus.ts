@@ -14,6 +14,8 @@ export class RunEventBus {
   private client: Client | undefined
   private readonly byRun = new Map<string, Set<Listener>>()
   private readonly byExperiment = new Map<string, Set<Listener>>()
+  private readonly bySweep = new Map<string, Set<Listener>>()
+  private readonly everything = new Set<Listener>()
   private stopped = false
   private reconnectTimer: NodeJS.Timeout | undefined
 
@@ -66,12 +68,16 @@ export class RunEventBus {
   }
 
   private dispatch(message: RunEventMessage) {
-    for (const l of this.byRun.get(message.runId) ?? []) l(message)
+    if (message.runId !== undefined) for (const l of this.byRun.get(message.runId) ?? []) l(message)
     for (const l of this.byExperiment.get(message.experimentId) ?? []) l(message)
+    if (message.sweepId) for (const l of this.bySweep.get(message.sweepId) ?? []) l(message)
+    for (const l of this.everything) l(message)
   }
 
   private broadcast(message: { type: 'resync' }) {
-    for (const set of [...this.byRun.values(), ...this.byExperiment.values()]) for (const l of set) l(message)
+    for (const map of [this.byRun, this.byExperiment, this.bySweep]) {
+      for (const set of map.values()) for (const l of set) l(message)
+    }
   }
 
   /** Calls `listener` for every event of one run until the returned function is called. */
@@ -81,6 +87,17 @@ export class RunEventBus {
 
   onExperiment(experimentId: string, listener: Listener): () => void {
     return add(this.byExperiment, experimentId, listener)
+  }
+
+  /** Every event (the sweep driver reacts to its runs' progress with it). */
+  onAny(listener: Listener): () => void {
+    this.everything.add(listener)
+    return () => this.everything.delete(listener)
+  }
+
+  /** Events of a sweep: its own status changes and every event of its runs. */
+  onSweep(sweepId: string, listener: Listener): () => void {
+    return add(this.bySweep, sweepId, listener)
   }
 
   async stop(): Promise<void> {

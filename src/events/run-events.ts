@@ -17,7 +17,15 @@ export interface EpochMetricValue {
  * announces, so a listener never hears of a row it cannot read yet.
  */
 export type RunEventMessage =
-  | { type: 'epoch'; runId: string; experimentId: string; metric: EpochMetricValue }
-  | { type: 'status'; runId: string; experimentId: string; status: RunStatus; error: string | null }
-  | { type: 'explanation'; runId: string; experimentId: string }
-  | { type: 'created'; runId: string; experimentId: string }
+  | { type: 'epoch'; runId: string; experimentId: string; sweepId: string | null; metric: EpochMetricValue }
+  | {
+      type: 'status'
+      runId: string
+      experimentId: string
+      sweepId: string | null
+      status: RunStatus
+      error: string | null
+    }
+  | { type: 'explanation'; runId: string; experimentId: string; sweepId: string | null }
+  | { type: 'created'; runId: string; experimentId: string; sweepId: string | null }
+  | { type: 'sweep'; runId?: undefined; experimentId: string; sweepId: string; status: string }

@@ -6,6 +6,7 @@ import { DatasetResolver } from '../modules/dataset/dataset.resolver'
 import { ExperimentResolver } from '../modules/experiment/experiment.resolver'
 import { ExplanationResolver } from '../modules/explanation/explanation.resolver'
 import { RunResolver } from '../modules/run/run.resolver'
+import { SweepResolver } from '../modules/sweep/sweep.resolver'
 
 /** Every resolver class of the API; src/app.ts registers one instance of each. */
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -13,6 +14,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   RunResolver,
   ExperimentResolver,
   ExplanationResolver,
+  SweepResolver,
 ]
 
 export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub }): Promise<GraphQLSchema> {

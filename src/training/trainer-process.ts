@@ -77,7 +77,7 @@ async function main() {
       )
       try {
         if (cancelRequested) {
-          await runs.finish(run.id, run.attempt, RunStatus.CANCELLED, { error: 'cancelled by request' })
+          await runs.finish(run.id, run.attempt, RunStatus.CANCELLED, {})
         } else if (result.cancelled && shuttingDown) {
           await runs.abandon(run.id, run.attempt, 'its worker shut down', Number.POSITIVE_INFINITY, enqueue)
         } else {

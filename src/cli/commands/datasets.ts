@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { DATASETS, DatasetView, IMPORT_CSV, Task } from '../api'
-import { Context, tableWidth } from '../context'
+import { Context, readInputFile, tableWidth } from '../context'
 import { ExitCode, ServerError, UsageError } from '../errors'
 import { collectPages } from '../paging'
 import { formatDate, formatTable } from '../table'
@@ -57,12 +56,7 @@ export async function importDataset(
   file: string,
   opts: { target: string; name?: string; task?: Task; json?: boolean },
 ): Promise<ExitCode> {
-  let csv: string
-  try {
-    csv = await readFile(ctx.resolve(file), 'utf8')
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-  }
+  const csv = await readInputFile(ctx, file)
   const name = opts.name ?? path.basename(file, path.extname(file))
   let dataset: DatasetView
   try {

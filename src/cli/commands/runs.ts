@@ -24,7 +24,9 @@ export function parseStatuses(value: string): RunStatus[] {
     if (upper === '') continue
     const status = RUN_STATUSES.find((s) => s === upper)
     if (status === undefined) {
-      throw new UsageError(`unknown status ${part.trim()} (one of: ${RUN_STATUSES.map((s) => s.toLowerCase()).join(', ')})`)
+      throw new UsageError(
+        `unknown status ${part.trim()} (one of: ${RUN_STATUSES.map((s) => s.toLowerCase()).join(', ')})`,
+      )
     }
     if (!out.includes(status)) out.push(status)
   }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import {
   CANCEL_SWEEP,
   isTerminalSweep,
@@ -11,8 +10,8 @@ import {
   SweepView,
 } from '../api'
 import type { LabClient } from '../client'
-import { Context, tableWidth } from '../context'
-import { ExitCode, InterruptedError, ServerError, UsageError } from '../errors'
+import { Context, readInputFile, tableWidth } from '../context'
+import { ExitCode, InterruptedError, ServerError } from '../errors'
 import { collectPages } from '../paging'
 import { gridSize, metricValue, parseSweepConfig, toSweepInput } from '../sweep-config'
 import { BarProgress, LineProgress, SweepProgress } from '../sweep-progress'
@@ -55,7 +54,12 @@ export function rankRuns(runs: RunView[], metric: string, goal: SweepView['goal'
 }
 
 /** The final table: run, status, the swept parameters, the metric. */
-export function sweepTable(runs: RankedRun[], parameters: string[], metric: string, opts: { maxWidth?: number } = {}) {
+export function sweepTable(
+  runs: RankedRun[],
+  parameters: string[],
+  metric: string,
+  opts: { maxWidth?: number } = {},
+) {
   return formatTable(
     [
       { header: 'RUN', shrink: true },
@@ -82,12 +86,7 @@ export async function runSweep(
   file: string,
   opts: { dataset?: string; experiment?: string; json?: boolean },
 ): Promise<ExitCode> {
-  let text: string
-  try {
-    text = await readFile(ctx.resolve(file), 'utf8')
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-  }
+  const text = await readInputFile(ctx, file)
   const config = parseSweepConfig(text, file)
   const input = toSweepInput(config, file, { dataset: opts.dataset, experiment: opts.experiment })
   const parameters = input.parameters.map((p) => p.name)
@@ -154,7 +153,8 @@ async function follow(client: LabClient, sweepId: string, progress: SweepProgres
         const { sweep } = await client.request(SWEEP, { id: sweepId })
         if (sweep && isTerminalSweep(sweep.status)) return resolve(sweep.status)
       } catch (err) {
-        return reject(err)
+        // Polling is the fallback: a failed poll is tried again; the subscription reports a lost server.
+        if (err instanceof InterruptedError) return reject(err)
       }
       if (!stopPolling) timer = setTimeout(() => void poll(), POLL_INTERVAL_MS)
     }
@@ -162,7 +162,10 @@ async function follow(client: LabClient, sweepId: string, progress: SweepProgres
   })
   try {
     const first = await Promise.race([subscription.done.then(() => undefined), polled])
-    return first ?? status ?? (await pollOnce(client, sweepId))
+    if (first !== undefined) return first
+    if (status !== undefined && isTerminalSweep(status)) return status
+    // The stream completed without a terminal status: wait for one by polling.
+    return await polled
   } finally {
     stopPolling = true
     clearTimeout(timer)
@@ -171,12 +174,6 @@ async function follow(client: LabClient, sweepId: string, progress: SweepProgres
     polled.catch(() => {})
     subscription.done.catch(() => {})
   }
-}
-
-async function pollOnce(client: LabClient, sweepId: string): Promise<SweepStatus> {
-  const { sweep } = await client.request(SWEEP, { id: sweepId })
-  if (sweep === null) throw new ServerError('NOT_FOUND', `sweep ${sweepId} was not found`)
-  return sweep.status
 }
 
 /** `lab sweep cancel ID`. */

@@ -16,6 +16,10 @@ export class ExperimentRepository {
     return this.db.experiment.findUnique({ where: { id }, select: SELECT })
   }
 
+  ensure(name: string): Promise<ExperimentRecord> {
+    return this.db.experiment.upsert({ where: { name }, create: { name }, update: {}, select: SELECT })
+  }
+
   findByName(name: string): Promise<ExperimentRecord | null> {
     return this.db.experiment.findUnique({ where: { name }, select: SELECT })
   }

@@ -1,4 +1,9 @@
-import { Arg, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql'
+import { createUnionType, Field, ObjectType } from 'type-graphql'
+import { Arg, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
+import type { AppContext } from '../../app'
+import { Run, RunStatusChanged } from '../run/run.type'
+import { RunProgress } from '../sweep/sweep.type'
+import type { ExperimentEventPayload } from './experiment.events'
 import { isId } from '../common/ids'
 import { pageArgs, toConnection } from '../common/pagination'
 import { RunService } from '../run/run.service'
@@ -6,6 +11,18 @@ import { RunConnection } from '../run/run.type'
 import { ExperimentRepository } from './experiment.repository'
 import { Experiment } from './experiment.type'
 import { ExperimentConnection } from './experiment.connection'
+
+@ObjectType()
+export class RunCreated {
+  @Field(() => Run)
+  run!: Run
+}
+
+export const ExperimentEvent = createUnionType({
+  name: 'ExperimentEvent',
+  types: () => [RunCreated, RunStatusChanged, RunProgress] as const,
+  resolveType: (v) => ('kind' in v ? RunCreated : 'epoch' in v ? RunProgress : RunStatusChanged),
+})
 
 @Resolver(() => Experiment)
 export class ExperimentResolver {
@@ -40,5 +57,18 @@ export class ExperimentResolver {
   ) {
     const page = await this.runService.search({ first, after, scope: { experimentId: experiment.id } })
     return toConnection(page, page.cursorOf)
+  }
+
+  @Subscription(() => ExperimentEvent, {
+    description:
+      "Runs created, status changes, and each run's progress at most every 250 ms, for live tables.",
+    subscribe: ({ args, context }) =>
+      (context as AppContext).experimentEvents.subscribe(args['experiment'] as string),
+  })
+  experimentEvents(
+    @Root() event: ExperimentEventPayload,
+    @Arg('experiment', () => String) _experiment: string,
+  ): ExperimentEventPayload {
+    return event
   }
 }

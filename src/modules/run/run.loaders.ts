@@ -5,6 +5,7 @@ import type { DatasetService } from '../dataset/dataset.service'
 import type { ExperimentRecord, ExperimentRepository } from '../experiment/experiment.repository'
 import type { Explanation } from '../explanation/explanation.type'
 import type { ExplanationService } from '../explanation/explanation.service'
+import type { SweepService } from '../sweep/sweep.service'
 import type { RunRepository } from './run.repository'
 
 /** Per-request batching: a page of runs costs one query per related table, not one per run. */
@@ -13,6 +14,7 @@ export interface Loaders {
   experiment: DataLoader<string, ExperimentRecord | null>
   history: DataLoader<string, EpochMetricValue[]>
   explanation: DataLoader<string, Explanation | null>
+  sweepCounts: DataLoader<string, { runs: number; finished: number }>
 }
 
 export function createLoaders(deps: {
@@ -20,6 +22,7 @@ export function createLoaders(deps: {
   experiments: ExperimentRepository
   runs: RunRepository
   explanations: ExplanationService
+  sweeps: SweepService
 }): Loaders {
   return {
     dataset: new DataLoader(async (ids) => {
@@ -29,6 +32,10 @@ export function createLoaders(deps: {
     experiment: new DataLoader(async (ids) => {
       const byId = new Map((await deps.experiments.findManyByIds(ids)).map((e) => [e.id, e]))
       return ids.map((id) => byId.get(id) ?? null)
+    }),
+    sweepCounts: new DataLoader(async (ids) => {
+      const counts = await deps.sweeps.counts(ids)
+      return ids.map((id) => counts.get(id) ?? { runs: 0, finished: 0 })
     }),
     explanation: new DataLoader(async (ids) => {
       const byRun = await deps.explanations.forRuns(ids)

@@ -129,7 +129,7 @@ const txSql = (tx: Tx): TxSql => ({
   executeSql: async (text, values) => ({ rows: await tx.$queryRawUnsafe<unknown[]>(text, ...values) }),
 })
 
-async function notify(tx: Tx, message: RunEventMessage): Promise<void> {
+export async function notify(tx: Tx, message: RunEventMessage): Promise<void> {
   await tx.$executeRaw`SELECT pg_notify(${RUN_EVENTS_CHANNEL}, ${JSON.stringify(message)})`
 }
 
@@ -225,7 +225,12 @@ export class RunRepository {
           select: RUN_SELECT,
         })
         await enqueue(row.id, txSql(tx))
-        await notify(tx, { type: 'created', runId: row.id, experimentId: row.experimentId })
+        await notify(tx, {
+          type: 'created',
+          runId: row.id,
+          experimentId: row.experimentId,
+          sweepId: row.sweepId,
+        })
         return { run: toRecord(row), created: true }
       })
     } catch (err) {
@@ -272,6 +277,7 @@ export class RunRepository {
         type: 'status',
         runId: id,
         experimentId: row.experimentId,
+        sweepId: row.sweepId,
         status: to,
         error: row.error,
       })
@@ -281,16 +287,19 @@ export class RunRepository {
   }
 
   /** QUEUED runs are cancelled at once; RUNNING ones are flagged and stop at the next epoch boundary. */
-  async requestCancel(id: string): Promise<RunRecord | null> {
+  async requestCancel(id: string, reason = 'cancelled by request'): Promise<RunRecord | null> {
     return this.db.$transaction(async (tx) => {
       const cancelled = await this.transition(
         id,
         RunStatus.CANCELLED,
-        { from: [RunStatus.QUEUED], error: 'cancelled before it started', data: { cancelRequested: true } },
+        { from: [RunStatus.QUEUED], error: reason, data: { cancelRequested: true } },
         tx,
       )
       if (cancelled) return cancelled
-      await tx.run.updateMany({ where: { id, status: RunStatus.RUNNING }, data: { cancelRequested: true } })
+      await tx.run.updateMany({
+        where: { id, status: RunStatus.RUNNING },
+        data: { cancelRequested: true, error: reason },
+      })
       const row = await tx.run.findUnique({ where: { id }, select: RUN_SELECT })
       return row && toRecord(row)
     })
@@ -321,7 +330,9 @@ export class RunRepository {
     m: EpochMetricValue,
   ): Promise<'stale' | { cancelRequested: boolean }> {
     return this.db.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ cancelRequested: boolean; experimentId: string }[]>`
+      const rows = await tx.$queryRaw<
+        { cancelRequested: boolean; experimentId: string; sweepId: string | null }[]
+      >`
         UPDATE "Run" SET
           "lastEpoch" = ${m.epoch},
           "finalLoss" = ${m.loss}::float8,
@@ -334,11 +345,17 @@ export class RunRepository {
                                THEN ${m.valLoss}::float8 ELSE "bestValLoss" END,
           "heartbeatAt" = now()
         WHERE id = ${id}::uuid AND attempt = ${attempt} AND status = 'RUNNING'
-        RETURNING "cancelRequested", "experimentId"`
+        RETURNING "cancelRequested", "experimentId", "sweepId"`
       const row = rows[0]
       if (!row) return 'stale' as const
       await tx.epochMetric.create({ data: { runId: id, ...m } })
-      await notify(tx, { type: 'epoch', runId: id, experimentId: row.experimentId, metric: m })
+      await notify(tx, {
+        type: 'epoch',
+        runId: id,
+        experimentId: row.experimentId,
+        sweepId: row.sweepId,
+        metric: m,
+      })
       return { cancelRequested: row.cancelRequested }
     })
   }
@@ -382,14 +399,20 @@ export class RunRepository {
             cost: e.cost as Prisma.InputJsonValue,
           }
           await tx.explanation.upsert({ where: { runId: id }, create: { runId: id, ...data }, update: data })
-          const { experimentId } = await tx.run.findUniqueOrThrow({
+          const { experimentId, sweepId } = await tx.run.findUniqueOrThrow({
             where: { id },
-            select: { experimentId: true },
+            select: { experimentId: true, sweepId: true },
           })
           // Announced before the status change, so subscribers have the explanation before SUCCEEDED.
-          await notify(tx, { type: 'explanation', runId: id, experimentId })
+          await notify(tx, { type: 'explanation', runId: id, experimentId, sweepId })
         }
-        return this.transition(id, to, { attempt, error: result.error ?? null }, tx)
+        // A cancelled run keeps the reason given when the cancel was requested.
+        return this.transition(
+          id,
+          to,
+          { attempt, ...(result.error !== undefined ? { error: result.error } : {}) },
+          tx,
+        )
       },
       { timeout: 60_000 },
     )

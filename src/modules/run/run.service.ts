@@ -7,7 +7,7 @@ import { runWhere, sortKeys } from './run.query'
 import { DEFAULT_MAX_POINTS, downsample, MAX_POINTS, Metric, METRICS } from './downsample'
 import { checkName } from '../dataset/dataset.content'
 import { DatasetService } from '../dataset/dataset.service'
-import { Enqueue, RunRecord, RunRepository } from './run.repository'
+import { Enqueue, NewRun, RunRecord, RunRepository } from './run.repository'
 import { Activation, DEFAULTS, LIMITS, Optimizer } from './run.spec'
 import { isTerminal, RunStatus } from './run.status'
 
@@ -87,6 +87,15 @@ export class RunService {
       const seen = await this.repo.findByIdempotencyKey(idempotencyKey)
       if (seen) return seen
     }
+    const { run } = await this.repo.create(await this.prepare(args, idempotencyKey), this.enqueue)
+    return run
+  }
+
+  /**
+   * Validates a request and fills in the defaults, writing nothing (sweeps check every combination
+   * with it before starting any run).
+   */
+  async prepare(args: StartRunArgs, idempotencyKey: string | null = null): Promise<NewRun> {
     if (!isId(args.datasetId))
       throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
     const dataset = await this.datasets.get(args.datasetId)
@@ -149,36 +158,32 @@ export class RunService {
     const name = args.name == null ? `run-${id.slice(0, 8)}` : checkName(args.name, 'name')
     const explainMethods = [...new Set(args.explain ?? this.defaultExplainMethods)]
 
-    const { run } = await this.repo.create(
-      {
-        id,
-        name,
-        experiment,
-        datasetId: dataset.id,
-        sweepId: args.sweepId,
-        hiddenLayers,
-        activation: args.activation ?? DEFAULTS.activation,
-        epochs,
-        batchSize,
-        learningRate,
-        optimizer: args.optimizer ?? DEFAULTS.optimizer,
-        validationSplit,
-        seed,
-        tags,
-        explainMethods,
-        idempotencyKey,
-      },
-      this.enqueue,
-    )
-    return run
+    return {
+      id,
+      name,
+      experiment,
+      datasetId: dataset.id,
+      sweepId: args.sweepId,
+      hiddenLayers,
+      activation: args.activation ?? DEFAULTS.activation,
+      epochs,
+      batchSize,
+      learningRate,
+      optimizer: args.optimizer ?? DEFAULTS.optimizer,
+      validationSplit,
+      seed,
+      tags,
+      explainMethods,
+      idempotencyKey,
+    }
   }
 
   /** QUEUED: cancelled at once. RUNNING: the worker stops at the end of the current epoch. */
-  async cancel(id: string): Promise<RunRecord> {
+  async cancel(id: string, reason?: string): Promise<RunRecord> {
     const run = await this.require(id)
     if (run.status === RunStatus.CANCELLED) return run
     if (isTerminal(run.status)) throw conflict(`run ${id} has already ${run.status}`, { status: run.status })
-    const updated = await this.repo.requestCancel(id)
+    const updated = await this.repo.requestCancel(id, reason)
     if (!updated) throw notFound('run', id)
     if (isTerminal(updated.status) && updated.status !== RunStatus.CANCELLED) {
       throw conflict(`run ${id} has already ${updated.status}`, { status: updated.status })
