@@ -19,6 +19,7 @@ import {
   gql,
   gqlBody,
   heading,
+  loadLine,
   machineLine,
   mapLimit,
   mb,
@@ -242,6 +243,7 @@ async function main(cleanups: Cleanups): Promise<void> {
           `peak above idle < 300 MB ${r.peakAboveIdleMb < 300 ? 'met' : 'NOT met'}`,
       )
     }
+    console.log(loadLine())
   }
 
   if (want('b')) {
@@ -260,6 +262,7 @@ async function main(cleanups: Cleanups): Promise<void> {
         'p99 / baseline': base ? fmt(row.p99 / base.p99, 1) : '',
       })),
     )
+    console.log(loadLine())
   }
 }
 

@@ -381,6 +381,28 @@ export function procMemory(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
+export function procCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND
+}
+
+/** USER_HZ: 100 on every Linux we run on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** The direct children of a process (e.g. a server's trainers), from /proc/<pid>/task/<tid>/children. */
+export function childPids(pid: number): number[] {
+  const out: number[] = []
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim()
+    if (text) out.push(...text.split(/\s+/).map(Number))
+  }
+  return out
+}
+
 /** Samples a process's RSS every `intervalMs` until `stop()`, which returns the largest sample. */
 export function sampleRss(pid: number, intervalMs = 20): { stop(): number } {
   let peak = procMemory(pid).rss
@@ -449,6 +471,14 @@ export function machineLine(): string {
     `${new Date().toISOString()} | ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}) | ` +
     `load average ${l1}, ${l5}, ${l15} | node ${process.version}`
   )
+}
+
+/** The 1/5/15-minute load averages now (2 cores: anything above 2 means the benchmark shared the CPU). */
+export function loadLine(): string {
+  return `load average now: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`
 }
 
 export function heading(title: string): void {

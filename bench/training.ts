@@ -12,6 +12,8 @@
  * Run (compiled; the server needs decorator metadata): `npx tsc -p tsconfig.build.json && node
  * dist/bench/training.js [--quick] [--backend wasm|cpu|tensorflow] [--only a,b,c,d]`.
  */
+import fs from 'node:fs'
+
 import pg from 'pg'
 import type { Client } from 'graphql-ws'
 
@@ -22,6 +24,7 @@ import { train } from '../src/training/train'
 import { measureTrainOverhead } from './train-overhead'
 import {
   BenchArgs,
+  childPids,
   Cleanups,
   createBenchDatabase,
   datasetInput,
@@ -29,12 +32,14 @@ import {
   getRun,
   gql,
   heading,
+  loadLine,
   machineLine,
   mb,
   median,
   parseBenchArgs,
   percentile,
   printTable,
+  procCpuMs,
   procMemory,
   referenceRows,
   requireCompiled,
@@ -89,6 +94,12 @@ interface ThroughputSample {
   /** Per second of the whole run: the platform's startedAt..finishedAt, or the train() call. */
   wallSps: number
   wallMs: number
+  /**
+   * Per CPU-second of the process that trained (the trainer, or this one): far less sensitive than wall time
+   * to other load on the machine. For the platform it covers the trainer's queue, heartbeats and writes, but
+   * not PostgreSQL's or the API's CPU.
+   */
+  cpuSps: number
   finalLoss: number
   /** Platform only: startRun sent to the terminal status seen by a client polling every 50 ms. */
   endToEndMs?: number
@@ -101,7 +112,7 @@ interface ThroughputSample {
 async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
   const rows = 5000
   const epochs = args.quick ? 3 : 5
-  const rounds = args.quick ? 1 : 3
+  const rounds = args.quick ? 1 : 5
   heading(
     `(a) throughput: ${fmt(rows)} x ${FEATURES}, Dense ${REFERENCE_LAYERS.join('-')}-1, batch 32, ` +
       `${epochs} epochs, ${backend}; median of ${rounds} round(s), sides alternated`,
@@ -144,11 +155,15 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
   })
   const trainRows = Math.floor(rows * (1 - 0.2))
 
+  const trainerPid = server.lab.app.pool?.pids()[0]
+  if (trainerPid === undefined) throw new Error('no trainer process')
   const platform = async (e: number, explain = false): Promise<ThroughputSample> => {
     const start = performance.now()
+    const cpuStart = procCpuMs(trainerPid)
     const id = await startRun(server.url, runInput(e, explain))
     const [run] = await waitForRuns(server.url, [id], { intervalMs: 50 })
     const endToEndMs = performance.now() - start
+    const cpuMs = procCpuMs(trainerPid) - cpuStart
     if (!run?.startedAt || !run.finishedAt) throw new Error(`run ${id} has no start or finish time`)
     if (run.backend !== backend) throw new Error(`the trainer used ${run.backend}, not ${backend}`)
     const startedAt = Date.parse(run.startedAt)
@@ -167,6 +182,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
       epochSps: (trainRows * e) / (sum(run.history.map((h) => h.durationMs)) / 1000),
       wallSps: (trainRows * e) / (wallMs / 1000),
       wallMs,
+      cpuSps: (trainRows * e) / (cpuMs / 1000),
       finalLoss: run.history.at(-1)?.loss ?? Number.NaN,
       endToEndMs,
       ...(stored
@@ -179,13 +195,16 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
   }
   const local = async (e: number): Promise<ThroughputSample> => {
     const start = performance.now()
+    const cpuStart = process.cpuUsage()
     const result = await train(trainData, spec(e), { onEpoch: () => undefined })
     const wallMs = performance.now() - start
+    const cpu = process.cpuUsage(cpuStart)
     if (result.backend !== backend) throw new Error(`train() used ${result.backend}, not ${backend}`)
     return {
       epochSps: (trainRows * e) / (sum(result.history.map((h) => h.durationMs)) / 1000),
       wallSps: (trainRows * e) / (wallMs / 1000),
       wallMs,
+      cpuSps: (trainRows * e) / ((cpu.user + cpu.system) / 1e6),
       finalLoss: result.history.at(-1)?.loss ?? Number.NaN,
     }
   }
@@ -205,66 +224,61 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
 
   const med = (
     samples: ThroughputSample[],
-    key: 'epochSps' | 'wallSps' | 'wallMs' | 'endToEndMs' | 'setupMs' | 'finishMs',
+    key: 'epochSps' | 'wallSps' | 'cpuSps' | 'wallMs' | 'endToEndMs' | 'setupMs' | 'finishMs',
   ) => median(samples.map((s) => s[key] ?? Number.NaN))
+  const row = (side: string, x: Partial<ThroughputSample> & { rounds?: number }) => ({
+    side,
+    'samples/s (epochs)': x.epochSps !== undefined ? fmt(x.epochSps) : '',
+    'samples/s (wall)': x.wallSps !== undefined ? fmt(x.wallSps) : '',
+    'samples per CPU-s': x.cpuSps !== undefined ? fmt(x.cpuSps) : '',
+    'wall s': x.wallMs !== undefined ? fmt(x.wallMs / 1000, 2) : '',
+    'final loss': x.finalLoss !== undefined ? x.finalLoss.toPrecision(8) : '',
+  })
+  const summary = (samples: ThroughputSample[]): Partial<ThroughputSample> => ({
+    epochSps: med(samples, 'epochSps'),
+    wallSps: med(samples, 'wallSps'),
+    cpuSps: med(samples, 'cpuSps'),
+    wallMs: med(samples, 'wallMs'),
+    ...(samples[0] ? { finalLoss: samples[0].finalLoss } : {}),
+  })
   const rowsOut: Record<string, string>[] = []
   if (!args.quick) {
+    // Same backend, same process, same rows and network (3 epochs, 3 rounds): the cost of train() itself.
     const bare = await measureTrainOverhead(backend)
     if (bare) {
-      rowsOut.push({
-        side: `bare model.fit, 3 epochs (bench/train-overhead.ts)`,
-        'samples/s (epochs)': '',
-        'samples/s (wall)': fmt(bare.bareFitSamplesPerSecond),
-        'wall s': '',
-        'final loss': '',
-      })
-      rowsOut.push({
-        side: `train(), 3 epochs (bench/train-overhead.ts)`,
-        'samples/s (epochs)': '',
-        'samples/s (wall)': fmt(bare.trainSamplesPerSecond),
-        'wall s': '',
-        'final loss': '',
-      })
+      rowsOut.push(
+        row('bare model.fit, 3 epochs (train-overhead.ts)', { wallSps: bare.bareFitSamplesPerSecond }),
+      )
+      rowsOut.push(row('train(), 3 epochs (train-overhead.ts)', { wallSps: bare.trainSamplesPerSecond }))
     }
   }
-  const localEpoch = med(localSamples, 'epochSps')
-  const localWall = med(localSamples, 'wallSps')
-  const platEpoch = med(platformSamples, 'epochSps')
-  const platWall = med(platformSamples, 'wallSps')
-  rowsOut.push({
-    side: 'train() in this process (baseline)',
-    'samples/s (epochs)': fmt(localEpoch),
-    'samples/s (wall)': fmt(localWall),
-    'wall s': fmt(med(localSamples, 'wallMs') / 1000, 2),
-    'final loss': localSamples[0]?.finalLoss.toPrecision(8) ?? '',
-  })
-  rowsOut.push({
-    side: 'platform run: trainer process, stored epochs',
-    'samples/s (epochs)': fmt(platEpoch),
-    'samples/s (wall)': fmt(platWall),
-    'wall s': fmt(med(platformSamples, 'wallMs') / 1000, 2),
-    'final loss': platformSamples[0]?.finalLoss.toPrecision(8) ?? '',
-  })
-  if (explained) {
-    rowsOut.push({
-      side: 'platform run with the default explanations (1 run)',
-      'samples/s (epochs)': fmt(explained.epochSps),
-      'samples/s (wall)': fmt(explained.wallSps),
-      'wall s': fmt(explained.wallMs / 1000, 2),
-      'final loss': explained.finalLoss.toPrecision(8),
-    })
-  }
+  const localMed = summary(localSamples)
+  const platMed = summary(platformSamples)
+  rowsOut.push(row(`train() in this process (baseline), ${epochs} epochs`, localMed))
+  rowsOut.push(row(`platform run (trainer process), ${epochs} epochs`, platMed))
+  if (explained) rowsOut.push(row('platform run with the default explanations (1 run)', explained))
   printTable(rowsOut)
-  const overhead = (baseline: number, measured: number) => `${fmt((baseline / measured - 1) * 100, 1)} %`
+
+  const pct = (baseline: number | undefined, measured: number | undefined) =>
+    baseline && measured ? (baseline / measured - 1) * 100 : Number.NaN
+  const overheads = {
+    epochs: pct(localMed.epochSps, platMed.epochSps),
+    wall: pct(localMed.wallSps, platMed.wallSps),
+    cpu: pct(localMed.cpuSps, platMed.cpuSps),
+  }
   console.log(
-    `\nplatform overhead vs train(): ${overhead(localEpoch, platEpoch)} on epoch durations, ` +
-      `${overhead(localWall, platWall)} on wall time (startedAt..finishedAt: loads the dataset from ` +
-      `PostgreSQL, stores every epoch and the model)`,
+    `\nplatform overhead vs train() (medians): ${fmt(overheads.epochs, 1)} % on epoch durations, ` +
+      `${fmt(overheads.wall, 1)} % on wall time (startedAt..finishedAt: dataset loaded from PostgreSQL, ` +
+      `every epoch stored and announced, model stored), ${fmt(overheads.cpu, 1)} % on CPU time`,
+  )
+  const perRound = (key: 'epochSps' | 'wallSps' | 'cpuSps') =>
+    platformSamples.map((p, i) => fmt(((localSamples[i]?.[key] ?? 0) / p[key] - 1) * 100, 0)).join(', ')
+  console.log(
+    `per round, % (epochs | wall | CPU): ${perRound('epochSps')} | ${perRound('wallSps')} | ${perRound('cpuSps')}`,
   )
   console.log(
-    `startRun -> SUCCEEDED seen by a client (adds queue pick-up, polled every 50 ms): ` +
-      `median ${fmt(med(platformSamples, 'endToEndMs') / 1000, 2)} s ` +
-      `(${fmt((trainRows * epochs) / (med(platformSamples, 'endToEndMs') / 1000))} samples/s)`,
+    `startRun -> SUCCEEDED seen by a client (adds the queue pick-up, polled every 50 ms): ` +
+      `median ${fmt(med(platformSamples, 'endToEndMs') / 1000, 2)} s`,
   )
   console.log(
     `platform run timeline (median): setup ${fmt(med(platformSamples, 'setupMs'), 0)} ms (claim to first ` +
@@ -277,9 +291,9 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
   const same = platformSamples.every((p, i) => p.finalLoss === localSamples[i]?.finalLoss)
   console.log(`same seed, same backend -> identical final loss on both sides: ${same ? 'yes' : 'NO'}`)
   if (!args.quick) {
-    const worst = Math.max(localEpoch / platEpoch, localWall / platWall) - 1
     console.log(
-      `target: overhead under 5 % ${worst < 0.05 ? 'met' : 'NOT met'} (worse of the two: ${fmt(worst * 100, 1)} %)`,
+      `target: overhead under 5 %: ${overheads.wall < 5 ? 'met' : 'NOT met'} on wall time, ` +
+        `${overheads.cpu < 5 ? 'met' : 'NOT met'} on CPU time`,
     )
   }
 }
@@ -291,6 +305,9 @@ const EVENTS = `subscription($runId: ID!) { runEvents(runId: $runId) {
   __typename
   ... on EpochCompleted { metric { epoch } }
   ... on RunStatusChanged { status } } }`
+
+/** Epochs counted as the start of a run in the latency figures. */
+const START_EPOCHS = 20
 
 interface Received {
   /** epoch -> Date.now() when the client got it. */
@@ -325,7 +342,7 @@ function subscribe(client: Client, runId: string): { received: Received; done: P
 }
 
 async function sectionLatency(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
-  const epochs = args.quick ? 50 : 200
+  const epochs = args.quick ? 40 : 200
   const fanouts = [1, 100]
   heading(
     `(b) epoch -> graphql-ws subscriber latency: ${epochs} epochs, Dense 4-1, 100 rows (LINEAR), ${backend}; ` +
@@ -363,11 +380,26 @@ async function sectionLatency(cleanups: Cleanups, args: BenchArgs, backend: Back
     await Promise.all(clients.map((c) => c.connected))
     const subs = clients.map(({ client }) => subscribe(client, runId))
     await sleep(1000)
+    // CPU used while the measured run streams: where the time goes when latency grows.
+    const trainers = childPids(server.pid)
+    const cpuBefore = {
+      api: procCpuMs(server.pid),
+      trainers: sum(trainers.map(procCpuMs)),
+      clients: process.cpuUsage(),
+    }
+    const wallStart = performance.now()
     await gql(server.url, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: blocker })
     await Promise.race([
       Promise.all(subs.map((s) => s.done)),
       sleep(300_000).then(() => Promise.reject(new Error('subscriptions did not complete within 300 s'))),
     ])
+    const wallMs = performance.now() - wallStart
+    const clientCpu = process.cpuUsage(cpuBefore.clients)
+    const cpu = {
+      api: (procCpuMs(server.pid) - cpuBefore.api) / wallMs,
+      trainers: (sum(trainers.map(procCpuMs)) - cpuBefore.trainers) / wallMs,
+      clients: (clientCpu.user + clientCpu.system) / 1000 / wallMs,
+    }
     await disposeAll()
 
     const stored = await withPg(server.databaseUrl, async (client) => {
@@ -380,13 +412,34 @@ async function sectionLatency(cleanups: Cleanups, args: BenchArgs, backend: Back
     })
     if (stored.length !== epochs) throw new Error(`stored ${stored.length} epochs, expected ${epochs}`)
     const latencies: number[] = []
+    // The first epochs of a run arrive later than the rest (see bench/README.md): reported apart.
+    const early: number[] = []
+    const late: number[] = []
     let missing = 0
     for (const { received } of subs) {
       for (const { epoch, ms } of stored) {
         const at = received.epochs.get(epoch)
         if (at === undefined) missing++
-        else latencies.push(at - ms)
+        else {
+          latencies.push(at - ms)
+          if (epoch <= START_EPOCHS) early.push(at - ms)
+          else late.push(at - ms)
+        }
       }
+    }
+    // Per epoch, last subscriber served minus first: the time the API takes to fan one epoch out.
+    const spreads = stored.map(({ epoch }) => {
+      const times = subs.map((sub) => sub.received.epochs.get(epoch)).filter((t) => t !== undefined)
+      return times.length > 0 ? Math.max(...times) - Math.min(...times) : 0
+    })
+    const dump = process.env['BENCH_DUMP']
+    if (dump) {
+      // One line per epoch: epoch, stored at (ms), min / median / max latency over the subscribers.
+      const perEpoch = stored.map(({ epoch, ms }) => {
+        const lat = subs.map((sub) => (sub.received.epochs.get(epoch) ?? Number.NaN) - ms)
+        return `${epoch} ${ms} ${Math.min(...lat)} ${median(lat)} ${Math.max(...lat)}`
+      })
+      fs.writeFileSync(`${dump}-${subscribers}.txt`, `${perEpoch.join('\n')}\n`)
     }
     const live = subs.filter((s) => s.received.liveFromStart).length
     const gaps = stored.slice(1).map((s, i) => s.ms - (stored[i]?.ms ?? s.ms))
@@ -401,6 +454,12 @@ async function sectionLatency(cleanups: Cleanups, args: BenchArgs, backend: Back
       'p95 ms': fmt(percentile(latencies, 95)),
       'p99 ms': fmt(p99),
       'max ms': fmt(percentile(latencies, 100)),
+      'fan-out spread p50 ms': subscribers > 1 ? fmt(median(spreads)) : '',
+      [`p50/p99 epochs 1-${START_EPOCHS}`]: `${fmt(median(early))} / ${fmt(percentile(early, 99))}`,
+      [`p50/p99 epochs ${START_EPOCHS + 1}+`]: `${fmt(median(late))} / ${fmt(percentile(late, 99))}`,
+      'CPU API/trainer/clients': [cpu.api, cpu.trainers, cpu.clients]
+        .map((c) => `${fmt(c * 100)}%`)
+        .join(' / '),
     })
     if (missing > 0)
       console.log(`warning: ${missing} epoch deliveries missing with ${subscribers} subscribers`)
@@ -409,7 +468,8 @@ async function sectionLatency(cleanups: Cleanups, args: BenchArgs, backend: Back
   await server.stop()
   printTable(out)
   console.log(
-    `\nlatency = Date.now() at the client - the epoch row's createdAt (ms precision, same machine clock)` +
+    `\nlatency = Date.now() at the client - the epoch row's createdAt (ms precision, same machine clock); ` +
+      `CPU in % of one core over the measured run` +
       (args.quick ? '' : `\ntarget: p99 under 50 ms ${worstP99 < 50 ? 'met' : 'NOT met'}`),
   )
 }
@@ -418,9 +478,9 @@ async function sectionLatency(cleanups: Cleanups, args: BenchArgs, backend: Back
 // (c) trainer memory
 
 async function sectionMemory(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
-  const checkpoints = args.quick ? [1, 5, 20] : [1, 10, 50]
+  const checkpoints = args.quick ? [1, 2, 3] : [1, 10, 50]
   heading(
-    `(c) one trainer's memory after ${checkpoints.join(', ')} runs: FRIEDMAN1 1,000 x 10, Dense 16-8-1, ` +
+    `(c) one trainer's memory after ${checkpoints.join(', ')} runs: FRIEDMAN1 300 x 10, Dense 16-8-1, ` +
       `3 epochs, ${backend}`,
   )
   const server = await startInProcessServer(cleanups, { LAB_WORKERS: '1', LAB_TF_BACKEND: backend })
@@ -479,7 +539,13 @@ async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: Back
   )
   const database = await createBenchDatabase(cleanups)
   const data = referenceRows(rows, FEATURES)
-  const results: { workers: number; wallMs: number; meanRunMs: number; workersUsed: number }[] = []
+  const results: {
+    workers: number
+    wallMs: number
+    meanRunMs: number
+    meanEpochsMs: number
+    workersUsed: number
+  }[] = []
   let datasetId: string | undefined
   for (const workers of [1, 2]) {
     const server = await startInProcessServer(
@@ -495,6 +561,7 @@ async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: Back
       datasetId,
       hiddenLayers: REFERENCE_LAYERS,
       epochs: e,
+      explain: [],
       seed,
     })
     // Warm-up: one short run per trainer (JIT, kernels), and time for every trainer to be ready.
@@ -511,6 +578,7 @@ async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: Back
     const meanRunMs =
       sum(finished.map((r) => Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? ''))) /
       finished.length
+    const meanEpochsMs = sum(finished.map((r) => sum(r.history.map((h) => h.durationMs)))) / finished.length
     const workersUsed = await withPg(database.url, async (client) => {
       const { rows: used } = await client.query<{ n: number }>(
         `SELECT count(DISTINCT "workerId")::int AS n FROM "Run" WHERE id = ANY($1::uuid[])`,
@@ -518,7 +586,7 @@ async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: Back
       )
       return used[0]?.n ?? 0
     })
-    results.push({ workers, wallMs: end - t0, meanRunMs, workersUsed })
+    results.push({ workers, wallMs: end - t0, meanRunMs, meanEpochsMs, workersUsed })
     await server.stop()
   }
   const one = results[0]
@@ -529,6 +597,7 @@ async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: Back
       [`wall s (${runs} runs)`]: fmt(r.wallMs / 1000, 2),
       'runs/min': fmt((runs / r.wallMs) * 60_000, 1),
       'mean run s (startedAt..finishedAt)': fmt(r.meanRunMs / 1000, 2),
+      'of which epochs s': fmt(r.meanEpochsMs / 1000, 2),
       'speed-up': one ? fmt(one.wallMs / r.wallMs, 2) : '',
     })),
   )
@@ -544,10 +613,22 @@ async function main(cleanups: Cleanups): Promise<void> {
   console.log(
     `# training benchmark${args.quick ? ' (--quick)' : ''}\n\n${machineLine()}\nbackend: ${backend}`,
   )
-  if (want('a')) await sectionThroughput(cleanups, args, backend)
-  if (want('b')) await sectionLatency(cleanups, args, backend)
-  if (want('c')) await sectionMemory(cleanups, args, backend)
-  if (want('d')) await sectionWorkers(cleanups, args, backend)
+  if (want('a')) {
+    await sectionThroughput(cleanups, args, backend)
+    console.log(loadLine())
+  }
+  if (want('b')) {
+    await sectionLatency(cleanups, args, backend)
+    console.log(loadLine())
+  }
+  if (want('c')) {
+    await sectionMemory(cleanups, args, backend)
+    console.log(loadLine())
+  }
+  if (want('d')) {
+    await sectionWorkers(cleanups, args, backend)
+    console.log(loadLine())
+  }
 }
 
 if (require.main === module) runMain(main)
