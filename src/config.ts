@@ -96,3 +96,35 @@ export function loadConfig(env: Env = process.env): Config {
     maxRunRetries: int(env, 'LAB_MAX_RUN_RETRIES', 0, 0, 10),
   }
 }
+
+/** For entry points: the configuration, or a one-line message and exit code 2 naming the bad variable. */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`)
+      process.exit(2)
+    }
+    throw err
+  }
+}
+
+/**
+ * Runs `stop` on the first SIGINT or SIGTERM and exits 0 when it is done (1 if it fails); a second
+ * signal while stopping exits at once.
+ */
+export function stopOnSignals(stop: () => Promise<void>, onError: (err: unknown) => void): void {
+  const handle = (signal: NodeJS.Signals) => {
+    process.once(signal, () => process.exit(1))
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        onError(err)
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGINT', () => handle('SIGINT'))
+  process.once('SIGTERM', () => handle('SIGTERM'))
+}

@@ -2,7 +2,7 @@
  * `npm run worker`: trainer processes without the API, for more training hosts. Point DATABASE_URL
  * at the same PostgreSQL as the API; LAB_WORKERS sets how many trainers (default 1).
  */
-import { ConfigError, loadConfig } from '../config'
+import { loadConfigOrExit, stopOnSignals } from '../config'
 import { closeDb, createDb } from '../db/client'
 import { applyMigrations } from '../db/migrate'
 import { createLogger } from '../logger'
@@ -11,16 +11,7 @@ import { WorkerPool } from './pool'
 import { enqueueWith, openQueue } from './queue'
 
 async function main() {
-  let config
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`configuration error: ${err.message}`)
-      process.exit(2)
-    }
-    throw err
-  }
+  const config = loadConfigOrExit()
   const logger = createLogger(config.logLevel, 'worker')
   if (!config.databaseUrl) {
     console.error(
@@ -44,18 +35,15 @@ async function main() {
   })
   pool.start()
   logger.info({ trainers: pool.pids().length }, 'workers started')
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'stopping workers: running jobs are handed back to the queue')
-    process.once(signal, () => process.exit(1))
-    void (async () => {
+  stopOnSignals(
+    async () => {
+      logger.info('stopping workers: running jobs are handed back to the queue')
       await pool.stop()
       await boss.stop({ graceful: true, wait: true, close: true })
       await closeDb(db)
-      process.exit(0)
-    })()
-  }
-  process.once('SIGINT', () => shutdown('SIGINT'))
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
+    },
+    (err) => logger.error({ err }, 'shutdown failed'),
+  )
 }
 
 main().catch((err: unknown) => {

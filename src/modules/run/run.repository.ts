@@ -41,23 +41,27 @@ export interface RunRecord {
   finishedAt: Date | null
 }
 
-export interface NewRun {
-  id: string
-  name: string
+/** A run to create: its spec as validated by RunService.prepare. */
+export type NewRun = Pick<
+  RunRecord,
+  | 'id'
+  | 'name'
+  | 'datasetId'
+  | 'hiddenLayers'
+  | 'activation'
+  | 'epochs'
+  | 'batchSize'
+  | 'learningRate'
+  | 'optimizer'
+  | 'validationSplit'
+  | 'seed'
+  | 'tags'
+  | 'explainMethods'
+  | 'idempotencyKey'
+> & {
+  /** Experiment name, created on first use. */
   experiment: string
-  datasetId: string
   sweepId?: string | undefined
-  hiddenLayers: number[]
-  activation: Activation
-  epochs: number
-  batchSize: number
-  learningRate: number
-  optimizer: Optimizer
-  validationSplit: number
-  seed: number
-  tags: string[]
-  explainMethods: string[]
-  idempotencyKey: string | null
 }
 
 /** An explanation as the trainer hands it over for storage. */
