@@ -96,6 +96,17 @@ describe('without workers', () => {
     expect((await getRun(t, id)).history.map((h) => h.epoch)).toEqual([1])
   })
 
+  it('gives a queued run whose job was lost a new job', async () => {
+    const id = await start(t, datasetId)
+    await t.lab.db.$executeRaw`DELETE FROM pgboss.job WHERE data->>'runId' = ${id}`
+    // Old enough for the supervisor to treat it as orphaned rather than just created.
+    await t.lab.db.run.update({ where: { id }, data: { createdAt: new Date(Date.now() - 60_000) } })
+    await t.lab.app.supervisor.sweep()
+    const jobs = await t.lab.db.$queryRaw<{ state: string }[]>`
+      SELECT state::text FROM pgboss.job WHERE data->>'runId' = ${id}`
+    expect(jobs.map((j) => j.state)).toEqual(['created'])
+  })
+
   it('state machine: a finished run cannot move again', async () => {
     const id = await start(t, datasetId)
     const repo = new RunRepository(t.lab.db)
