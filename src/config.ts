@@ -27,6 +27,10 @@ export interface Config {
   heartbeatIntervalMs: number
   /** How many times a run whose worker died is retried before it is failed. */
   maxRunRetries: number
+  /** Held-out rows the global explanations use at most. */
+  explainMaxRows: number
+  /** Rows explained by Integrated Gradients (Shapley uses a prefix of them). */
+  explainSampleSize: number
 }
 
 /** Thrown at start-up when the environment holds an invalid setting. */
@@ -94,6 +98,8 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
     maxRunRetries: int(env, 'LAB_MAX_RUN_RETRIES', 0, 0, 10),
+    explainMaxRows: int(env, 'LAB_EXPLAIN_MAX_ROWS', 1000, 10, 100_000),
+    explainSampleSize: int(env, 'LAB_EXPLAIN_SAMPLE_SIZE', 200, 1, 10_000),
   }
 }
 

@@ -23,6 +23,10 @@ export class RunFinisher {
   constructor(
     db: Db,
     private readonly logger: Logger,
+    private readonly sizes: { maxEvalRows: number; sampleSize: number } = {
+      maxEvalRows: EXPLAIN_DEFAULTS.maxEvalRows,
+      sampleSize: EXPLAIN_DEFAULTS.sampleSize,
+    },
   ) {
     this.runs = new RunRepository(db)
   }
@@ -81,6 +85,9 @@ export class RunFinisher {
       evalTargets,
       methods,
       seed: run.seed,
+      maxEvalRows: this.sizes.maxEvalRows,
+      sampleSize: this.sizes.sampleSize,
+      shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, this.sizes.sampleSize),
     })
     const computeMs = performance.now() - started
     const rng = createRng(run.seed, 'instance-background')
@@ -94,7 +101,7 @@ export class RunFinisher {
       ...rest,
       baseline: result.normalization.mean,
       background,
-      evaluationRows: Math.min(evalRows.length, EXPLAIN_DEFAULTS.maxEvalRows),
+      evaluationRows: Math.min(evalRows.length, this.sizes.maxEvalRows),
     }
     this.logger.info({ runId: run.id, computeMs: Math.round(computeMs) }, 'model explained')
     return { methods: explained.methods, result: stored, computeMs, cost }

@@ -35,7 +35,10 @@ async function main() {
   const backend = await selectBackend(config.tfBackend)
   const boss = await openQueue(databaseUrl, { supervise: false })
   const enqueue = enqueueWith(boss)
-  const finisher = new RunFinisher(db, logger)
+  const finisher = new RunFinisher(db, logger, {
+    maxEvalRows: config.explainMaxRows,
+    sampleSize: config.explainSampleSize,
+  })
   const workerId = `${os.hostname()}:${process.pid}`
   let shuttingDown = false
   let current: Promise<void> | undefined
