@@ -54,6 +54,8 @@ function buildProgram(io: CliIO, action: Action): Command {
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
+      getOutHelpWidth: () => io.columns ?? 80,
+      getErrHelpWidth: () => io.columns ?? 80,
     })
     .exitOverride()
     .showHelpAfterError('(lab --help for usage)')
@@ -96,7 +98,7 @@ function buildProgram(io: CliIO, action: Action): Command {
     .option('--tag <tag>', 'only runs with this tag (repeatable: all of them)', collect, [])
     .option(
       '--sort <field[:asc|desc]>',
-      'order by created, final_loss, final_val_loss, best_val_loss, learning_rate, batch_size, epochs, name or status (repeatable)',
+      'order by created, final_val_loss, learning_rate ... (any run order field, see docs/cli.md); repeatable',
       (value: string, previous: ReturnType<typeof parseSort>[]) => [...previous, parseSort(value)],
       [],
     )
@@ -172,8 +174,9 @@ export function main(): void {
     stderr: process.stderr,
     env: process.env,
     isTTY: process.stdout.isTTY === true,
-    columns: process.stdout.columns,
-    rows: process.stdout.rows,
+    // A pseudo-terminal without a size reports 0: treat as unknown.
+    columns: process.stdout.columns || undefined,
+    rows: process.stdout.rows || undefined,
     signal: controller.signal,
   }).then((code) => {
     process.exitCode = code

@@ -266,9 +266,8 @@ function checkConfig(raw: unknown, c: Checker): SweepConfig | undefined {
     base,
   }
   const runCap = checkInt(at('runCap'), 1, c)
+  // Without run_cap the server runs the whole grid, or 20 random draws.
   if (runCap !== undefined) config.runCap = runCap
-  else if (method === 'RANDOM')
-    c.add([], 'method random needs run_cap (how many runs to draw), or it would never end')
   const maxConcurrent = checkInt(at('maxConcurrent'), 1, c)
   if (maxConcurrent !== undefined) config.maxConcurrent = maxConcurrent
   const seed = checkInt(at('seed'), undefined, c)

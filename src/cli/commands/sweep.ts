@@ -128,7 +128,10 @@ export async function runSweep(
   else {
     ctx.out(sweepTable(runs, parameters, view.metric, tableWidth(ctx.io)))
     const best = view.bestRun ? `; best run ${view.bestRun.name}` : ''
-    ctx.err(`sweep ${view.id} ${view.status}: ${view.finishedCount}/${view.runCount} runs finished${best}`)
+    const why = view.error ? ` (${view.error})` : ''
+    ctx.err(
+      `sweep ${view.id} ${view.status}${why}: ${view.finishedCount}/${view.runCount} runs finished${best}`,
+    )
   }
   return sweepExitCode(view.status)
 }

@@ -8,6 +8,8 @@ import { formatNumber } from '../table'
 const CHART_HEIGHT = 12
 /** Lines around the plot: title, x axis, x labels, legend. */
 const CHART_CHROME = 4
+/** At most one frame per this many ms: replaying a long run should not redraw thousands of times. */
+const FRAME_MS = 100
 
 /** The exit code a run's final status means to a script. */
 export function exitCodeFor(status: RunStatus): ExitCode {
@@ -40,8 +42,13 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
   let error: string | null = run.error
   let lastEpoch = 0
   let drawnLines = 0
+  let lastFrame = 0
+  let pendingFrame: NodeJS.Timeout | undefined
 
   const redraw = () => {
+    clearTimeout(pendingFrame)
+    pendingFrame = undefined
+    lastFrame = Date.now()
     const width = Math.max(30, (ctx.io.columns ?? 80) - 1)
     const height = Math.max(4, Math.min(CHART_HEIGHT, (ctx.io.rows ?? 24) - CHART_CHROME - 2))
     const title = `${run.name} (${run.id})  ${status}  epoch ${lastEpoch}/${run.epochs}`
@@ -60,6 +67,11 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
     ctx.io.stdout.write(rewind + lines.join('\n') + '\n')
     drawnLines = lines.length
   }
+  const frame = () => {
+    const wait = lastFrame + FRAME_MS - Date.now()
+    if (wait <= 0) redraw()
+    else pendingFrame ??= setTimeout(redraw, wait)
+  }
 
   const onEvent = (event: RunEvent) => {
     if (opts.json) ctx.out(JSON.stringify(event))
@@ -71,7 +83,7 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
         lastEpoch = m.epoch
         losses[m.epoch - 1] = m.loss
         valLosses[m.epoch - 1] = m.valLoss
-        if (draw) redraw()
+        if (draw) frame()
         else if (!opts.json) {
           const val = m.valLoss === null ? '' : ` val_loss ${formatNumber(m.valLoss)}`
           ctx.out(`epoch ${m.epoch}/${run.epochs} loss ${formatNumber(m.loss)}${val}`)
@@ -87,7 +99,7 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
         }
         status = event.status
         error = event.error
-        if (draw) redraw()
+        if (draw) frame()
         else if (!opts.json && !isTerminalRun(event.status)) ctx.out(`status ${event.status}`)
         return
       case 'ExplanationReady':
@@ -101,6 +113,7 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
   try {
     await subscription.done
   } catch (err) {
+    clearTimeout(pendingFrame)
     if (err instanceof InterruptedError) {
       ctx.err(`stopped watching; run ${run.id} goes on on the server`)
     }
@@ -114,6 +127,8 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
       error = again.error
     }
   }
+  // The last frame shows the final status and every epoch.
+  if (draw) redraw()
   if (!opts.json) ctx.out(`run ${run.name} ${status}${error ? `: ${error}` : ''}`)
   return exitCodeFor(status)
 }

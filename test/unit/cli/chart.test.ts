@@ -69,4 +69,24 @@ describe('renderChart', () => {
     })
     expect(lines[2]).toMatch(/┤###/)
   })
+
+  it('goes logarithmic when positive values span a wide range, keeping the labels in values', () => {
+    const values = [1000, 100, 10, 1]
+    const count = (line: string | undefined) => (line ?? '').split('#').length - 1
+    const log = renderChart([{ label: 'loss', values, glyph: '#' }], { width: 30, height: 4 })
+    expect(log[0]).toMatch(/^1000 ┤#/)
+    expect(log[1]).toMatch(/^ 100 ┤/)
+    expect(log[3]).toMatch(/^ {3}1 ┤ +#+$/)
+    // Each decade gets a row: a straight line, as long in each middle row (the ends hold half a step).
+    const perRow = log.slice(0, 4).map(count)
+    expect(perRow[1]).toBe(perRow[2])
+    expect(perRow[0]! + perRow[3]!).toBe(perRow[1])
+    // Linearly, 100, 10 and 1 crowd the bottom row.
+    const linear = renderChart([{ label: 'loss', values, glyph: '#' }], {
+      width: 30,
+      height: 4,
+      scale: 'linear',
+    })
+    expect(count(linear[3])).toBeGreaterThan(2 * count(log[3]))
+  })
 })

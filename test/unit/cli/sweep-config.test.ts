@@ -155,6 +155,17 @@ describe('parseSweepConfig: W&B-style files', () => {
     })
   })
 
+  it('leaves run_cap to the server when not given, for random search too', () => {
+    const config = parseSweepConfig(
+      y(['method: random', 'metric: {name: loss}', 'parameters:', '  learning_rate: {min: 0.001, max: 0.1}']),
+      'r.yaml',
+    )
+    expect(config).not.toHaveProperty('runCap')
+    expect(config.parameters).toEqual([
+      { name: 'learningRate', min: 0.001, max: 0.1, distribution: 'UNIFORM' },
+    ])
+  })
+
   it('lets --dataset and --experiment override the file, and requires both from somewhere', () => {
     const config = parseSweepConfig(
       y([
