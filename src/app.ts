@@ -117,7 +117,8 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
 
     const sweepRepo = new SweepRepository(db)
     const sweeps = new SweepService(sweepRepo, runs, logger.child({ component: 'sweeps' }))
-    sweeps.startDriving(2000)
+    // Events drive sweeps; the periodic pass only catches up (after a restart or a missed event).
+    sweeps.startDriving(Math.max(1000, config.heartbeatIntervalMs))
     closers.push(() => sweeps.stop())
     // The driver reacts to its runs at once (status changes, epochs for early stopping).
     const offSweeps = bus.onAny((m) => {

@@ -316,3 +316,19 @@ async function countJobs(): Promise<number> {
   const rows = await t.lab.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pgboss.job`
   return Number(rows[0]!.n)
 }
+
+describe('experiments', () => {
+  it('creates a new experiment once when runs for it start concurrently', async () => {
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        t.gql<{ startRun: { id: string; experiment: { id: string } } }>(
+          `mutation($input: StartRunInput!) { startRun(input: $input) { id experiment { id } } }`,
+          { input: { datasetId: regression, ...SMALL, epochs: 1, experiment: 'born-concurrently', explain: [] } },
+        ),
+      ),
+    )
+    for (const r of results) expect(r.errors).toBeUndefined()
+    expect(new Set(results.map((r) => r.data!.startRun.experiment.id)).size).toBe(1)
+    for (const r of results) await finished(r.data!.startRun.id)
+  }, 60_000)
+})

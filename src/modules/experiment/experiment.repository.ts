@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client'
+import type { Prisma } from '../../generated/prisma/client'
 import { keysetWhere, Page, PageArgs } from '../common/page'
 
 export interface ExperimentRecord {
@@ -9,6 +10,17 @@ export interface ExperimentRecord {
 
 const SELECT = { id: true, name: true, createdAt: true } as const
 
+/**
+ * The experiment of that name, created on first use. INSERT ... ON CONFLICT rather than Prisma's
+ * upsert, which two concurrent first uses can race into a unique violation.
+ */
+export async function ensureExperiment(db: Prisma.TransactionClient, name: string): Promise<{ id: string }> {
+  await db.$executeRaw`
+    INSERT INTO "Experiment" (id, name, "createdAt") VALUES (gen_random_uuid(), ${name}, now())
+    ON CONFLICT (name) DO NOTHING`
+  return db.experiment.findUniqueOrThrow({ where: { name }, select: { id: true } })
+}
+
 export class ExperimentRepository {
   constructor(private readonly db: Db) {}
 
@@ -16,8 +28,9 @@ export class ExperimentRepository {
     return this.db.experiment.findUnique({ where: { id }, select: SELECT })
   }
 
-  ensure(name: string): Promise<ExperimentRecord> {
-    return this.db.experiment.upsert({ where: { name }, create: { name }, update: {}, select: SELECT })
+  async ensure(name: string): Promise<ExperimentRecord> {
+    const { id } = await ensureExperiment(this.db, name)
+    return this.db.experiment.findUniqueOrThrow({ where: { id }, select: SELECT })
   }
 
   findByName(name: string): Promise<ExperimentRecord | null> {

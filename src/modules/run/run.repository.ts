@@ -3,6 +3,7 @@ import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../eve
 import { Prisma } from '../../generated/prisma/client'
 import type { Metric } from './downsample'
 import { keysetWhere, Page, PageArgs } from '../common/page'
+import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
 import { afterCursor, decodeRunCursor, encodeRunCursor, runOrderBy, SortKey } from './run.query'
 import { allowedFrom, RunStatus } from './run.status'
@@ -217,12 +218,7 @@ export class RunRepository {
           })
           if (seen) return { run: toRecord(seen), created: false }
         }
-        const experiment = await tx.experiment.upsert({
-          where: { name: spec.experiment },
-          create: { name: spec.experiment },
-          update: {},
-          select: { id: true },
-        })
+        const experiment = await ensureExperiment(tx, spec.experiment)
         const { experiment: _name, ...fields } = spec
         const row = await tx.run.create({
           data: { ...fields, experimentId: experiment.id, status: RunStatus.QUEUED },

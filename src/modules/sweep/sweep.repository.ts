@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client'
+import { ensureExperiment } from '../experiment/experiment.repository'
 import { notify } from '../run/run.repository'
 import type { Prisma } from '../../generated/prisma/client'
 import { keysetWhere, Page, PageArgs } from '../common/page'
@@ -89,12 +90,7 @@ export class SweepRepository {
   }): Promise<SweepRecord> {
     const { experiment, config, ...rest } = data
     const row = await this.db.$transaction(async (tx) => {
-      const exp = await tx.experiment.upsert({
-        where: { name: experiment },
-        create: { name: experiment },
-        update: {},
-        select: { id: true },
-      })
+      const exp = await ensureExperiment(tx, experiment)
       return tx.sweep.create({
         data: { ...rest, experimentId: exp.id, config: config as unknown as Prisma.InputJsonValue },
         select: SELECT,
