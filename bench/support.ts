@@ -38,6 +38,8 @@ export interface BenchArgs {
   backend: 'tensorflow' | 'wasm' | 'cpu' | undefined
   /** Sections to run (e.g. ['a', 'c']); empty: all. */
   only: string[]
+  /** training.ts (c): how many runs to watch the trainer's memory over (default 100; 10 with --quick). */
+  memoryRuns: number | undefined
 }
 
 export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
@@ -47,6 +49,7 @@ export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
       quick: { type: 'boolean', default: false },
       backend: { type: 'string' },
       only: { type: 'string' },
+      'memory-runs': { type: 'string' },
     },
     strict: true,
   })
@@ -54,8 +57,13 @@ export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
   if (backend !== undefined && !['tensorflow', 'wasm', 'cpu'].includes(backend)) {
     throw new Error(`--backend must be tensorflow, wasm or cpu, got "${backend}"`)
   }
+  const memoryRuns = values['memory-runs'] === undefined ? undefined : Number(values['memory-runs'])
+  if (memoryRuns !== undefined && (!Number.isInteger(memoryRuns) || memoryRuns < 2)) {
+    throw new Error(`--memory-runs must be an integer of at least 2, got "${values['memory-runs']}"`)
+  }
   return {
     quick: values.quick ?? false,
+    memoryRuns,
     backend: backend as BenchArgs['backend'],
     only: values.only ? values.only.split(',').map((s) => s.trim().toLowerCase()) : [],
   }
