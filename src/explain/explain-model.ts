@@ -26,9 +26,10 @@ import {
 } from './types'
 
 /**
- * Default sizes. They are chosen so a 10-feature explanation of the reference network (10-64-32-1) costs
- * about 1.3 million model rows, roughly 25-30 s on tfjs's pure-JS cpu backend (~20 us per row) and about
- * half that on wasm. Exact Shapley dominates: 50 rows x 1,022 coalitions x 20 background rows = 1.02 M.
+ * Default sizes. They are chosen so a 10-feature explanation costs about 1.3 million model rows; exact
+ * Shapley dominates (50 rows x 1,022 coalitions x 20 background rows = 1.02 M). Measured on the product's
+ * reference network (128-64-32-16-1, bench/explanations.ts): 5-7 s on wasm, 85-90 s on the pure-JS cpu
+ * backend (about 70 us per row) - the cost is recorded with every explanation.
  */
 export const EXPLAIN_DEFAULTS = Object.freeze({
   /** Held-out rows used (a seeded sample when there are more): permutation importance, PD, linear surrogate. */
