@@ -323,7 +323,15 @@ describe('experiments', () => {
       [1, 2, 3, 4].map(() =>
         t.gql<{ startRun: { id: string; experiment: { id: string } } }>(
           `mutation($input: StartRunInput!) { startRun(input: $input) { id experiment { id } } }`,
-          { input: { datasetId: regression, ...SMALL, epochs: 1, experiment: 'born-concurrently', explain: [] } },
+          {
+            input: {
+              datasetId: regression,
+              ...SMALL,
+              epochs: 1,
+              experiment: 'born-concurrently',
+              explain: [],
+            },
+          },
         ),
       ),
     )
