@@ -84,7 +84,6 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
 
     const supervisor = new Supervisor({
       runs: runRepo,
-      db,
       enqueue,
       logger: logger.child({ component: 'supervisor' }),
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,

@@ -1,11 +1,12 @@
-import type { Db } from '../db/client'
 import type { Logger } from '../logger'
 import type { Enqueue, RunRepository } from '../modules/run/run.repository'
 import { TRAIN_QUEUE } from './queue'
 
+/** A QUEUED run this old without a job lost it (a fresh one may not have committed its job yet). */
+const ORPHAN_AFTER_MS = 30_000
+
 export interface SupervisorOptions {
   runs: RunRepository
-  db: Db
   enqueue: Enqueue
   logger: Logger
   heartbeatTimeoutMs: number
@@ -49,22 +50,9 @@ export class Supervisor {
         logger.warn({ runId: run.id, attempt: run.attempt }, reason)
         await runs.abandon(run.id, run.attempt, reason, this.opts.maxRetries, this.opts.enqueue)
       }
-      const orphans = await this.opts.db.$queryRaw<{ id: string }[]>`
-        SELECT r.id::text AS id FROM "Run" r
-        WHERE r.status = 'QUEUED' AND r."createdAt" < now() - interval '30 seconds'
-          AND NOT EXISTS (
-            SELECT 1 FROM pgboss.job j
-            WHERE j.name = ${TRAIN_QUEUE} AND j.data->>'runId' = r.id::text
-              AND j.state IN ('created', 'retry', 'active'))`
-      for (const { id } of orphans) {
+      for (const id of await runs.findQueuedWithoutJob(TRAIN_QUEUE, ORPHAN_AFTER_MS)) {
         logger.warn({ runId: id }, 'queued run had no job; enqueueing it again')
-        await this.opts.db.$transaction(async (tx) =>
-          this.opts.enqueue(id, {
-            executeSql: async (text, values) => ({
-              rows: await tx.$queryRawUnsafe<unknown[]>(text, ...values),
-            }),
-          }),
-        )
+        await runs.enqueueAgain(id, this.opts.enqueue)
       }
     } catch (err) {
       logger.warn({ err }, 'supervisor pass failed; will try again')

@@ -2,7 +2,7 @@ import type { Db } from '../../db/client'
 import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { Prisma } from '../../generated/prisma/client'
 import type { Metric } from './downsample'
-import { keysetWhere, Page, PageArgs } from '../common/page'
+import type { Page } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
 import { afterCursor, decodeRunCursor, encodeRunCursor, runOrderBy, SortKey } from './run.query'
@@ -163,23 +163,6 @@ export class RunRepository {
   async findByIdempotencyKey(key: string): Promise<RunRecord | null> {
     const row = await this.db.run.findUnique({ where: { idempotencyKey: key }, select: RUN_SELECT })
     return row && toRecord(row)
-  }
-
-  async list(page: PageArgs, where: Prisma.RunWhereInput = {}): Promise<Page<RunRecord>> {
-    const [rows, totalCount] = await Promise.all([
-      this.db.run.findMany({
-        where: { AND: [where, keysetWhere(page.after)] },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: page.first + 1,
-        select: RUN_SELECT,
-      }),
-      this.db.run.count({ where }),
-    ])
-    return {
-      nodes: rows.slice(0, page.first).map(toRecord),
-      hasNextPage: rows.length > page.first,
-      totalCount,
-    }
   }
 
   /** A filtered, ordered page (keyset on the sort values, so pages hold still while runs are added). */
@@ -465,6 +448,23 @@ export class RunRepository {
     return this.db.$queryRaw<{ epoch: number; value: number }[]>`
       SELECT epoch, ${column} AS value FROM "EpochMetric"
       WHERE "runId" = ${runId}::uuid AND ${column} IS NOT NULL ORDER BY epoch`
+  }
+
+  /** QUEUED runs older than `olderThanMs` without a live job in pg-boss's `queue` (their job was lost). */
+  async findQueuedWithoutJob(queue: string, olderThanMs: number): Promise<string[]> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT r.id::text AS id FROM "Run" r
+      WHERE r.status = 'QUEUED' AND r."createdAt" < now() - make_interval(secs => ${olderThanMs / 1000})
+        AND NOT EXISTS (
+          SELECT 1 FROM pgboss.job j
+          WHERE j.name = ${queue} AND j.data->>'runId' = r.id::text
+            AND j.state IN ('created', 'retry', 'active'))`
+    return rows.map((r) => r.id)
+  }
+
+  /** Gives a run a new job (in a transaction of its own, as `create` does in its). */
+  async enqueueAgain(id: string, enqueue: Enqueue): Promise<void> {
+    await this.db.$transaction((tx) => enqueue(id, txSql(tx)))
   }
 
   async history(runId: string, afterEpoch = 0): Promise<EpochMetricValue[]> {
