@@ -3,6 +3,7 @@ import { RunEventBus } from '../../events/bus'
 import { EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { badInput, notFound } from '../../errors'
 import { isId } from '../common/ids'
+import { serialQueue } from '../common/serial'
 import type { Explanation } from '../explanation/explanation.type'
 import { RunRecord, RunRepository } from './run.repository'
 import { isTerminal, RunStatus } from './run.status'
@@ -50,17 +51,15 @@ export class RunEventStream {
         explained = true
         await push({ runId, explanation })
       }
-      let chain = Promise.resolve()
-      const serial = (step: () => Promise<void>) => {
-        chain = chain
-          .then(async () => {
-            if (!done) await step()
-          })
-          .catch((err: unknown) => {
-            done = true
-            stop(err)
-          })
-      }
+      const queue = serialQueue((err) => {
+        done = true
+        stop(err)
+      })
+      // Nothing is handled after the terminal status has been sent.
+      const serial = (step: () => Promise<void>) =>
+        queue(async () => {
+          if (!done) await step()
+        })
       const end = async (run: Pick<RunRecord, 'status' | 'error'>) => {
         // A subscriber that missed the live ExplanationReady (it joined late) still gets it first.
         if (run.status === RunStatus.SUCCEEDED) await pushExplanation()
