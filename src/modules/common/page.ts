@@ -38,11 +38,21 @@ export interface PageArgs {
 
 /** Validates `first`/`after` as given by a client. */
 export function pageArgs(first: number | null | undefined, after: string | null | undefined): PageArgs {
+  return { first: pageSize(first), after: after ? decodeCursor(after) : undefined }
+}
+
+/** A client's `first`, checked: 1 to MAX_PAGE_SIZE, default DEFAULT_PAGE_SIZE. */
+export function pageSize(first: number | null | undefined): number {
   const size = first ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
     throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, { field: 'first' })
   }
-  return { first: size, after: after ? decodeCursor(after) : undefined }
+  return size
+}
+
+/** A page from `first + 1` fetched rows: the extra row only tells that another page follows. */
+export function pageOf<R, T>(rows: R[], first: number, totalCount: number, map: (row: R) => T): Page<T> {
+  return { nodes: rows.slice(0, first).map(map), hasNextPage: rows.length > first, totalCount }
 }
 
 /** A page as repositories return it: one row more than asked tells whether another page follows. */

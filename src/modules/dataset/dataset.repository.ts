@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client'
 import type { Prisma } from '../../generated/prisma/client'
-import { keysetWhere, Page, PageArgs } from '../common/page'
+import { keysetWhere, Page, pageOf, PageArgs } from '../common/page'
 import { DatasetContent, FeatureStatsValue, fromBytes, toBytes } from './dataset.content'
 import { Task } from './dataset.enums'
 
@@ -87,11 +87,7 @@ export class DatasetRepository {
       }),
       this.db.dataset.count(),
     ])
-    return {
-      nodes: rows.slice(0, page.first).map(toRecord),
-      hasNextPage: rows.length > page.first,
-      totalCount,
-    }
+    return pageOf(rows, page.first, totalCount, toRecord)
   }
 
   /**

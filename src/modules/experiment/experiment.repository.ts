@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client'
 import type { Prisma } from '../../generated/prisma/client'
-import { keysetWhere, Page, PageArgs } from '../common/page'
+import { keysetWhere, Page, pageOf, PageArgs } from '../common/page'
 
 export interface ExperimentRecord {
   id: string
@@ -51,6 +51,6 @@ export class ExperimentRepository {
       }),
       this.db.experiment.count(),
     ])
-    return { nodes: rows.slice(0, page.first), hasNextPage: rows.length > page.first, totalCount }
+    return pageOf(rows, page.first, totalCount, (row) => row)
   }
 }

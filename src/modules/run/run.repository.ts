@@ -2,7 +2,7 @@ import type { Db } from '../../db/client'
 import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { Prisma } from '../../generated/prisma/client'
 import type { Metric } from './downsample'
-import type { Page } from '../common/page'
+import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
 import { afterCursor, decodeRunCursor, encodeRunCursor, runOrderBy, SortKey } from './run.query'
@@ -183,9 +183,7 @@ export class RunRepository {
       this.db.run.count({ where }),
     ])
     return {
-      nodes: rows.slice(0, first).map(toRecord),
-      hasNextPage: rows.length > first,
-      totalCount,
+      ...pageOf(rows, first, totalCount, toRecord),
       cursorOf: (run) => encodeRunCursor(run as unknown as Record<string, unknown>, keys),
     }
   }

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto'
 import { badInput, conflict, notFound } from '../../errors'
 import { isId } from '../common/ids'
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../common/page'
+import { pageSize } from '../common/page'
 import type { RunFilter, RunOrder } from './run.filter'
 import { runWhere, sortKeys } from './run.query'
 import { DEFAULT_MAX_POINTS, downsample, MAX_POINTS, Metric, METRICS } from './downsample'
@@ -56,10 +56,7 @@ export class RunService {
     after?: string | null | undefined
     scope?: { experimentId?: string; sweepId?: string }
   }) {
-    const first = args.first ?? DEFAULT_PAGE_SIZE
-    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-      throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, { field: 'first' })
-    }
+    const first = pageSize(args.first)
     const where = { AND: [runWhere(args.filter), { ...args.scope }] }
     return this.repo.query(where, sortKeys(args.orderBy), args.after ?? undefined, first)
   }

@@ -2,7 +2,7 @@ import type { Db } from '../../db/client'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { notify } from '../run/run.repository'
 import type { Prisma } from '../../generated/prisma/client'
-import { keysetWhere, Page, PageArgs } from '../common/page'
+import { keysetWhere, Page, pageOf, PageArgs } from '../common/page'
 import { Goal, SweepMethod, SweepStatus } from './sweep.enums'
 import type { Parameter } from './sweep.params'
 
@@ -122,11 +122,7 @@ export class SweepRepository {
       }),
       this.db.sweep.count(),
     ])
-    return {
-      nodes: rows.slice(0, page.first).map(toRecord),
-      hasNextPage: rows.length > page.first,
-      totalCount,
-    }
+    return pageOf(rows, page.first, totalCount, toRecord)
   }
 
   async runs(sweepId: string): Promise<SweepRunRow[]> {
