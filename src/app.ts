@@ -120,10 +120,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     sweeps.startDriving(Math.max(1000, config.heartbeatIntervalMs))
     closers.push(() => sweeps.stop())
     // The driver reacts to its runs at once (status changes, epochs for early stopping).
-    const offSweeps = bus.onAny((m) => {
-      if (m.type !== 'resync' && m.sweepId && m.type !== 'sweep' && m.type !== 'created')
-        void sweeps.kick(m.sweepId)
-    })
+    const offSweeps = bus.onAny((m) => sweeps.onRunEvent(m))
     closers.push(async () => offSweeps())
     const sweepEvents = new SweepEventStream(sweepRepo, runRepo, bus)
     const experimentEvents = new ExperimentEventStream(experiments, runRepo, bus)

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { notify } from '../run/run.repository'
+import { isTerminal, RunStatus } from '../run/run.status'
 import type { Prisma } from '../../generated/prisma/client'
 import { keysetWhere, Page, pageOf, PageArgs } from '../common/page'
 import { Goal, SweepMethod, SweepStatus } from './sweep.enums'
@@ -151,7 +152,7 @@ export class SweepRepository {
     for (const r of rows) {
       const c = out.get(r.sweepId!) ?? { runs: 0, finished: 0 }
       c.runs += r._count._all
-      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status)) c.finished += r._count._all
+      if (isTerminal(r.status as RunStatus)) c.finished += r._count._all
       out.set(r.sweepId!, c)
     }
     return out

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql'
 import type { AppContext } from '../../app'
 import { pageArgs, toConnection } from '../common/pagination'
+import { RunOrderField, SortDirection } from '../run/run.filter'
 import { RunService } from '../run/run.service'
 import { Run, RunConnection } from '../run/run.type'
 import type { SweepEventPayload } from './sweep.events'
@@ -59,7 +60,7 @@ export class SweepResolver {
       first,
       after,
       scope: { sweepId: sweep.id },
-      orderBy: [{ field: 'CREATED_AT', direction: 'ASC' } as never],
+      orderBy: [{ field: RunOrderField.CREATED_AT, direction: SortDirection.ASC }],
     })
     return toConnection(page, page.cursorOf)
   }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import { AppError, badInput, conflict, ErrorCode, notFound } from '../../errors'
+import type { RunEventMessage } from '../../events/run-events'
 import type { Logger } from '../../logger'
 import { isId } from '../common/ids'
 import { Page, PageArgs } from '../common/page'
@@ -57,6 +58,8 @@ export class SweepService {
   private timer: NodeJS.Timeout | undefined
   private readonly pending = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
+  /** Whether a sweep stops runs early; fixed at creation, so it is looked up once per sweep. */
+  private readonly stopsEarly = new Map<string, Promise<boolean>>()
   private stopped = false
 
   constructor(
@@ -169,6 +172,30 @@ export class SweepService {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     await Promise.all(this.pending.values())
+  }
+
+  /**
+   * A run of a sweep changed: a status change may free a slot or end the sweep, and a new epoch
+   * matters only to a sweep that stops runs early - other sweeps skip that step on the hot path.
+   */
+  onRunEvent(m: RunEventMessage | { type: 'resync' }): void {
+    if ((m.type !== 'status' && m.type !== 'epoch') || !m.sweepId) return
+    const sweepId = m.sweepId
+    if (m.type === 'status') {
+      void this.kick(sweepId)
+      return
+    }
+    let known = this.stopsEarly.get(sweepId)
+    if (!known) {
+      known = this.repo.findById(sweepId).then((s) => s?.config.earlyTerminate != null)
+      known.catch(() => this.stopsEarly.delete(sweepId))
+      this.stopsEarly.set(sweepId, known)
+    }
+    void known
+      .then(async (yes) => {
+        if (yes) await this.kick(sweepId)
+      })
+      .catch(() => {})
   }
 
   /**
