@@ -53,9 +53,11 @@ export async function startHttpServer<C extends BaseContext>(
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e, e)) } : result,
       onError: (_ctx, _id, _payload, errors) =>
-        errors.map(
-          (e) => new GraphQLError(formatError(e, e).message, { extensions: formatError(e, e).extensions }),
-        ),
+        errors.map((e) => {
+          // Formatted once: formatting an unexpected error also logs it.
+          const formatted = formatError(e, e)
+          return new GraphQLError(formatted.message, { extensions: formatted.extensions })
+        }),
     },
     wsServer,
   )
