@@ -12,7 +12,9 @@ import { ExperimentRepository } from './modules/experiment/experiment.repository
 import { ExperimentResolver } from './modules/experiment/experiment.resolver'
 import { ExplanationRepository } from './modules/explanation/explanation.repository'
 import { ExplanationResolver } from './modules/explanation/explanation.resolver'
-import { DEFAULT_EXPLAIN_METHODS, ExplanationService } from './modules/explanation/explanation.service'
+import { ExplanationService } from './modules/explanation/explanation.service'
+import { GenerationResolver } from './modules/generation/generation.resolver'
+import { GenerationService } from './modules/generation/generation.service'
 import { PredictionService } from './modules/run/prediction.service'
 import { RunEventStream } from './modules/run/run.events'
 import { createLoaders, Loaders } from './modules/run/run.loaders'
@@ -26,11 +28,10 @@ import { SweepResolver } from './modules/sweep/sweep.resolver'
 import { SweepService } from './modules/sweep/sweep.service'
 import { ResolverContainer } from './server/container'
 import { buildLabSchema } from './server/schema'
-import { createPredictor } from './training/artifacts'
+import { familyOf } from './models/registry'
 import { selectBackend } from './training/backend'
 import { WorkerPool } from './training/pool'
 import { enqueueWith, openQueue } from './training/queue'
-import { fromStoredModel } from './training/stored-model'
 import { Supervisor } from './training/supervisor'
 
 /** Per-operation GraphQL context: request-scoped loaders plus the long-lived event stream. */
@@ -73,11 +74,12 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     })
     const runRepo = new RunRepository(db)
     const experiments = new ExperimentRepository(db)
-    const runs = new RunService(runRepo, datasets, enqueue, DEFAULT_EXPLAIN_METHODS)
-    const predictions = new PredictionService(runRepo, async (stored) => {
+    const runs = new RunService(runRepo, datasets, enqueue)
+    const predictions = new PredictionService(runRepo, async (run, stored) => {
       await selectBackend(config.tfBackend)
-      return createPredictor(fromStoredModel(stored))
+      return familyOf(run.family).load(stored)
     })
+    const generation = new GenerationService(predictions, runRepo, datasets)
     closers.push(async () => predictions.dispose())
     const explanations = new ExplanationService(new ExplanationRepository(db), runRepo, datasets, predictions)
     const runEvents = new RunEventStream(runRepo, bus, (runId) => explanations.forRun(runId))
@@ -130,6 +132,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       new RunResolver(runs, predictions),
       new ExperimentResolver(experiments, runs),
       new ExplanationResolver(explanations),
+      new GenerationResolver(generation),
       new SweepResolver(sweeps, runs),
     )
     const schema = await buildLabSchema({ container, pubSub: createPubSub() })

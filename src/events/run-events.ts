@@ -10,6 +10,8 @@ export interface EpochMetricValue {
   accuracy: number | null
   valAccuracy: number | null
   durationMs: number
+  /** Every metric the family reported for the epoch, in its order (loss and the columns above included). */
+  values: { name: string; value: number }[]
 }
 
 /**

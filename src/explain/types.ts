@@ -13,9 +13,17 @@ export enum ExplanationMethod {
   INTEGRATED_GRADIENTS = 'INTEGRATED_GRADIENTS',
   SHAPLEY = 'SHAPLEY',
   PARTIAL_DEPENDENCE = 'PARTIAL_DEPENDENCE',
+  // Generative models (VAE): see src/models/vae/explain.ts.
+  LATENT_TRAVERSAL = 'LATENT_TRAVERSAL',
+  LATENT_SENSITIVITY = 'LATENT_SENSITIVITY',
+  GENERATOR_SURROGATE = 'GENERATOR_SURROGATE',
+  ENCODER_ATTRIBUTION = 'ENCODER_ATTRIBUTION',
+  ACTIVE_UNITS = 'ACTIVE_UNITS',
+  DISENTANGLEMENT = 'DISENTANGLEMENT',
+  SAMPLE_FIDELITY = 'SAMPLE_FIDELITY',
 }
 
-/** Every method, in the canonical order used for `Explanation.methods`. */
+/** Every supervised method, in the canonical order used for `Explanation.methods`. */
 export const ALL_METHODS: readonly ExplanationMethod[] = Object.freeze([
   ExplanationMethod.LINEAR_SURROGATE,
   ExplanationMethod.SURROGATE_NETWORK,

@@ -13,10 +13,9 @@ import { RunStatus } from '../modules/run/run.status'
 import { selectBackend } from './backend'
 import { PoolMessage, PoolMessageType, TrainerMessage, TrainerMessageType } from './protocol'
 import { enqueueWith, openQueue, TRAIN_QUEUE, TrainJob } from './queue'
-import { toStoredModel } from './stored-model'
-import { train, TrainingError } from './train'
-import type { TrainResult } from './train'
-import type { TrainSpec } from './spec'
+import { TrainingError } from '../models/common/spec'
+import type { RunSpec, TrainedRun } from '../models/family'
+import { familyOf } from '../models/registry'
 import { RunFinisher } from './finisher'
 
 /** Thrown from the epoch hook when the run was taken from this attempt (a newer attempt owns it). */
@@ -51,43 +50,29 @@ async function main() {
     try {
       const content = await datasets.findContent(run.datasetId)
       if (!content) throw new TrainingError('the dataset of this run no longer exists', 'INVALID_DATA')
-      const spec = toTrainSpec(run, content.task)
       let cancelRequested = false
-      const result: TrainResult = await train(
-        {
-          features: content.features,
-          targets: content.targets,
-          rowCount: content.rowCount,
-          featureCount: content.featureNames.length,
-        },
-        spec,
-        {
-          onEpoch: async (m) => {
-            const outcome = await runs.recordEpoch(run.id, run.attempt, {
-              epoch: m.epoch,
-              loss: m.loss,
-              valLoss: m.valLoss ?? null,
-              accuracy: m.accuracy ?? null,
-              valAccuracy: m.valAccuracy ?? null,
-              durationMs: m.durationMs,
-            })
+      const result: TrainedRun = await familyOf(run.family).train({
+        content,
+        spec: toRunSpec(run),
+        hooks: {
+          onEpoch: async (report) => {
+            const outcome = await runs.recordEpoch(run.id, run.attempt, report)
             if (outcome === 'stale') throw new StaleAttempt()
             cancelRequested = outcome.cancelRequested
             return cancelRequested || shuttingDown ? 'stop' : undefined
           },
         },
-        { keepPredictor: true },
-      )
+      })
       try {
         if (cancelRequested) {
           await runs.finish(run.id, run.attempt, RunStatus.CANCELLED, {})
         } else if (result.cancelled && shuttingDown) {
           await runs.abandon(run.id, run.attempt, 'its worker shut down', Number.POSITIVE_INFINITY, enqueue)
         } else {
-          await finisher.finish(run, content, result, toStoredModel(result.artifacts))
+          await finisher.finish(run, result)
         }
       } finally {
-        result.predictor?.dispose()
+        result.dispose()
       }
       log.info({ epochs: result.history.length }, 'run ended')
     } catch (err) {
@@ -126,9 +111,9 @@ async function main() {
   logger.info({ backend, workerId }, 'trainer waiting for runs')
 }
 
-function toTrainSpec(run: RunRecord, task: TrainSpec['task']): TrainSpec {
+function toRunSpec(run: RunRecord): RunSpec {
   return {
-    task,
+    family: run.family,
     hiddenLayers: run.hiddenLayers,
     activation: run.activation,
     epochs: run.epochs,
@@ -137,6 +122,9 @@ function toTrainSpec(run: RunRecord, task: TrainSpec['task']): TrainSpec {
     optimizer: run.optimizer,
     validationSplit: run.validationSplit,
     seed: run.seed,
+    latentDim: run.latentDim,
+    beta: run.beta,
+    likelihood: run.likelihood,
   }
 }
 

@@ -80,7 +80,7 @@ describe('without workers', () => {
     // Play a worker that claims the run, writes one epoch, then vanishes.
     const claimed = await repo.claim(id, 'ghost:1', 'cpu')
     expect(claimed?.status).toBe(RunStatus.RUNNING)
-    const m = { epoch: 1, loss: 1, valLoss: null, accuracy: null, valAccuracy: null, durationMs: 1 }
+    const m = { epoch: 1, durationMs: 1, metrics: [{ name: 'loss', value: 1 }] }
     expect(await repo.recordEpoch(id, claimed!.attempt, m)).toEqual({ cancelRequested: false })
     const failed = await waitFor(
       async () => {
@@ -135,7 +135,7 @@ describe('retry policy', () => {
       expect(run.error).toMatch(/retrying: worker lost/)
       const second = await repo.claim(id, 'ghost:2', 'cpu')
       expect(second!.attempt).toBe(first!.attempt + 1)
-      const m = { epoch: 1, loss: 1, valLoss: null, accuracy: null, valAccuracy: null, durationMs: 1 }
+      const m = { epoch: 1, durationMs: 1, metrics: [{ name: 'loss', value: 1 }] }
       expect(await repo.recordEpoch(id, first!.attempt, m)).toBe('stale')
       expect(await repo.recordEpoch(id, second!.attempt, m)).toEqual({ cancelRequested: false })
       // The second loss is final: no retries left.

@@ -1,8 +1,26 @@
 import type { Db } from '../../db/client'
 import type { Explanation, MethodCosts } from '../../explain/types'
+import type {
+  ActiveUnit,
+  Disentanglement,
+  GeneratorSurrogate,
+  LatentFeatureValue,
+  LatentSensitivity,
+  LatentTraversal,
+  SampleFidelity,
+} from './explanation.type'
 
 /** What the Explanation row's `result` column holds: the explanation plus what instance explanations reuse. */
 export interface StoredExplanationResult extends Omit<Explanation, 'computeMs'> {
+  // Generative families only (absent from supervised explanations).
+  latentTraversals?: LatentTraversal[]
+  latentSensitivity?: LatentSensitivity[]
+  generatorSurrogate?: GeneratorSurrogate[]
+  generatorSurrogateR2?: number | null
+  encoderAttribution?: LatentFeatureValue[]
+  activeUnits?: ActiveUnit[]
+  disentanglement?: Disentanglement | null
+  sampleFidelity?: SampleFidelity | null
   /** Mean of the training rows: the default baseline of instance explanations. */
   baseline: number[]
   /** Seeded training rows: the Shapley background of instance explanations. */

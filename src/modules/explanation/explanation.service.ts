@@ -1,6 +1,6 @@
 import { explainInstance } from '../../explain/explain-instance'
 import { ExplainInputError } from '../../explain/errors'
-import { ALL_METHODS, ExplanationMethod, InstanceExplanation } from '../../explain/types'
+import { ExplanationMethod, InstanceExplanation } from '../../explain/types'
 import { badInput, notFound } from '../../errors'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
@@ -16,7 +16,6 @@ export const INSTANCE_METHODS: readonly ExplanationMethod[] = [
   ExplanationMethod.SHAPLEY,
 ]
 
-export const DEFAULT_EXPLAIN_METHODS: readonly ExplanationMethod[] = ALL_METHODS
 
 /** Turns a stored explanation into its GraphQL shape. */
 export function toExplanationView(record: ExplanationRecord): Explanation {
@@ -28,6 +27,15 @@ export function toExplanationView(record: ExplanationRecord): Explanation {
     featureImportance: r.featureImportance,
     partialDependence: r.partialDependence,
     checks: r.checks,
+    // Explanations stored before generative families have none of these.
+    latentTraversals: r.latentTraversals ?? [],
+    latentSensitivity: r.latentSensitivity ?? [],
+    generatorSurrogate: r.generatorSurrogate ?? [],
+    generatorSurrogateR2: r.generatorSurrogateR2 ?? null,
+    encoderAttribution: r.encoderAttribution ?? [],
+    activeUnits: r.activeUnits ?? [],
+    disentanglement: r.disentanglement ?? null,
+    sampleFidelity: r.sampleFidelity ?? null,
     computeMs: record.computeMs,
     cost: Object.entries(record.cost).map(([method, c]) => ({
       method: method as ExplanationMethod,

@@ -14,6 +14,24 @@ registerEnumType(ExplanationMethod, {
     INTEGRATED_GRADIENTS: { description: 'Path integral of gradients from the baseline (training mean).' },
     SHAPLEY: { description: 'Interventional Shapley values: exact up to 12 features, KernelSHAP above.' },
     PARTIAL_DEPENDENCE: { description: 'Mean model output over a 20-point grid per feature.' },
+    LATENT_TRAVERSAL: {
+      description: 'VAE: decode(z0 + t e_k) for t on a grid over [-3, 3], z0 = 0 and posterior means of held-out rows.',
+    },
+    LATENT_SENSITIVITY: {
+      description:
+        'VAE: decoder Jacobian d x_hat_j / d z_k over posterior samples (signed mean, mean |.|), and IG from z = 0.',
+    },
+    GENERATOR_SURROGATE: {
+      description: 'VAE: least squares x_hat_j = b0 + sum_k b_k z_k over decoded prior samples, R^2 per feature.',
+    },
+    ENCODER_ATTRIBUTION: {
+      description: "VAE: mean |IG| of each latent's posterior mean with respect to each input feature.",
+    },
+    ACTIVE_UNITS: { description: 'VAE: KL per latent over held-out rows; under 0.01 nats a latent is inactive.' },
+    DISENTANGLEMENT: { description: 'VAE on a dataset with known factors: MIG, SAP and DCI.' },
+    SAMPLE_FIDELITY: {
+      description: 'VAE: Kolmogorov-Smirnov complement per feature and correlation similarity, samples vs held-out rows.',
+    },
   },
 })
 
@@ -106,6 +124,186 @@ export class MethodCost {
   evaluations!: number
 }
 
+@ObjectType({ description: 'Decoded outputs along one latent axis from one origin.' })
+export class LatentTraversal {
+  @Field(() => Int)
+  latent!: number
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The dataset row whose posterior mean is the origin; null: the origin is z = 0.',
+  })
+  rowIndex!: number | null
+
+  @Field(() => [Number])
+  origin!: number[]
+
+  @Field(() => [Number], { description: 'The offsets t added to the latent.' })
+  grid!: number[]
+
+  @Field(() => [[Number]], { description: 'outputs[g]: the decoded row at grid[g], in the dataset units.' })
+  outputs!: number[][]
+}
+
+@ObjectType()
+export class LatentSensitivity {
+  @Field(() => Int)
+  latent!: number
+
+  @Field(() => String)
+  feature!: string
+
+  @Field(() => Number, { description: 'Signed mean of d x_hat / d z over posterior samples.' })
+  value!: number
+
+  @Field(() => Number, { description: 'Mean |d x_hat / d z|.' })
+  meanAbs!: number
+}
+
+@ObjectType({ description: 'The founding formula on the generator: x_hat = intercept + sum_k weights[k] z_k.' })
+export class GeneratorSurrogate {
+  @Field(() => String)
+  feature!: string
+
+  @Field(() => Number)
+  intercept!: number
+
+  @Field(() => [Number], { description: "weights[k] is latent k's." })
+  weights!: number[]
+
+  @Field(() => Number, { description: '1 - SSE/SST over the prior draws.' })
+  fidelityR2!: number
+}
+
+@ObjectType()
+export class LatentFeatureValue {
+  @Field(() => Int)
+  latent!: number
+
+  @Field(() => String)
+  feature!: string
+
+  @Field(() => Number)
+  value!: number
+}
+
+@ObjectType()
+export class ActiveUnit {
+  @Field(() => Int)
+  latent!: number
+
+  @Field(() => Number, { description: 'Mean KL(q(z_k|x) || N(0, 1)) over held-out rows, in nats.' })
+  kl!: number
+
+  @Field(() => Number, { description: "Burda et al.'s Cov_x(E_q[z_k]) (active when above 0.01)." })
+  variance!: number
+
+  @Field(() => Boolean, { description: 'kl >= 0.01 nats; an inactive latent has collapsed to the prior.' })
+  active!: boolean
+}
+
+@ObjectType()
+export class FactorDisentanglement {
+  @Field(() => String)
+  factor!: string
+
+  @Field(() => Number)
+  mig!: number
+
+  @Field(() => Number)
+  sap!: number
+
+  @Field(() => Number, { description: 'DCI completeness of this factor.' })
+  completeness!: number
+
+  @Field(() => Number, { description: "Held-out score of the importance model's prediction of this factor." })
+  informativeness!: number
+}
+
+@ObjectType()
+export class LatentDisentanglement {
+  @Field(() => Int)
+  latent!: number
+
+  @Field(() => Number, { description: 'DCI disentanglement D_k of this latent.' })
+  disentanglement!: number
+
+  @Field(() => Number, { description: "The latent's share of all importance (its weight in D)." })
+  weight!: number
+}
+
+@ObjectType()
+export class FactorImportance {
+  @Field(() => Int)
+  latent!: number
+
+  @Field(() => String)
+  factor!: string
+
+  @Field(() => Number)
+  value!: number
+}
+
+@ObjectType({ description: 'How well the latents recover the known generative factors (held-out rows).' })
+export class Disentanglement {
+  @Field(() => Number, { description: 'Mutual information gap (Chen et al. 2018), 20-bin histograms.' })
+  mig!: number
+
+  @Field(() => Number, { description: 'Separated attribute predictability (Kumar et al. 2018).' })
+  sap!: number
+
+  @Field(() => Number)
+  dciDisentanglement!: number
+
+  @Field(() => Number)
+  dciCompleteness!: number
+
+  @Field(() => Number)
+  dciInformativeness!: number
+
+  @Field(() => String, { description: 'The model that gave the DCI importances and informativeness.' })
+  importanceModel!: string
+
+  @Field(() => [FactorDisentanglement])
+  factors!: FactorDisentanglement[]
+
+  @Field(() => [LatentDisentanglement])
+  latents!: LatentDisentanglement[]
+
+  @Field(() => [FactorImportance])
+  importance!: FactorImportance[]
+
+  @Field(() => Int)
+  rows!: number
+}
+
+@ObjectType()
+export class FeatureFidelity {
+  @Field(() => String)
+  feature!: string
+
+  @Field(() => Number, { description: '1 - the two-sample Kolmogorov-Smirnov statistic.' })
+  ksComplement!: number
+}
+
+@ObjectType({ description: "How real generated rows look, in SDMetrics' terms: samples vs held-out rows." })
+export class SampleFidelity {
+  @Field(() => Number, { description: 'Mean KSComplement over features.' })
+  ksComplement!: number
+
+  @Field(() => Number, {
+    nullable: true,
+    description: 'Mean of 1 - |rho_samples - rho_data| / 2 over feature pairs (constant columns skipped).',
+  })
+  correlationSimilarity!: number | null
+
+  @Field(() => [FeatureFidelity])
+  features!: FeatureFidelity[]
+
+  @Field(() => Int)
+  samples!: number
+}
+
 @ObjectType()
 export class Explanation {
   @Field(() => [ExplanationMethod])
@@ -127,6 +325,33 @@ export class Explanation {
 
   @Field(() => [MethodCheck])
   checks!: MethodCheck[]
+
+  @Field(() => [LatentTraversal], { description: 'VAE: LATENT_TRAVERSAL.' })
+  latentTraversals!: LatentTraversal[]
+
+  @Field(() => [LatentSensitivity], { description: 'VAE: LATENT_SENSITIVITY, in the dataset units.' })
+  latentSensitivity!: LatentSensitivity[]
+
+  @Field(() => [GeneratorSurrogate], { description: 'VAE: GENERATOR_SURROGATE, one per generated feature.' })
+  generatorSurrogate!: GeneratorSurrogate[]
+
+  @Field(() => Number, {
+    nullable: true,
+    description: 'VAE: R^2 of the generator surrogate over all features (1 - sum SSE / sum SST).',
+  })
+  generatorSurrogateR2!: number | null
+
+  @Field(() => [LatentFeatureValue], { description: 'VAE: ENCODER_ATTRIBUTION, what each latent reads.' })
+  encoderAttribution!: LatentFeatureValue[]
+
+  @Field(() => [ActiveUnit], { description: 'VAE: ACTIVE_UNITS.' })
+  activeUnits!: ActiveUnit[]
+
+  @Field(() => Disentanglement, { nullable: true, description: 'VAE on a dataset with factors.' })
+  disentanglement!: Disentanglement | null
+
+  @Field(() => SampleFidelity, { nullable: true, description: 'VAE: SAMPLE_FIDELITY.' })
+  sampleFidelity!: SampleFidelity | null
 
   @Field(() => Number)
   computeMs!: number

@@ -1,6 +1,6 @@
-/** EpochMetric fields a chart may ask for. */
-export const METRICS = ['loss', 'valLoss', 'accuracy', 'valAccuracy', 'durationMs'] as const
-export type Metric = (typeof METRICS)[number]
+/** Metrics stored in columns of their own (any other named metric lives in EpochMetric.values). */
+export const COLUMN_METRICS = ['loss', 'valLoss', 'accuracy', 'valAccuracy', 'durationMs'] as const
+export type ColumnMetric = (typeof COLUMN_METRICS)[number]
 
 export const DEFAULT_MAX_POINTS = 1000
 export const MAX_POINTS = 10_000

@@ -1,28 +1,32 @@
 import { badInput, conflict, notFound } from '../../errors'
-import type { Predictor } from '../../training/artifacts'
-import type { StoredModel } from './run.repository'
+import type { GenerativeModel, LoadedModel } from '../../models/family'
+import type { Predictor } from '../../models/mlp/artifacts'
+import type { RunRecord, StoredModel } from './run.repository'
 import { RunRepository } from './run.repository'
 import { isId } from '../common/ids'
 import { RunStatus } from './run.status'
 
-/** Most rows one predict call may send. */
+/** Most rows one predict (or encode, decode, sample ...) call may send or ask for. */
 export const MAX_PREDICT_ROWS = 10_000
+
+/** Loads a stored model with the family that trained it. */
+export type ModelLoader = (run: RunRecord, model: StoredModel) => Promise<LoadedModel>
 
 /**
  * Answers with trained models. Loading a model costs far more than a small prediction, so the most
  * recently used ones are kept (and disposed when they fall out).
  */
 export class PredictionService {
-  private readonly cache = new Map<string, Promise<Predictor>>()
+  private readonly cache = new Map<string, Promise<LoadedModel>>()
 
   constructor(
     private readonly runs: RunRepository,
-    private readonly load: (model: StoredModel) => Promise<Predictor>,
+    private readonly load: ModelLoader,
     private readonly cacheSize = 8,
   ) {}
 
-  /** The run's predictor, after checking that the run exists and has finished training. */
-  async predictorFor(runId: string): Promise<Predictor> {
+  /** The run's loaded model, after checking that the run exists and has finished training. */
+  async modelFor(runId: string): Promise<LoadedModel> {
     const cached = this.cache.get(runId)
     if (cached) {
       this.cache.delete(runId)
@@ -36,15 +40,39 @@ export class PredictionService {
     }
     const stored = await this.runs.findModel(runId)
     if (!stored) throw conflict(`run ${runId} has no stored model`)
-    const loading = this.load(stored)
+    const loading = this.load(run, stored)
     this.cache.set(runId, loading)
     loading.catch(() => this.cache.delete(runId))
     while (this.cache.size > this.cacheSize) {
-      const [oldest, evicted] = this.cache.entries().next().value as [string, Promise<Predictor>]
+      const [oldest, evicted] = this.cache.entries().next().value as [string, Promise<LoadedModel>]
       this.cache.delete(oldest)
       evicted.then((p) => p.dispose()).catch(() => {})
     }
     return loading
+  }
+
+  /** The run's supervised predictor; BAD_USER_INPUT for a generative model, naming what it answers instead. */
+  async predictorFor(runId: string): Promise<Predictor> {
+    const model = await this.modelFor(runId)
+    if (!model.predictor) {
+      throw badInput(
+        `run ${runId} is a generative model: it has no predictions; ask it with sample, encode, decode, ` +
+          'reconstruct or explainLatent',
+        { field: 'runId' },
+      )
+    }
+    return model.predictor
+  }
+
+  /** The run's generative model; BAD_USER_INPUT for a supervised one. */
+  async generatorFor(runId: string): Promise<GenerativeModel> {
+    const model = await this.modelFor(runId)
+    if (!model.generator) {
+      throw badInput(`run ${runId} is not a generative model (train family: VAE); ask it with predict`, {
+        field: 'runId',
+      })
+    }
+    return model.generator
   }
 
   async predict(runId: string, rows: number[][]): Promise<number[]> {
@@ -59,6 +87,9 @@ export class PredictionService {
   }
 }
 
+/** Largest magnitude of a float32; a finite float64 beyond it becomes Infinity inside the network. */
+export const FLOAT32_MAX = 3.4028234663852886e38
+
 /** Rows sent by a client for a model with `featureCount` inputs. */
 export function checkRows(rows: number[][], featureCount: number, field = 'rows'): void {
   if (rows.length === 0) throw badInput(`${field} must not be empty`, { field })
@@ -67,7 +98,8 @@ export function checkRows(rows: number[][], featureCount: number, field = 'rows'
     if (row.length !== featureCount) {
       throw badInput(`row ${i} has ${row.length} values; the model takes ${featureCount}`, { field, row: i })
     }
-    if (!row.every(Number.isFinite))
-      throw badInput(`row ${i} has a value that is not a finite number`, { field, row: i })
+    if (!row.every((v) => Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX)) {
+      throw badInput(`row ${i} has a value that is not a finite float32 number`, { field, row: i })
+    }
   })
 }

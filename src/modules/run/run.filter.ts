@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql'
+import { ModelFamily } from '../../models/family.enums'
 import { Activation, Optimizer } from './run.spec'
 import { RunStatus } from './run.status'
 
@@ -57,6 +58,18 @@ export class DateRange {
   to?: Date | null
 }
 
+@InputType({ description: "Bounds on the final value of a named metric (Run.summary.metrics); inclusive, either may be left out." })
+export class MetricRange {
+  @Field(() => String, { description: 'A metric name, e.g. valLoss, reconstruction or kl_0.' })
+  name!: string
+
+  @Field(() => Number, { nullable: true })
+  min?: number | null
+
+  @Field(() => Number, { nullable: true })
+  max?: number | null
+}
+
 @InputType({ description: 'All given conditions must hold; combine filters with and / or / not.' })
 export class RunFilter {
   @Field(() => String, { nullable: true, description: 'Experiment name.' })
@@ -76,6 +89,21 @@ export class RunFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the run name.' })
   nameContains?: string | null
+
+  @Field(() => [ModelFamily], { nullable: true, description: 'Any of these families.' })
+  family?: ModelFamily[] | null
+
+  @Field(() => MetricRange, {
+    nullable: true,
+    description: 'Runs whose final value of the named metric is in range (runs without it are left out).',
+  })
+  metric?: MetricRange | null
+
+  @Field(() => IntRange, { nullable: true })
+  latentDim?: IntRange | null
+
+  @Field(() => FloatRange, { nullable: true })
+  beta?: FloatRange | null
 
   @Field(() => [Activation], { nullable: true })
   activation?: Activation[] | null
@@ -129,10 +157,16 @@ export class RunFilter {
   not?: RunFilter | null
 }
 
-@InputType()
+@InputType({ description: 'Order by a field or by the final value of a named metric: exactly one of them.' })
 export class RunOrder {
-  @Field(() => RunOrderField)
-  field!: RunOrderField
+  @Field(() => RunOrderField, { nullable: true })
+  field?: RunOrderField | null
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'A metric name (e.g. reconstruction, kl_0); runs without it sort last.',
+  })
+  metric?: string | null
 
   @Field(() => SortDirection)
   direction!: SortDirection

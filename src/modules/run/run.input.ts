@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql'
 import { ExplanationMethod } from '../../explain/types'
+import { Likelihood, ModelFamily } from '../../models/family.enums'
 import { Activation, Optimizer } from './run.spec'
 
 @InputType()
@@ -15,6 +16,24 @@ export class StartRunInput {
 
   @Field(() => String, { nullable: true })
   name?: string | null
+
+  @Field(() => ModelFamily, {
+    nullable: true,
+    description: 'Default MLP. A VAE trains on the features of any dataset (targets ignored).',
+  })
+  family?: ModelFamily | null
+
+  @Field(() => Int, { nullable: true, description: 'VAE only: latent dimensions, default 4, 1 to 64.' })
+  latentDim?: number | null
+
+  @Field(() => Number, { nullable: true, description: 'VAE only: weight of the KL term, default 1, above 0.' })
+  beta?: number | null
+
+  @Field(() => Likelihood, {
+    nullable: true,
+    description: 'VAE only: default BERNOULLI for image datasets, GAUSSIAN (standardised features) otherwise.',
+  })
+  likelihood?: Likelihood | null
 
   @Field(() => [Int], { nullable: true, description: 'Default [128, 64, 32, 16].' })
   hiddenLayers?: number[] | null
@@ -51,7 +70,7 @@ export class StartRunInput {
 
   @Field(() => [ExplanationMethod], {
     nullable: true,
-    description: 'Explanations computed after training; default all six, [] turns them off.',
+    description: "Explanations computed after training; default every method that applies to the run's family and dataset, [] turns them off.",
   })
   explain?: ExplanationMethod[] | null
 }

@@ -1,5 +1,7 @@
-import type { Prisma } from '../../generated/prisma/client'
+import { Prisma } from '../../generated/prisma/client'
 import { badInput } from '../../errors'
+import { isId } from '../common/ids'
+import { checkMetricName } from './run.metrics'
 import type { RunFilter, RunOrder } from './run.filter'
 
 /** Column of each sortable field (the GraphQL enum values, kept as strings here: no GraphQL import). */
@@ -23,7 +25,7 @@ const COLUMNS = {
   SEED: 'seed',
 } as const
 
-type Column = (typeof COLUMNS)[keyof typeof COLUMNS] | 'id'
+type Column = (typeof COLUMNS)[keyof typeof COLUMNS] | 'id' | 'metric'
 const DATE_COLUMNS: ReadonlySet<Column> = new Set(['createdAt', 'startedAt', 'finishedAt'])
 const NULLABLE_COLUMNS: ReadonlySet<Column> = new Set([
   'startedAt',
@@ -39,7 +41,15 @@ const NULLABLE_COLUMNS: ReadonlySet<Column> = new Set([
 export interface SortKey {
   column: Column
   desc: boolean
+  /** For column 'metric': the metric's name (its final value, in Run.finalMetrics). */
+  metric?: string
 }
+
+/** Name of a key in cursors and de-duplication: the column, or metric:<name>. */
+const keyName = (k: SortKey): string => (k.column === 'metric' ? `metric:${k.metric}` : k.column)
+
+/** Whether the order needs a named metric (those are sorted outside SQL, see RunRepository.query). */
+export const ordersByMetric = (keys: readonly SortKey[]): boolean => keys.some((k) => k.column === 'metric')
 
 /** Most nesting of and / or / not a filter may have. */
 const MAX_FILTER_DEPTH = 8
@@ -68,6 +78,12 @@ export function runWhere(filter: RunFilter | null | undefined, depth = 0): Prism
   add(f.sweepId != null && { sweepId: f.sweepId })
   add(f.tags != null && f.tags.length > 0 && { tags: { hasEvery: f.tags } })
   add(f.nameContains != null && { name: { contains: f.nameContains, mode: 'insensitive' } })
+  add(f.family != null && { family: { in: f.family } })
+  if (f.metric) {
+    const name = checkMetricName(f.metric.name, 'metric.name')
+    const bounds = range(f.metric, 'metric')
+    add({ finalMetrics: { path: [name], ...bounds, ...(bounds && Object.keys(bounds).length > 0 ? {} : { not: Prisma.AnyNull }) } })
+  }
   add(f.activation != null && { activation: { in: f.activation } })
   add(f.optimizer != null && { optimizer: { in: f.optimizer } })
   const ranges: [Range, keyof Prisma.RunWhereInput][] = [
@@ -76,6 +92,8 @@ export function runWhere(filter: RunFilter | null | undefined, depth = 0): Prism
     [f.epochs, 'epochs'],
     [f.validationSplit, 'validationSplit'],
     [f.seed, 'seed'],
+    [f.latentDim, 'latentDim'],
+    [f.beta, 'beta'],
     [f.finalLoss, 'finalLoss'],
     [f.finalValLoss, 'finalValLoss'],
     [f.bestValLoss, 'bestValLoss'],
@@ -99,13 +117,17 @@ export function runWhere(filter: RunFilter | null | undefined, depth = 0): Prism
 
 /** The sort keys of a request: the asked-for fields, then id as the tie-breaker that makes order total. */
 export function sortKeys(orderBy: readonly RunOrder[] | null | undefined): SortKey[] {
-  const keys: SortKey[] = (orderBy ?? []).map((o) => ({
-    column: COLUMNS[o.field],
-    desc: o.direction === 'DESC',
-  }))
+  const keys: SortKey[] = (orderBy ?? []).map((o) => {
+    const desc = o.direction === 'DESC'
+    if ((o.field == null) === (o.metric == null)) {
+      throw badInput('each orderBy entry takes exactly one of field and metric', { field: 'orderBy' })
+    }
+    if (o.metric != null) return { column: 'metric', metric: checkMetricName(o.metric, 'orderBy.metric'), desc }
+    return { column: COLUMNS[o.field!], desc }
+  })
   if (keys.length === 0) keys.push({ column: 'createdAt', desc: true })
-  const seen = new Set<Column>()
-  const unique = keys.filter((k) => !seen.has(k.column) && seen.add(k.column))
+  const seen = new Set<string>()
+  const unique = keys.filter((k) => !seen.has(keyName(k)) && seen.add(keyName(k)))
   return [...unique, { column: 'id', desc: unique[0]?.desc ?? true }]
 }
 
@@ -120,23 +142,61 @@ export function runOrderBy(keys: SortKey[]): Prisma.RunOrderByWithRelationInput[
   }))
 }
 
-type CursorValue = string | number | null
+export type CursorValue = string | number | null
 
 /** An opaque cursor holding the sort values of the last row of a page. */
+/** The value a row sorts by under a key: dates as ISO strings, a missing metric as null. */
+export function sortValue(row: Record<string, unknown>, k: SortKey): CursorValue {
+  if (k.column === 'metric') {
+    const v = (row['finalMetrics'] as Record<string, unknown> | null | undefined)?.[k.metric!]
+    return typeof v === 'number' ? v : null
+  }
+  const v = row[k.column]
+  return v instanceof Date ? v.toISOString() : (v as CursorValue)
+}
+
 export function encodeRunCursor(row: Record<string, unknown>, keys: SortKey[]): string {
-  const values: CursorValue[] = keys.map((k) => {
-    const v = row[k.column]
-    return v instanceof Date ? v.toISOString() : (v as CursorValue)
-  })
-  return Buffer.from(JSON.stringify({ k: keys.map((k) => k.column), v: values })).toString('base64url')
+  const values = keys.map((k) => sortValue(row, k))
+  return Buffer.from(JSON.stringify({ k: keys.map(keyName), v: values })).toString('base64url')
+}
+
+/** Orders rows by the keys, nulls last whatever the direction (as runOrderBy does in SQL). */
+export function compareBy(keys: readonly SortKey[]) {
+  return (a: readonly CursorValue[], b: readonly CursorValue[]): number => {
+    for (let i = 0; i < keys.length; i++) {
+      const x = a[i] ?? null
+      const y = b[i] ?? null
+      if (x === y) continue
+      if (x === null) return 1
+      if (y === null) return -1
+      const order = x < y ? -1 : 1
+      return keys[i]!.desc ? -order : order
+    }
+    return 0
+  }
 }
 
 export function decodeRunCursor(raw: string, keys: SortKey[]): CursorValue[] {
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { k: unknown; v: unknown }
-    const columns = keys.map((k) => k.column)
+    const columns = keys.map(keyName)
     if (JSON.stringify(parsed.k) !== JSON.stringify(columns) || !Array.isArray(parsed.v)) throw new Error()
-    return parsed.v as CursorValue[]
+    const values = parsed.v as unknown[]
+    if (values.length !== keys.length) throw new Error()
+    // A tampered cursor must not reach the database as something other than a sort value.
+    keys.forEach((k, i) => {
+      const v = values[i]
+      const ok =
+        v === null
+          ? NULLABLE_COLUMNS.has(k.column) || k.column === 'metric'
+          : DATE_COLUMNS.has(k.column)
+            ? typeof v === 'string' && !Number.isNaN(Date.parse(v))
+            : k.column === 'id'
+              ? typeof v === 'string' && isId(v)
+              : typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))
+      if (!ok) throw new Error()
+    })
+    return values as CursorValue[]
   } catch {
     throw badInput('after is not a cursor of this ordering', { field: 'after' })
   }

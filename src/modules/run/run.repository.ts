@@ -1,11 +1,26 @@
 import type { Db } from '../../db/client'
 import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { Prisma } from '../../generated/prisma/client'
-import type { Metric } from './downsample'
+import type { EpochReport, StoredModel } from '../../models/family'
+import { Likelihood, ModelFamily } from '../../models/family.enums'
+import { COLUMN_METRICS, type ColumnMetric } from './downsample'
 import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
-import { afterCursor, decodeRunCursor, encodeRunCursor, runOrderBy, SortKey } from './run.query'
+import { badInput } from '../../errors'
+import {
+  afterCursor,
+  compareBy,
+  decodeRunCursor,
+  encodeRunCursor,
+  ordersByMetric,
+  runOrderBy,
+  SortKey,
+  sortValue,
+} from './run.query'
+
+/** Most runs an ordering by a named metric sorts (in memory; see RunRepository.queryByMetric). */
+export const MAX_METRIC_SORTED = 20_000
 import { allowedFrom, RunStatus } from './run.status'
 
 export interface RunRecord {
@@ -15,6 +30,7 @@ export interface RunRecord {
   experimentId: string
   datasetId: string
   sweepId: string | null
+  family: ModelFamily
   hiddenLayers: number[]
   activation: Activation
   epochs: number
@@ -23,6 +39,9 @@ export interface RunRecord {
   optimizer: Optimizer
   validationSplit: number
   seed: number
+  latentDim: number | null
+  beta: number | null
+  likelihood: Likelihood | null
   tags: string[]
   explainMethods: string[]
   idempotencyKey: string | null
@@ -37,6 +56,8 @@ export interface RunRecord {
   bestEpoch: number | null
   finalAccuracy: number | null
   finalValAccuracy: number | null
+  /** Every named metric of the last stored epoch. */
+  finalMetrics: Record<string, number>
   createdAt: Date
   startedAt: Date | null
   finishedAt: Date | null
@@ -48,6 +69,7 @@ export type NewRun = Pick<
   | 'id'
   | 'name'
   | 'datasetId'
+  | 'family'
   | 'hiddenLayers'
   | 'activation'
   | 'epochs'
@@ -56,6 +78,9 @@ export type NewRun = Pick<
   | 'optimizer'
   | 'validationSplit'
   | 'seed'
+  | 'latentDim'
+  | 'beta'
+  | 'likelihood'
   | 'tags'
   | 'explainMethods'
   | 'idempotencyKey'
@@ -73,13 +98,7 @@ export interface NewExplanation {
   cost: unknown
 }
 
-export interface StoredModel {
-  topology: unknown
-  weightSpecs: unknown
-  weights: Uint8Array
-  normalization: unknown
-  parameterCount: number
-}
+export type { StoredModel } from '../../models/family'
 
 /** Executes SQL inside the caller's transaction: how a job is enqueued atomically with its run. */
 export type TxSql = { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> }
@@ -94,6 +113,7 @@ const RUN_SELECT = {
   experimentId: true,
   datasetId: true,
   sweepId: true,
+  family: true,
   hiddenLayers: true,
   activation: true,
   epochs: true,
@@ -102,6 +122,9 @@ const RUN_SELECT = {
   optimizer: true,
   validationSplit: true,
   seed: true,
+  latentDim: true,
+  beta: true,
+  likelihood: true,
   tags: true,
   explainMethods: true,
   idempotencyKey: true,
@@ -116,6 +139,7 @@ const RUN_SELECT = {
   bestEpoch: true,
   finalAccuracy: true,
   finalValAccuracy: true,
+  finalMetrics: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -126,8 +150,42 @@ type RunRow = Prisma.RunGetPayload<{ select: typeof RUN_SELECT }>
 const toRecord = (row: RunRow): RunRecord => ({
   ...row,
   status: row.status as RunStatus,
+  family: row.family as ModelFamily,
+  likelihood: row.likelihood as Likelihood | null,
   activation: row.activation as Activation,
   optimizer: row.optimizer as Optimizer,
+  finalMetrics: (row.finalMetrics ?? {}) as Record<string, number>,
+})
+
+/** An epoch report as stored and announced: the fixed columns, filled from the named metrics. */
+export function toEpochValue(report: EpochReport): EpochMetricValue {
+  const named = new Map(report.metrics.map((m) => [m.name, m.value]))
+  const loss = named.get('loss')
+  if (loss === undefined) throw new Error(`epoch ${report.epoch} reports no loss`)
+  return {
+    epoch: report.epoch,
+    loss,
+    valLoss: named.get('valLoss') ?? null,
+    accuracy: named.get('accuracy') ?? null,
+    valAccuracy: named.get('valAccuracy') ?? null,
+    durationMs: report.durationMs,
+    values: report.metrics.map((m) => ({ name: m.name, value: m.value })),
+  }
+}
+
+const EPOCH_SELECT = {
+  epoch: true,
+  loss: true,
+  valLoss: true,
+  accuracy: true,
+  valAccuracy: true,
+  durationMs: true,
+  values: true,
+} satisfies Prisma.EpochMetricSelect
+
+const toEpochMetricValue = (row: Prisma.EpochMetricGetPayload<{ select: typeof EPOCH_SELECT }>): EpochMetricValue => ({
+  ...row,
+  values: row.values as EpochMetricValue['values'],
 })
 
 const txSql = (tx: Tx): TxSql => ({
@@ -172,6 +230,10 @@ export class RunRepository {
     after: string | undefined,
     first: number,
   ): Promise<Page<RunRecord> & { cursorOf(run: RunRecord): string }> {
+    const cursorOf = (run: RunRecord) => encodeRunCursor(run as unknown as Record<string, unknown>, keys)
+    if (ordersByMetric(keys)) {
+      return { ...(await this.queryByMetric(where, keys, after, first)), cursorOf }
+    }
     const position = after === undefined ? {} : afterCursor(keys, decodeRunCursor(after, keys))
     const [rows, totalCount] = await Promise.all([
       this.db.run.findMany({
@@ -182,10 +244,42 @@ export class RunRepository {
       }),
       this.db.run.count({ where }),
     ])
-    return {
-      ...pageOf(rows, first, totalCount, toRecord),
-      cursorOf: (run) => encodeRunCursor(run as unknown as Record<string, unknown>, keys),
+    return { ...pageOf(rows, first, totalCount, toRecord), cursorOf }
+  }
+
+  /**
+   * A page ordered by named metrics. Prisma cannot order by a JSON path, so the sort values of every matching
+   * run are read (a narrow select, at most MAX_METRIC_SORTED rows) and ordered here, with the same keyset
+   * cursor semantics as the SQL path; then the page's runs are read whole.
+   */
+  private async queryByMetric(
+    where: Prisma.RunWhereInput,
+    keys: SortKey[],
+    after: string | undefined,
+    first: number,
+  ): Promise<Page<RunRecord>> {
+    const select: Prisma.RunSelect = { id: true, finalMetrics: true }
+    for (const k of keys) if (k.column !== 'metric') select[k.column] = true
+    const candidates = (await this.db.run.findMany({ where, select, take: MAX_METRIC_SORTED + 1 })) as Record<
+      string,
+      unknown
+    >[]
+    if (candidates.length > MAX_METRIC_SORTED) {
+      throw badInput(
+        `ordering by a metric sorts at most ${MAX_METRIC_SORTED} runs; narrow the filter (experiment, sweepId, ...)`,
+        { field: 'orderBy' },
+      )
     }
+    const compare = compareBy(keys)
+    const keyed = candidates.map((row) => ({ id: row['id'] as string, values: keys.map((k) => sortValue(row, k)) }))
+    keyed.sort((a, b) => compare(a.values, b.values))
+    const cursor = after === undefined ? undefined : decodeRunCursor(after, keys)
+    const start = cursor === undefined ? 0 : keyed.findIndex((r) => compare(r.values, cursor) > 0)
+    const slice = start < 0 ? [] : keyed.slice(start, start + first + 1)
+    const rows = await this.db.run.findMany({ where: { id: { in: slice.map((r) => r.id) } }, select: RUN_SELECT })
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    const ordered = slice.map((r) => byId.get(r.id)).filter((r): r is RunRow => r !== undefined)
+    return pageOf(ordered, first, candidates.length, toRecord)
   }
 
   /** Creates the run and its queue job in one transaction (or returns the run an idempotency key made). */
@@ -308,8 +402,10 @@ export class RunRepository {
   async recordEpoch(
     id: string,
     attempt: number,
-    m: EpochMetricValue,
+    report: EpochReport,
   ): Promise<'stale' | { cancelRequested: boolean }> {
+    const m = toEpochValue(report)
+    const finalMetrics = JSON.stringify(Object.fromEntries(m.values.map((v) => [v.name, v.value])))
     return this.db.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<
         { cancelRequested: boolean; experimentId: string; sweepId: string | null }[]
@@ -320,6 +416,7 @@ export class RunRepository {
           "finalValLoss" = ${m.valLoss}::float8,
           "finalAccuracy" = ${m.accuracy}::float8,
           "finalValAccuracy" = ${m.valAccuracy}::float8,
+          "finalMetrics" = ${finalMetrics}::jsonb,
           "bestEpoch" = CASE WHEN ${m.valLoss}::float8 IS NOT NULL AND ("bestValLoss" IS NULL OR ${m.valLoss}::float8 < "bestValLoss")
                              THEN ${m.epoch} ELSE "bestEpoch" END,
           "bestValLoss" = CASE WHEN ${m.valLoss}::float8 IS NOT NULL AND ("bestValLoss" IS NULL OR ${m.valLoss}::float8 < "bestValLoss")
@@ -329,7 +426,7 @@ export class RunRepository {
         RETURNING "cancelRequested", "experimentId", "sweepId"`
       const row = rows[0]
       if (!row) return 'stale' as const
-      await tx.epochMetric.create({ data: { runId: id, ...m } })
+      await tx.epochMetric.create({ data: { runId: id, ...m, values: m.values } })
       await notify(tx, {
         type: 'epoch',
         runId: id,
@@ -418,7 +515,19 @@ export class RunRepository {
           {
             attempt,
             error: `retrying: ${reason}`,
-            data: { lastEpoch: 0, workerId: null, heartbeatAt: null },
+            // The new attempt starts from epoch 1: nothing of the old one's summary may remain.
+            data: {
+              lastEpoch: 0,
+              workerId: null,
+              heartbeatAt: null,
+              finalLoss: null,
+              finalValLoss: null,
+              bestValLoss: null,
+              bestEpoch: null,
+              finalAccuracy: null,
+              finalValAccuracy: null,
+              finalMetrics: {},
+            },
           },
           tx,
         )
@@ -441,11 +550,17 @@ export class RunRepository {
   }
 
   /** (epoch, value) of one metric, in epoch order, skipping epochs without it. */
-  async metricSeries(runId: string, metric: Metric): Promise<{ epoch: number; value: number }[]> {
-    const column = Prisma.raw(`"${metric}"`)
+  async metricSeries(runId: string, metric: string): Promise<{ epoch: number; value: number }[]> {
+    if ((COLUMN_METRICS as readonly string[]).includes(metric)) {
+      const column = Prisma.raw(`"${metric as ColumnMetric}"`)
+      return this.db.$queryRaw<{ epoch: number; value: number }[]>`
+        SELECT epoch, ${column} AS value FROM "EpochMetric"
+        WHERE "runId" = ${runId}::uuid AND ${column} IS NOT NULL ORDER BY epoch`
+    }
     return this.db.$queryRaw<{ epoch: number; value: number }[]>`
-      SELECT epoch, ${column} AS value FROM "EpochMetric"
-      WHERE "runId" = ${runId}::uuid AND ${column} IS NOT NULL ORDER BY epoch`
+      SELECT m.epoch, (v->>'value')::float8 AS value
+      FROM "EpochMetric" m CROSS JOIN LATERAL jsonb_array_elements(m."values") v
+      WHERE m."runId" = ${runId}::uuid AND v->>'name' = ${metric} ORDER BY m.epoch`
   }
 
   /** QUEUED runs older than `olderThanMs` without a live job in pg-boss's `queue` (their job was lost). */
@@ -466,23 +581,25 @@ export class RunRepository {
   }
 
   async history(runId: string, afterEpoch = 0): Promise<EpochMetricValue[]> {
-    return this.db.epochMetric.findMany({
+    const rows = await this.db.epochMetric.findMany({
       where: { runId, epoch: { gt: afterEpoch } },
       orderBy: { epoch: 'asc' },
-      select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, durationMs: true },
+      select: EPOCH_SELECT,
     })
+    return rows.map(toEpochMetricValue)
   }
 
   async histories(runIds: readonly string[]): Promise<Map<string, EpochMetricValue[]>> {
     const rows = await this.db.epochMetric.findMany({
       where: { runId: { in: [...runIds] } },
       orderBy: [{ runId: 'asc' }, { epoch: 'asc' }],
+      select: { runId: true, ...EPOCH_SELECT },
     })
     const out = new Map<string, EpochMetricValue[]>()
-    for (const { runId, createdAt: _c, ...m } of rows) {
+    for (const { runId, ...m } of rows) {
       let list = out.get(runId)
       if (!list) out.set(runId, (list = []))
-      list.push(m)
+      list.push(toEpochMetricValue(m))
     }
     return out
   }

@@ -9,6 +9,7 @@ import { StartRunInput } from './run.input'
 import { PredictionService } from './prediction.service'
 import { RunService } from './run.service'
 import { EpochMetric, MetricPoint, Run, RunConnection, RunEvent, RunSummary } from './run.type'
+import { orderedMetrics } from './run.summary'
 
 @Resolver(() => Run)
 export class RunResolver {
@@ -66,12 +67,13 @@ export class RunResolver {
     description: 'Final and best values of the history, kept by the worker.',
   })
   summary(@Root() run: Run): RunSummary {
-    return run
+    return { ...run, metrics: orderedMetrics(run) }
   }
 
   @FieldResolver(() => [MetricPoint], {
     description:
-      'One EpochMetric field (loss, valLoss, accuracy, valAccuracy, durationMs) for charts: at most maxPoints points ' +
+      "One metric of the run's history for charts - any name it stores (Run.summary.metrics, e.g. loss, " +
+      'valLoss, reconstruction, kl_0) or durationMs: at most maxPoints points ' +
       '(default 1000), keeping the first, the last and the extremes; the whole history when it is shorter.',
   })
   metricHistory(
@@ -79,7 +81,7 @@ export class RunResolver {
     @Arg('metric', () => String) metric: string,
     @Arg('maxPoints', () => Int, { nullable: true }) maxPoints: number | null,
   ) {
-    return this.service.metricHistory(run.id, metric, maxPoints)
+    return this.service.metricHistory(run, metric, maxPoints)
   }
 
   @FieldResolver(() => [EpochMetric], { description: 'Every stored epoch, in order.' })

@@ -4,8 +4,11 @@ import { isId } from '../common/ids'
 import { pageSize } from '../common/page'
 import type { RunFilter, RunOrder } from './run.filter'
 import { runWhere, sortKeys } from './run.query'
-import { DEFAULT_MAX_POINTS, downsample, MAX_POINTS, Metric, METRICS } from './downsample'
+import { COLUMN_METRICS, DEFAULT_MAX_POINTS, downsample, MAX_POINTS } from './downsample'
 import { checkName } from '../dataset/dataset.content'
+import { Likelihood, ModelFamily } from '../../models/family.enums'
+import { familyOf } from '../../models/registry'
+import { checkMetricName } from './run.metrics'
 import { DatasetService } from '../dataset/dataset.service'
 import { Enqueue, NewRun, RunRecord, RunRepository } from './run.repository'
 import { Activation, DEFAULTS, LIMITS, Optimizer } from './run.spec'
@@ -27,6 +30,10 @@ export interface StartRunArgs {
   idempotencyKey?: string | null | undefined
   explain?: string[] | null | undefined
   sweepId?: string | undefined
+  family?: ModelFamily | null | undefined
+  latentDim?: number | null | undefined
+  beta?: number | null | undefined
+  likelihood?: Likelihood | null | undefined
 }
 
 /** Runs: validation, queueing, cancellation. Training itself happens in worker processes. */
@@ -35,7 +42,6 @@ export class RunService {
     private readonly repo: RunRepository,
     private readonly datasets: DatasetService,
     private readonly enqueue: Enqueue,
-    private readonly defaultExplainMethods: readonly string[],
   ) {}
 
   async get(id: string): Promise<RunRecord | null> {
@@ -62,16 +68,28 @@ export class RunService {
   }
 
   /** One metric of a run's history, at most `maxPoints` points (see downsample.ts). */
-  async metricHistory(runId: string, metric: string, maxPoints: number | null | undefined) {
-    if (!(METRICS as readonly string[]).includes(metric)) {
-      throw badInput(`metric must be one of ${METRICS.join(', ')}`, { field: 'metric' })
-    }
+  async metricHistory(
+    run: Pick<RunRecord, 'id' | 'family' | 'finalMetrics' | 'latentDim' | 'validationSplit'>,
+    metric: string,
+    maxPoints: number | null | undefined,
+  ) {
+    checkMetricName(metric)
     const limit = maxPoints ?? DEFAULT_MAX_POINTS
     if (!Number.isInteger(limit) || limit < 4 || limit > MAX_POINTS) {
       throw badInput(`maxPoints must be between 4 and ${MAX_POINTS}`, { field: 'maxPoints' })
     }
-    const points = await this.repo.metricSeries(runId, metric as Metric)
-    return downsample(points, limit)
+    // Any name the run stores (or its family reports); a typo is an error, not an empty chart.
+    const known = new Set([
+      ...COLUMN_METRICS,
+      ...Object.keys(run.finalMetrics),
+      ...familyOf(run.family).metricNames(run),
+    ])
+    if (!known.has(metric)) {
+      throw badInput(`run ${run.id} has no metric "${metric}"; it has ${[...known].join(', ')}`, {
+        field: 'metric',
+      })
+    }
+    return downsample(await this.repo.metricSeries(run.id, metric), limit)
   }
 
   /** Validates everything, then creates the QUEUED run and its job together. Nothing is queued on bad input. */
@@ -153,7 +171,30 @@ export class RunService {
     const experiment = checkName(args.experiment ?? DEFAULTS.experiment, 'experiment')
     const id = randomUUID()
     const name = args.name == null ? `run-${id.slice(0, 8)}` : checkName(args.name, 'name')
-    const explainMethods = [...new Set(args.explain ?? this.defaultExplainMethods)]
+    const familyName = args.family ?? ModelFamily.MLP
+    if (!Object.values(ModelFamily).includes(familyName)) {
+      throw badInput(`unknown family ${String(familyName)}`, { field: 'family' })
+    }
+    const family = familyOf(familyName)
+    const shape = {
+      task: dataset.task,
+      featureCount: dataset.featureNames.length,
+      rowCount: dataset.rowCount,
+      factorNames: dataset.factorNames,
+      imageShape: dataset.imageShape,
+      featureStats: dataset.featureStats,
+    }
+    const familyFields = family.prepare(args, shape)
+    const applicable = family.explanationMethods(shape)
+    const explainMethods = [...new Set(args.explain ?? applicable)]
+    const unsupported = explainMethods.filter((m) => !(applicable as string[]).includes(m))
+    if (unsupported.length > 0) {
+      throw badInput(
+        `${unsupported.join(', ')} ${unsupported.length > 1 ? 'do' : 'does'} not apply to ${familyName} runs on this ` +
+          `dataset; these do: ${applicable.join(', ')}`,
+        { field: 'explain' },
+      )
+    }
 
     return {
       id,
@@ -161,6 +202,8 @@ export class RunService {
       experiment,
       datasetId: dataset.id,
       sweepId: args.sweepId,
+      family: familyName,
+      ...familyFields,
       hiddenLayers,
       activation: args.activation ?? DEFAULTS.activation,
       epochs,

@@ -3,10 +3,34 @@ import { Connection } from '../common/pagination'
 import { Dataset } from '../dataset/dataset.type'
 import { Experiment } from '../experiment/experiment.type'
 import { ExplanationReady } from '../explanation/explanation.type'
+import { Likelihood, ModelFamily } from '../../models/family.enums'
 import { Activation, Optimizer } from './run.spec'
 import { RunStatus } from './run.status'
 
 registerEnumType(RunStatus, { name: 'RunStatus' })
+registerEnumType(ModelFamily, {
+  name: 'ModelFamily',
+  valuesConfig: {
+    MLP: { description: 'A supervised Dense network with one output (regression or binary classification).' },
+    VAE: { description: 'A variational autoencoder for tables and small images (Dense encoder and decoder).' },
+  },
+})
+registerEnumType(Likelihood, {
+  name: 'Likelihood',
+  valuesConfig: {
+    GAUSSIAN: { description: '0.5 * sum (x - x_hat)^2 on standardised features (unit variance).' },
+    BERNOULLI: { description: 'Binary cross-entropy summed over features in [0, 1] (pixels).' },
+  },
+})
+
+@ObjectType({ description: 'One named value, e.g. of one epoch.' })
+export class MetricValue {
+  @Field(() => String)
+  name!: string
+
+  @Field(() => Number)
+  value!: number
+}
 registerEnumType(Activation, { name: 'Activation' })
 registerEnumType(Optimizer, { name: 'Optimizer' })
 
@@ -29,6 +53,11 @@ export class EpochMetric {
 
   @Field(() => Number)
   durationMs!: number
+
+  @Field(() => [MetricValue], {
+    description: "Every metric of this epoch in the family's order, loss and valLoss included.",
+  })
+  values!: MetricValue[]
 }
 
 @ObjectType()
@@ -50,6 +79,9 @@ export class RunSummary {
 
   @Field(() => Number, { nullable: true })
   finalValAccuracy!: number | null
+
+  @Field(() => [MetricValue], { description: "Every named metric's final value, in the family's order." })
+  metrics!: MetricValue[]
 }
 
 @ObjectType()
@@ -78,7 +110,10 @@ export class Run {
   experimentId!: string
   datasetId!: string
 
-  @Field(() => [Int])
+  @Field(() => ModelFamily)
+  family!: ModelFamily
+
+  @Field(() => [Int], { description: "Hidden Dense layers (a VAE's encoder; its decoder mirrors them)." })
   hiddenLayers!: number[]
 
   @Field(() => Activation)
@@ -101,6 +136,15 @@ export class Run {
 
   @Field(() => Int)
   seed!: number
+
+  @Field(() => Int, { nullable: true, description: 'VAE: latent dimensions.' })
+  latentDim!: number | null
+
+  @Field(() => Number, { nullable: true, description: 'VAE: weight of the KL term (beta-VAE).' })
+  beta!: number | null
+
+  @Field(() => Likelihood, { nullable: true, description: "VAE: the decoder's observation model." })
+  likelihood!: Likelihood | null
 
   @Field(() => [String])
   tags!: string[]
@@ -137,6 +181,7 @@ export class Run {
   bestEpoch!: number | null
   finalAccuracy!: number | null
   finalValAccuracy!: number | null
+  finalMetrics!: Record<string, number>
 }
 
 @ObjectType()

@@ -1,5 +1,6 @@
 import seedrandom from 'seedrandom'
 import { badInput } from '../../errors'
+import { Likelihood } from '../../models/family.enums'
 import { Distribution, SweepMethod } from './sweep.enums'
 
 /** A parameter as the client gave it. */
@@ -16,7 +17,7 @@ export type Parameter =
   | { name: SweepableName; kind: 'values'; values: unknown[] }
   | { name: SweepableName; kind: 'range'; min: number; max: number; distribution: Distribution }
 
-type Kind = 'float' | 'int' | 'layers' | 'activation' | 'optimizer'
+type Kind = 'float' | 'int' | 'layers' | 'activation' | 'optimizer' | 'likelihood'
 
 /** StartRunInput fields a sweep may vary, and what their values are. */
 const SWEEPABLE = {
@@ -28,6 +29,9 @@ const SWEEPABLE = {
   hiddenLayers: 'layers',
   activation: 'activation',
   optimizer: 'optimizer',
+  latentDim: 'int',
+  beta: 'float',
+  likelihood: 'likelihood',
 } as const satisfies Record<string, Kind>
 
 export type SweepableName = keyof typeof SWEEPABLE
@@ -48,7 +52,9 @@ function checkValue(name: SweepableName, value: unknown): void {
           ? Array.isArray(value) && value.every((u) => Number.isInteger(u))
           : kind === 'activation'
             ? ['RELU', 'TANH', 'SIGMOID', 'ELU'].includes(value as string)
-            : ['ADAM', 'SGD', 'RMSPROP'].includes(value as string)
+            : kind === 'optimizer'
+              ? ['ADAM', 'SGD', 'RMSPROP'].includes(value as string)
+              : (Object.values(Likelihood) as unknown[]).includes(value)
   if (!ok) {
     throw badInput(`parameter ${name}: ${JSON.stringify(value)} is not a valid ${kind} value`, {
       field: 'parameters',

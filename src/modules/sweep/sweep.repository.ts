@@ -73,6 +73,8 @@ export interface SweepRunRow {
   finalValLoss: number | null
   finalAccuracy: number | null
   finalValAccuracy: number | null
+  /** Every named metric of the run's last epoch. */
+  finalMetrics: Record<string, number>
 }
 
 export class SweepRepository {
@@ -127,7 +129,7 @@ export class SweepRepository {
   }
 
   async runs(sweepId: string): Promise<SweepRunRow[]> {
-    return this.db.run.findMany({
+    const rows = await this.db.run.findMany({
       where: { sweepId },
       orderBy: { createdAt: 'asc' },
       select: {
@@ -138,8 +140,10 @@ export class SweepRepository {
         finalValLoss: true,
         finalAccuracy: true,
         finalValAccuracy: true,
+        finalMetrics: true,
       },
     })
+    return rows.map((r) => ({ ...r, finalMetrics: (r.finalMetrics ?? {}) as Record<string, number> }))
   }
 
   async counts(sweepIds: readonly string[]): Promise<Map<string, { runs: number; finished: number }>> {
@@ -163,12 +167,12 @@ export class SweepRepository {
     if (runIds.length === 0) return new Map()
     const rows = await this.db.epochMetric.findMany({
       where: { runId: { in: runIds }, epoch },
-      select: { runId: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true },
+      select: { runId: true, values: true },
     })
     const out = new Map<string, number>()
     for (const r of rows) {
-      const v = r[metric as 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy']
-      if (v != null) out.set(r.runId, v)
+      const found = (r.values as { name: string; value: number }[]).find((v) => v.name === metric)
+      if (found) out.set(r.runId, found.value)
     }
     return out
   }

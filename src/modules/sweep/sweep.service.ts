@@ -8,6 +8,8 @@ import { checkName } from '../dataset/dataset.content'
 import type { StartRunArgs } from '../run/run.service'
 import { RunService } from '../run/run.service'
 import { isTerminal, RunStatus } from '../run/run.status'
+import { checkMetricName } from '../run/run.metrics'
+import { familyOf } from '../../models/registry'
 import { Goal, SweepMethod, SweepStatus } from './sweep.enums'
 import {
   DEFAULT_RANDOM_RUN_CAP,
@@ -21,13 +23,6 @@ import {
 } from './sweep.params'
 import { SweepRecord, SweepRepository, SweepRunRow } from './sweep.repository'
 
-export const SWEEP_METRICS = ['loss', 'valLoss', 'accuracy', 'valAccuracy'] as const
-const FINAL_COLUMN = {
-  loss: 'finalLoss',
-  valLoss: 'finalValLoss',
-  accuracy: 'finalAccuracy',
-  valAccuracy: 'finalValAccuracy',
-} as const
 const DEFAULT_MIN_EPOCHS = 3
 const MAX_CONCURRENT = 100
 
@@ -82,9 +77,7 @@ export class SweepService {
 
   async start(args: StartSweepArgs): Promise<SweepRecord> {
     const experiment = checkName(args.experiment, 'experiment')
-    if (!(SWEEP_METRICS as readonly string[]).includes(args.metric)) {
-      throw badInput(`metric must be one of ${SWEEP_METRICS.join(', ')}`, { field: 'metric' })
-    }
+    checkMetricName(args.metric)
     const parameters = parseParameters(args.parameters, args.method)
     const size = args.method === SweepMethod.GRID ? gridSize(parameters) : Infinity
     if (args.method === SweepMethod.GRID && size > MAX_GRID)
@@ -114,7 +107,14 @@ export class SweepService {
     // Every run the sweep can start must be a valid run: check them all now, queue nothing if not.
     for (const point of extremePoints(parameters, args.method)) {
       try {
-        await this.runs.prepare({ ...base, ...point, datasetId: args.datasetId, experiment } as StartRunArgs)
+        const run = await this.runs.prepare({ ...base, ...point, datasetId: args.datasetId, experiment } as StartRunArgs)
+        // The metric must be one every run reports: a VAE's kl_5 needs latentDim > 5 at every point.
+        const names = familyOf(run.family).metricNames(run)
+        if (!names.includes(args.metric)) {
+          throw badInput(`metric ${args.metric} is not reported by ${run.family} runs like these; they report ${names.join(', ')}`, {
+            field: 'metric',
+          })
+        }
       } catch (err) {
         if (err instanceof AppError && err.code === ErrorCode.BAD_USER_INPUT) {
           throw badInput(`parameters ${JSON.stringify(point)}: ${err.message}`, { ...err.details })
@@ -292,10 +292,9 @@ export class SweepService {
 
   /** The SUCCEEDED run with the best final metric. */
   private async best(sweep: SweepRecord): Promise<string | null> {
-    const column = FINAL_COLUMN[sweep.metric as keyof typeof FINAL_COLUMN]
     let best: { id: string; value: number } | null = null
     for (const run of await this.repo.runs(sweep.id)) {
-      const value = run[column]
+      const value = run.finalMetrics[sweep.metric]
       if (run.status !== RunStatus.SUCCEEDED || value == null) continue
       const better =
         sweep.goal === Goal.MINIMIZE ? value < (best?.value ?? Infinity) : value > (best?.value ?? -Infinity)

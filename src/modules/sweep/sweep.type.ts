@@ -65,7 +65,9 @@ export class SweepInput {
   })
   base?: StartRunInput | null
 
-  @Field(() => String, { description: 'EpochMetric field: loss, valLoss, accuracy or valAccuracy.' })
+  @Field(() => String, {
+    description: 'Any named metric the runs report (Run.summary.metrics), e.g. valLoss, valReconstruction, kl.',
+  })
   metric!: string
 
   @Field(() => Goal)

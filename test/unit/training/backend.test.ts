@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 
 import { selectBackend, selectBackendDetailed } from '../../../src/training/backend'
-import { train } from '../../../src/training/train'
-import { separableData, spec } from './fixtures'
+import { train } from '../../../src/models/mlp/train'
+import { separableData, spec } from '../models/mlp-fixtures'
 
 const noHooks = { onEpoch: async (): Promise<void> => undefined }
 

@@ -6,33 +6,14 @@
  * logit recovered from a saturated sigmoid output (log(p / (1 - p)) at p = 1 - 1e-8 in float32) is useless.
  */
 import * as tf from '@tensorflow/tfjs'
-import seedrandom from 'seedrandom'
 
-import type { Activation, OptimizerName, Task, TrainSpec } from './spec'
+import { deriveSeed } from '../common/random'
+import { TF_ACTIVATIONS } from '../common/spec'
+import { unreachable } from '../common/tf'
+import type { Task, TrainSpec } from './spec'
 
 /** Name of the output layer; its single unit is the logit (classification) or the prediction (regression). */
 export const OUTPUT_LAYER_NAME = 'logit'
-
-/** A uniform [0, 1) generator fully determined by `seed` and `purpose`. */
-export function seededRandom(seed: number, purpose: string): () => number {
-  // Mixing in the purpose keeps the streams independent: seed 2's split is not seed 1's shuffle shifted by one.
-  return seedrandom.alea(`${seed}/${purpose}`)
-}
-
-/**
- * A seed for a tfjs random op, derived from the run seed. Never 0: tfjs's truncated-normal generator treats a
- * falsy seed as "no seed" and silently falls back to Math.random (seen in tfjs-core 4.22 `MPRandGauss`).
- */
-export function deriveSeed(seed: number, purpose: string): number {
-  return 1 + Math.floor(seededRandom(seed, purpose)() * 2147483646)
-}
-
-const ACTIVATIONS: Record<Activation, 'relu' | 'tanh' | 'sigmoid' | 'elu'> = {
-  RELU: 'relu',
-  TANH: 'tanh',
-  SIGMOID: 'sigmoid',
-  ELU: 'elu',
-}
 
 /**
  * An untrained tf.Sequential: Dense hidden layers (He-normal initialised for ReLU/ELU, Glorot-uniform for
@@ -49,7 +30,7 @@ export function buildModel(spec: TrainSpec, featureCount: number): tf.Sequential
       tf.layers.dense({
         name: `hidden_${i + 1}`,
         units,
-        activation: ACTIVATIONS[spec.activation],
+        activation: TF_ACTIVATIONS[spec.activation],
         kernelInitializer: saturating
           ? tf.initializers.glorotUniform({ seed })
           : tf.initializers.heNormal({ seed }),
@@ -69,20 +50,6 @@ export function buildModel(spec: TrainSpec, featureCount: number): tf.Sequential
     }),
   )
   return model
-}
-
-/** A fresh optimizer; the caller disposes it (Adam and RMSProp hold slot variables). */
-export function createOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
-  switch (name) {
-    case 'ADAM':
-      return tf.train.adam(learningRate)
-    case 'SGD':
-      return tf.train.sgd(learningRate)
-    case 'RMSPROP':
-      return tf.train.rmsprop(learningRate)
-    default:
-      return unreachable(name)
-  }
 }
 
 /**
@@ -115,24 +82,4 @@ export function perRowCorrect(targets: tf.Tensor, logits: tf.Tensor): tf.Tensor1
   return tf.tidy(() =>
     tf.mean(tf.cast(tf.equal(tf.cast(tf.greater(logits, 0), 'float32'), targets), 'float32'), -1),
   ) as tf.Tensor1D
-}
-
-/** Runs the model eagerly on a concrete tensor; usable inside tf.grad and optimizer.minimize, unlike predict(). */
-export function applyModel(model: tf.LayersModel, x: tf.Tensor, training = false): tf.Tensor {
-  const out = model.apply(x, { training })
-  if (!(out instanceof tf.Tensor)) throw new Error('expected a single-output model')
-  return out
-}
-
-/** The model's trainable variables, for optimizer.minimize (which otherwise differentiates every variable alive). */
-export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => {
-    const v = w.read()
-    if (!(v instanceof tf.Variable)) throw new Error(`weight ${w.name} is not backed by a tf.Variable`)
-    return v
-  })
-}
-
-function unreachable(value: never): never {
-  throw new Error(`unhandled case ${String(value)}`)
 }

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 
 import { selectBackend } from '../../../src/training/backend'
-import { TrainingError } from '../../../src/training/spec'
-import type { EpochMetric } from '../../../src/training/train'
-import { computeNormalization, splitRows, train } from '../../../src/training/train'
-import { linearData, recorder, separableData, spec, table } from './fixtures'
+import { TrainingError } from '../../../src/models/mlp/spec'
+import type { EpochMetric } from '../../../src/models/mlp/train'
+import { computeNormalization } from '../../../src/models/common/normalization'
+import { splitRows } from '../../../src/models/common/random'
+import { train } from '../../../src/models/mlp/train'
+import { linearData, recorder, separableData, spec, table } from './mlp-fixtures'
 
 const noHooks = { onEpoch: async (): Promise<void> => undefined }
 
@@ -96,7 +98,7 @@ describe('train', () => {
     const result = await train(data, spec({ epochs: 1, seed: 7, validationSplit: 0.2 }), noHooks)
     expect(result.holdoutIndices).toEqual(split.holdoutIndices)
     expect(result.trainIndices).toEqual(split.trainIndices)
-    expect(result.normalization).toEqual(computeNormalization(data, split.trainIndices))
+    expect(result.normalization).toEqual(computeNormalization(data.features, data.featureCount, split.trainIndices))
     expect(result.artifacts.normalization).toEqual(result.normalization)
   })
 
@@ -117,7 +119,8 @@ describe('train', () => {
     const data = table(10, 2, () => 0)
     for (let r = 0; r < 10; r++) data.features[r * 2 + 1] = 42
     const norm = computeNormalization(
-      data,
+      data.features,
+      data.featureCount,
       Array.from({ length: 10 }, (_, i) => i),
     )
     expect(norm.mean[1]).toBe(42)

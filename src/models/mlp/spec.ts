@@ -1,17 +1,15 @@
 /**
- * The vocabulary of the training core: what to train ({@link TrainSpec}), on what ({@link TrainData}), and the
- * one error type the core throws ({@link TrainingError}). Nothing here touches TensorFlow.js, so the API and the
- * CLI can validate a request without loading it.
+ * What the MLP family trains ({@link TrainSpec}) and on what ({@link TrainData}). Nothing here touches
+ * TensorFlow.js, so the API and the CLI can validate a request without loading it.
  */
+import { TrainingError, validateCommonSpec } from '../common/spec'
+import type { Activation, OptimizerName } from '../common/spec'
+
+export type { Activation, OptimizerName, TrainingErrorCode } from '../common/spec'
+export { TrainingError } from '../common/spec'
 
 /** What the network predicts: a probability of the positive class, or a real value. */
 export type Task = 'BINARY_CLASSIFICATION' | 'REGRESSION'
-
-/** Activation of every hidden layer. */
-export type Activation = 'RELU' | 'TANH' | 'SIGMOID' | 'ELU'
-
-/** Optimizer used for every weight. */
-export type OptimizerName = 'ADAM' | 'SGD' | 'RMSPROP'
 
 /** Hyperparameters of one training run. Same spec + same data + same backend => bit-identical losses. */
 export interface TrainSpec {
@@ -39,26 +37,7 @@ export interface TrainData {
   featureCount: number
 }
 
-/** Why a run could not train; lets the caller map failures to its own error codes without parsing messages. */
-export type TrainingErrorCode = 'INVALID_SPEC' | 'INVALID_DATA' | 'NON_FINITE_LOSS'
-
-/** The only error the training core throws on purpose. Anything else is a bug or a backend failure. */
-export class TrainingError extends Error {
-  override readonly name = 'TrainingError'
-
-  constructor(
-    message: string,
-    readonly code: TrainingErrorCode,
-    /** For `NON_FINITE_LOSS`: the epoch (from 1) whose loss was not finite. */
-    readonly epoch?: number,
-  ) {
-    super(message)
-  }
-}
-
 const TASKS: readonly Task[] = ['BINARY_CLASSIFICATION', 'REGRESSION']
-const ACTIVATIONS: readonly Activation[] = ['RELU', 'TANH', 'SIGMOID', 'ELU']
-const OPTIMIZERS: readonly OptimizerName[] = ['ADAM', 'SGD', 'RMSPROP']
 
 /**
  * Throws a {@link TrainingError} (`INVALID_SPEC`) naming the first field that cannot be trained with.
@@ -69,25 +48,7 @@ export function validateSpec(spec: TrainSpec): void {
     throw new TrainingError(`invalid training spec: ${message}`, 'INVALID_SPEC')
   }
   if (!TASKS.includes(spec.task)) fail(`unknown task ${String(spec.task)}`)
-  if (!ACTIVATIONS.includes(spec.activation)) fail(`unknown activation ${String(spec.activation)}`)
-  if (!OPTIMIZERS.includes(spec.optimizer)) fail(`unknown optimizer ${String(spec.optimizer)}`)
-  if (!Array.isArray(spec.hiddenLayers)) fail('hiddenLayers must be an array')
-  spec.hiddenLayers.forEach((units, i) => {
-    if (!Number.isInteger(units) || units < 1)
-      fail(`hiddenLayers[${i}] must be a positive integer, got ${units}`)
-  })
-  if (!Number.isInteger(spec.epochs) || spec.epochs < 1)
-    fail(`epochs must be a positive integer, got ${spec.epochs}`)
-  if (!Number.isInteger(spec.batchSize) || spec.batchSize < 1) {
-    fail(`batchSize must be a positive integer, got ${spec.batchSize}`)
-  }
-  if (!Number.isFinite(spec.learningRate) || spec.learningRate <= 0) {
-    fail(`learningRate must be a positive number, got ${spec.learningRate}`)
-  }
-  if (!Number.isFinite(spec.validationSplit) || spec.validationSplit < 0 || spec.validationSplit >= 1) {
-    fail(`validationSplit must be in [0, 1), got ${spec.validationSplit}`)
-  }
-  if (!Number.isSafeInteger(spec.seed)) fail(`seed must be an integer, got ${spec.seed}`)
+  validateCommonSpec(spec)
 }
 
 /**

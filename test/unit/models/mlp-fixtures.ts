@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom'
 
-import type { TrainData, TrainSpec } from '../../../src/training/spec'
-import type { EpochMetric } from '../../../src/training/train'
+import type { TrainData, TrainSpec } from '../../../src/models/mlp/spec'
+import type { EpochMetric } from '../../../src/models/mlp/train'
 
 /** A small, fast spec; tests override what they exercise. */
 export function spec(overrides: Partial<TrainSpec> = {}): TrainSpec {

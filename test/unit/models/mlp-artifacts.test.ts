@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 
-import type { ModelArtifacts, Predictor } from '../../../src/training/artifacts'
-import { createPredictor, loadModel } from '../../../src/training/artifacts'
+import type { ModelArtifacts, Predictor } from '../../../src/models/mlp/artifacts'
+import { createPredictor, loadModel } from '../../../src/models/mlp/artifacts'
 import { selectBackend } from '../../../src/training/backend'
-import type { TrainData, TrainSpec } from '../../../src/training/spec'
-import { TrainingError } from '../../../src/training/spec'
-import { train } from '../../../src/training/train'
-import { linearData, rowsOf, separableData, spec } from './fixtures'
+import type { TrainData, TrainSpec } from '../../../src/models/mlp/spec'
+import { TrainingError } from '../../../src/models/mlp/spec'
+import { train } from '../../../src/models/mlp/train'
+import { linearData, rowsOf, separableData, spec } from './mlp-fixtures'
 
 const noHooks = { onEpoch: async (): Promise<void> => undefined }
 

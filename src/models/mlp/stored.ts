@@ -1,4 +1,4 @@
-import type { StoredModel } from '../modules/run/run.repository'
+import type { StoredModel } from '../family'
 import type { ModelArtifacts } from './artifacts'
 
 /**

@@ -7,15 +7,10 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { ModelArtifacts, Normalization, Predictor } from './artifacts'
 import { predictorForModel, toArtifacts } from './artifacts'
-import {
-  applyModel,
-  buildModel,
-  createOptimizer,
-  perRowCorrect,
-  perRowLoss,
-  seededRandom,
-  trainableVariables,
-} from './model'
+import { computeNormalization, standardizeRows } from '../common/normalization'
+import { seededRandom, shuffledRange, splitRows, yieldToEventLoop } from '../common/random'
+import { applyModel, createOptimizer, trainableVariables } from '../common/tf'
+import { buildModel, perRowCorrect, perRowLoss } from './network'
 import type { TrainData, TrainSpec } from './spec'
 import { TrainingError, validateData, validateSpec } from './spec'
 
@@ -106,18 +101,18 @@ export async function train(
   await tf.ready()
 
   const { trainIndices, holdoutIndices } = splitRows(data.rowCount, spec.validationSplit, spec.seed)
-  const normalization = computeNormalization(data, trainIndices)
+  const normalization = computeNormalization(data.features, data.featureCount, trainIndices)
   const classification = spec.task === 'BINARY_CLASSIFICATION'
   const yieldEveryMs = options.yieldEveryMs ?? DEFAULT_YIELD_EVERY_MS
   const { signal } = options
   const f = data.featureCount
   const nTrain = trainIndices.length
 
-  const xTrain = tf.tensor2d(standardize(data, trainIndices, normalization), [nTrain, f])
+  const xTrain = tf.tensor2d(standardizeRows(data.features, f, trainIndices, normalization), [nTrain, f])
   const yTrain = tf.tensor2d(pickTargets(data, trainIndices), [nTrain, 1])
   const xVal =
     holdoutIndices.length > 0
-      ? tf.tensor2d(standardize(data, holdoutIndices, normalization), [holdoutIndices.length, f])
+      ? tf.tensor2d(standardizeRows(data.features, f, holdoutIndices, normalization), [holdoutIndices.length, f])
       : undefined
   const yVal =
     holdoutIndices.length > 0
@@ -234,71 +229,8 @@ export async function train(
   }
 }
 
-/**
- * The seeded split: row indices shuffled with a generator derived from `seed`, the last
- * `rowCount - floor(rowCount * (1 - validationSplit))` of them held out (Keras's rounding). At least one row is
- * always kept for training.
- */
-export function splitRows(
-  rowCount: number,
-  validationSplit: number,
-  seed: number,
-): { trainIndices: number[]; holdoutIndices: number[] } {
-  const shuffled = Array.from(shuffledRange(rowCount, seededRandom(seed, 'validation-split')))
-  const trainCount = Math.max(1, Math.floor(rowCount * (1 - validationSplit)))
-  return { trainIndices: shuffled.slice(0, trainCount), holdoutIndices: shuffled.slice(trainCount) }
-}
-
-/** Mean and (population) standard deviation per feature over `rows`; a constant feature gets std 1. */
-export function computeNormalization(data: TrainData, rows: readonly number[]): Normalization {
-  const f = data.featureCount
-  const mean = new Array<number>(f).fill(0)
-  const std = new Array<number>(f).fill(0)
-  for (const r of rows) {
-    for (let c = 0; c < f; c++) mean[c] = (mean[c] as number) + (data.features[r * f + c] as number)
-  }
-  for (let c = 0; c < f; c++) mean[c] = (mean[c] as number) / rows.length
-  for (const r of rows) {
-    for (let c = 0; c < f; c++) {
-      const d = (data.features[r * f + c] as number) - (mean[c] as number)
-      std[c] = (std[c] as number) + d * d
-    }
-  }
-  for (let c = 0; c < f; c++) {
-    const s = Math.sqrt((std[c] as number) / rows.length)
-    // Relative threshold: a column like 1e9 + float noise is constant too, and dividing by its noise would blow up.
-    std[c] = s > 1e-12 * Math.max(1, Math.abs(mean[c] as number)) ? s : 1
-  }
-  return { mean, std }
-}
-
-function standardize(data: TrainData, rows: readonly number[], norm: Normalization): Float32Array {
-  const f = data.featureCount
-  const out = new Float32Array(rows.length * f)
-  rows.forEach((r, i) => {
-    for (let c = 0; c < f; c++) {
-      out[i * f + c] =
-        ((data.features[r * f + c] as number) - (norm.mean[c] as number)) / (norm.std[c] as number)
-    }
-  })
-  return out
-}
-
 function pickTargets(data: TrainData, rows: readonly number[]): Float32Array {
   return Float32Array.from(rows, (r) => data.targets[r] as number)
-}
-
-/** 0..n-1 in a Fisher-Yates order drawn from `random`. */
-function shuffledRange(n: number, random: () => number): Int32Array {
-  const out = new Int32Array(n)
-  for (let i = 0; i < n; i++) out[i] = i
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const t = out[i] as number
-    out[i] = out[j] as number
-    out[j] = t
-  }
-  return out
 }
 
 function evaluate(
@@ -337,8 +269,4 @@ function assertFinite(metric: EpochMetric): void {
   }
   check('loss', metric.loss)
   check('validation loss', metric.valLoss)
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
 }

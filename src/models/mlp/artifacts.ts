@@ -4,16 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-import { applyModel } from './model'
+import type { Normalization } from '../common/normalization'
+import { applyModel, deserializeLayersModel, serializeLayersModel } from '../common/tf'
 import type { Task } from './spec'
 import { TrainingError } from './spec'
 
-/** Per-feature mean and standard deviation of the training rows; inputs are fed to the network as (x - mean) / std. */
-export interface Normalization {
-  mean: number[]
-  /** Never 0: a constant column gets std 1 so that it standardises to 0 instead of NaN. */
-  std: number[]
-}
+export type { Normalization } from '../common/normalization'
 
 /** Everything needed to rebuild a trained model; JSON-serialisable except `weights`, which is raw bytes. */
 export interface ModelArtifacts {
@@ -58,28 +54,14 @@ export async function toArtifacts(
   task: Task,
   normalization: Normalization,
 ): Promise<ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
-    }),
-  )
-  if (
-    saved?.modelTopology === undefined ||
-    saved.weightSpecs === undefined ||
-    saved.weightData === undefined
-  ) {
-    throw new Error('model.save produced no topology or weights')
-  }
-  const weights = tf.io.CompositeArrayBuffer.join(saved.weightData)
+  const { topology, weightSpecs, weights } = await serializeLayersModel(model)
   return {
     formatVersion: 1,
     task,
     featureCount: normalization.mean.length,
-    topology: saved.modelTopology as Record<string, unknown>,
-    weightSpecs: saved.weightSpecs,
-    weights: Buffer.from(weights),
+    topology,
+    weightSpecs,
+    weights,
     normalization: { mean: [...normalization.mean], std: [...normalization.std] },
     parameterCount: model.countParams(),
   }
@@ -89,15 +71,7 @@ export async function toArtifacts(
 export async function loadModel(artifacts: ModelArtifacts): Promise<tf.LayersModel> {
   if (artifacts.formatVersion !== 1)
     throw new Error(`unsupported artifacts format ${String(artifacts.formatVersion)}`)
-  const { weights } = artifacts
-  // A Buffer may be a view into a larger pooled ArrayBuffer: copy out exactly its bytes.
-  const weightData = weights.buffer.slice(
-    weights.byteOffset,
-    weights.byteOffset + weights.byteLength,
-  ) as ArrayBuffer
-  return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: artifacts.topology, weightSpecs: artifacts.weightSpecs, weightData }),
-  )
+  return deserializeLayersModel(artifacts)
 }
 
 /** Loads artifacts into a {@link Predictor} that owns (and disposes) the model. */

@@ -1,0 +1,166 @@
+/**
+ * The seam between the generic platform (queue, trainer process, lifecycle, events, store, sweeps, API) and a
+ * model family (src/models/<family>/). The platform knows families only through {@link Family}; a family knows
+ * nothing of the queue, the database or GraphQL. Adding a family is one folder and one line in registry.ts.
+ */
+import type { MethodCosts } from '../explain/types'
+import type { ExplanationMethod } from '../explain/types'
+import type { DatasetContent } from '../modules/dataset/dataset.content'
+import type { Activation, OptimizerName } from './common/spec'
+import type { Likelihood, ModelFamily } from './family.enums'
+import type { Predictor } from './mlp/artifacts'
+
+/** One named value of one epoch (GraphQL `MetricValue`). */
+export interface MetricValue {
+  name: string
+  value: number
+}
+
+/** What a family reports after each epoch. `loss` is always among the metrics. */
+export interface EpochReport {
+  /** From 1. */
+  epoch: number
+  /** Wall time of the epoch's training and validation. */
+  durationMs: number
+  /** Every metric of the epoch, in the family's order; all finite. */
+  metrics: MetricValue[]
+}
+
+/** The hyperparameters of a run as stored; the family-specific ones are null for families without them. */
+export interface RunSpec {
+  family: ModelFamily
+  hiddenLayers: number[]
+  activation: Activation
+  epochs: number
+  batchSize: number
+  learningRate: number
+  optimizer: OptimizerName
+  validationSplit: number
+  seed: number
+  latentDim: number | null
+  beta: number | null
+  likelihood: Likelihood | null
+}
+
+/** The family-specific part of a run request, as a client sent it. */
+export interface FamilyArgs {
+  latentDim?: number | null | undefined
+  beta?: number | null | undefined
+  likelihood?: Likelihood | null | undefined
+}
+
+/** What a family may know of a dataset before training on it (no rows). */
+export interface DatasetShape {
+  task: string
+  featureCount: number
+  rowCount: number
+  factorNames: string[]
+  imageShape: number[] | null
+  featureStats: { min: number; max: number }[]
+}
+
+/** A trained model as the TrainedModel row holds it; the family decides what goes in each part. */
+export interface StoredModel {
+  topology: unknown
+  weightSpecs: unknown
+  weights: Uint8Array
+  normalization: unknown
+  parameterCount: number
+}
+
+/** Sizes of the explanation work, from the operator's configuration. */
+export interface ExplainSizes {
+  maxEvalRows: number
+  sampleSize: number
+}
+
+/** An explanation as a family computed it, ready for the Explanation row. */
+export interface FamilyExplanation {
+  methods: ExplanationMethod[]
+  /** The typed result (the `result` JSON column): the fields of GraphQL `Explanation` this family fills. */
+  result: Record<string, unknown>
+  computeMs: number
+  cost: MethodCosts
+}
+
+/** Called by {@link Family.train}; the next epoch starts only once onEpoch has settled. */
+export interface TrainHooks {
+  /** Return 'stop' to end training after this epoch; the result then says `cancelled: true`. */
+  onEpoch(report: EpochReport): Promise<void | 'stop'> | void | 'stop'
+}
+
+export interface TrainInput {
+  content: DatasetContent
+  spec: RunSpec
+  hooks: TrainHooks
+  /** Aborting stops at the next batch. */
+  signal?: AbortSignal
+}
+
+/** A finished training: the model still in memory (for the explanation), and its stored form. */
+export interface TrainedRun {
+  history: EpochReport[]
+  /** True when onEpoch returned 'stop' or the signal aborted. */
+  cancelled: boolean
+  /** The TensorFlow.js backend that ran the computation. */
+  backend: string
+  samplesPerSecond: number
+  model: StoredModel
+  /** Explains the trained model with the given methods (all of them apply to this family). */
+  explain(methods: ExplanationMethod[], sizes: ExplainSizes): Promise<FamilyExplanation>
+  dispose(): void
+}
+
+/** A latent code: the posterior's mean and log-variance (GraphQL `LatentCode`). */
+export interface LatentCode {
+  mean: number[]
+  logVar: number[]
+}
+
+/** Per-instance attribution of decoded outputs to latents (GraphQL `LatentExplanation`). */
+export interface LatentExplanationResult {
+  latent: number[]
+  baseline: number[]
+  outputs: number[]
+  baselineOutputs: number[]
+  attributions: { latent: number; feature: string; value: number }[]
+  /** Completeness gap per output: |sum_k IG_jk - (g_j(z) - g_j(z'))|. */
+  gaps: { feature: string; gap: number }[]
+  maxGap: number
+  steps: number
+}
+
+/** What can be asked of a trained generative model; rows and outputs in the dataset's own units. */
+export interface GenerativeModel {
+  readonly latentDim: number
+  readonly featureCount: number
+  sample(n: number, seed: number, temperature: number): number[][]
+  encode(rows: number[][]): LatentCode[]
+  decode(latents: number[][]): number[][]
+  reconstruct(rows: number[][]): number[][]
+  explainLatent(latent: number[], baseline: number[], featureNames: string[]): LatentExplanationResult
+}
+
+/**
+ * A trained model loaded for queries. Capabilities, not a family switch: `predict` needs a predictor,
+ * `sample`/`encode`/`decode` need a generator.
+ */
+export interface LoadedModel {
+  readonly featureCount: number
+  readonly predictor?: Predictor
+  readonly generator?: GenerativeModel
+  dispose(): void
+}
+
+/** A model family. Everything the platform asks of one. */
+export interface Family {
+  readonly name: ModelFamily
+  /** Checks the family's part of a request against the dataset and fills in its defaults (throws AppError). */
+  prepare(args: FamilyArgs, dataset: DatasetShape): Pick<RunSpec, 'latentDim' | 'beta' | 'likelihood'>
+  /** Names of the metrics each epoch reports, in order (what sweeps and filters may use). */
+  metricNames(spec: Pick<RunSpec, 'latentDim' | 'validationSplit'>): string[]
+  /** Explanation methods that apply to this family on this dataset; also the default. */
+  explanationMethods(dataset: Pick<DatasetShape, 'factorNames'>): ExplanationMethod[]
+  train(input: TrainInput): Promise<TrainedRun>
+  load(stored: StoredModel): Promise<LoadedModel>
+}

@@ -1,0 +1,61 @@
+import { ModelFamily } from '../family.enums'
+import type { Family } from '../family'
+import { explainVae, VAE_METHODS } from './explain'
+import { prepareVae, vaeMetricNames, type VaeSpec } from './spec'
+import { loadVae, toStoredVae } from './stored'
+import { trainVae } from './train'
+import { ExplanationMethod } from '../../explain/types'
+
+/** A variational autoencoder for tables and small images: Dense encoder and mirrored decoder. */
+export const vaeFamily: Family = {
+  name: ModelFamily.VAE,
+
+  prepare: prepareVae,
+
+  metricNames: vaeMetricNames,
+
+  explanationMethods: (dataset) =>
+    VAE_METHODS.filter((m) => m !== ExplanationMethod.DISENTANGLEMENT || dataset.factorNames.length > 0),
+
+  async train({ content, spec, hooks, signal }) {
+    if (spec.latentDim === null || spec.beta === null || spec.likelihood === null) {
+      throw new Error('a VAE run needs latentDim, beta and likelihood')
+    }
+    const vaeSpec: VaeSpec = { ...spec, latentDim: spec.latentDim, beta: spec.beta, likelihood: spec.likelihood }
+    const result = await trainVae(
+      { features: content.features, rowCount: content.rowCount, featureCount: content.featureNames.length },
+      vaeSpec,
+      hooks,
+      signal ? { signal } : {},
+    )
+    try {
+      const model = await toStoredVae(result.model)
+      return {
+        history: result.history,
+        cancelled: result.cancelled,
+        backend: result.backend,
+        samplesPerSecond: result.samplesPerSecond,
+        model,
+        explain: (methods, sizes) =>
+          explainVae({
+            model: result.model,
+            content,
+            trainIndices: result.trainIndices,
+            holdoutIndices: result.holdoutIndices,
+            methods,
+            sizes,
+            seed: spec.seed,
+          }),
+        dispose: () => result.model.dispose(),
+      }
+    } catch (err) {
+      result.model.dispose()
+      throw err
+    }
+  },
+
+  async load(stored) {
+    const generator = await loadVae(stored)
+    return { featureCount: generator.featureCount, generator, dispose: () => generator.dispose() }
+  },
+}
