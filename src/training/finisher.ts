@@ -4,6 +4,7 @@ import { createRng, sampleIndices } from '../explain/random'
 import { ExplanationMethod } from '../explain/types'
 import type { Logger } from '../logger'
 import type { DatasetContent } from '../modules/dataset/dataset.content'
+import { Task } from '../modules/dataset/dataset.enums'
 import type { StoredExplanationResult } from '../modules/explanation/explanation.repository'
 import { NewExplanation, RunRecord, RunRepository, StoredModel } from '../modules/run/run.repository'
 import { RunStatus } from '../modules/run/run.status'
@@ -66,6 +67,8 @@ export class RunFinisher {
   ): Promise<NewExplanation> {
     const predictor = result.predictor
     if (!predictor) throw new Error('the trainer did not keep the trained model')
+    if (content.task === Task.UNSUPERVISED)
+      throw new Error('an UNSUPERVISED dataset has no target to explain')
     const m = content.featureNames.length
     const row = (i: number) => content.features.subarray(i * m, (i + 1) * m)
     const trainRows = result.trainIndices.map(row)

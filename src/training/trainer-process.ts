@@ -7,6 +7,7 @@ import os from 'node:os'
 import { loadConfig } from '../config'
 import { closeDb, createDb } from '../db/client'
 import { createLogger } from '../logger'
+import { Task } from '../modules/dataset/dataset.enums'
 import { DatasetRepository } from '../modules/dataset/dataset.repository'
 import { RunRecord, RunRepository } from '../modules/run/run.repository'
 import { RunStatus } from '../modules/run/run.status'
@@ -51,6 +52,11 @@ async function main() {
     try {
       const content = await datasets.findContent(run.datasetId)
       if (!content) throw new TrainingError('the dataset of this run no longer exists', 'INVALID_DATA')
+      if (content.task === Task.UNSUPERVISED)
+        throw new TrainingError(
+          'an UNSUPERVISED dataset has no target to train this model on',
+          'INVALID_DATA',
+        )
       const spec = toTrainSpec(run, content.task)
       let cancelRequested = false
       const result: TrainResult = await train(
