@@ -20,7 +20,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number]
 export type SweepStatus = 'RUNNING' | 'FINISHED' | 'CANCELLED' | 'FAILED'
 export type Activation = 'ELU' | 'RELU' | 'SIGMOID' | 'TANH'
 export type Optimizer = 'ADAM' | 'RMSPROP' | 'SGD'
-export type Task = 'REGRESSION' | 'BINARY_CLASSIFICATION'
+export type Task = 'REGRESSION' | 'BINARY_CLASSIFICATION' | 'UNSUPERVISED'
 export type ExplanationMethod =
   | 'INTEGRATED_GRADIENTS'
   | 'LINEAR_SURROGATE'
@@ -148,11 +148,15 @@ export interface DatasetView {
   task: Task
   rowCount: number
   featureNames: string[]
-  targetName: string
+  /** Null for UNSUPERVISED. */
+  targetName: string | null
+  factorNames: string[]
+  imageShape: number[] | null
   createdAt: string
 }
 
-const DATASET_FIELDS = 'id name version task rowCount featureNames targetName createdAt'
+const DATASET_FIELDS =
+  'id name version task rowCount featureNames targetName factorNames imageShape createdAt'
 
 export interface SweepView {
   id: string
@@ -233,7 +237,7 @@ export const DATASETS = doc<{ datasets: Connection<DatasetView> }, { first: numb
 
 export const IMPORT_CSV = doc<
   { importCsvDataset: DatasetView },
-  { input: { name: string; task: Task; csv: string; targetColumn: string } }
+  { input: { name: string; task: Task; csv: string; targetColumn?: string; factorColumns?: string[] } }
 >(
   `mutation ImportCsv($input: ImportCsvDatasetInput!) { importCsvDataset(input: $input) { ${DATASET_FIELDS} } }`,
 )

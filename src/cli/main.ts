@@ -111,9 +111,19 @@ function buildProgram(io: CliIO, action: Action): Command {
     .command('import')
     .description('import a CSV file (header line first, numeric cells) as a dataset')
     .argument('<file>', 'CSV file')
-    .requiredOption('--target <column>', 'the column to predict')
+    .option('--target <column>', 'the column to predict (required, except with --task unsupervised)')
+    .option(
+      '--factor <column>',
+      'a column holding a known generative factor: stored as a factor, not a feature (repeatable)',
+      collect,
+      [],
+    )
     .option('--name <name>', 'dataset name (default: the file name without extension)')
-    .option('--task <task>', 'regression or binary_classification (default: regression)', parseTask)
+    .option(
+      '--task <task>',
+      'regression, binary_classification or unsupervised (default: regression)',
+      parseTask,
+    )
     .option('--json', 'print the dataset as JSON')
     .action(
       action((ctx, file: string, opts: Parameters<typeof importDataset>[2]) =>

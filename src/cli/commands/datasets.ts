@@ -24,6 +24,8 @@ export async function listDatasets(ctx: Context, opts: { json?: boolean }): Prom
         { header: 'TASK' },
         { header: 'ROWS', align: 'right' },
         { header: 'FEATURES', align: 'right' },
+        { header: 'TARGET', shrink: true },
+        { header: 'FACTORS', shrink: true },
         { header: 'CREATED' },
       ],
       items.map((d) => [
@@ -32,7 +34,9 @@ export async function listDatasets(ctx: Context, opts: { json?: boolean }): Prom
         String(d.version),
         d.task.toLowerCase(),
         String(d.rowCount),
-        String(d.featureNames.length),
+        d.imageShape ? `${d.featureNames.length} (${d.imageShape.join('x')})` : String(d.featureNames.length),
+        d.targetName ?? '-',
+        d.factorNames.length > 0 ? d.factorNames.join(',') : '-',
         formatDate(d.createdAt),
       ]),
       tableWidth(ctx.io),
@@ -47,22 +51,42 @@ export function parseTask(value: string): Task {
   if (v === 'regression') return 'REGRESSION'
   if (v === 'binary_classification' || v === 'binary' || v === 'classification')
     return 'BINARY_CLASSIFICATION'
-  throw new UsageError(`--task must be regression or binary_classification, not ${value}`)
+  if (v === 'unsupervised') return 'UNSUPERVISED'
+  throw new UsageError(`--task must be regression, binary_classification or unsupervised, not ${value}`)
 }
 
-/** `lab dataset import file.csv --target y`: uploads a CSV as a new dataset (version). */
+/**
+ * `lab dataset import file.csv --target y [--factor c ...]`: uploads a CSV as a new dataset (version).
+ * `--task unsupervised` takes no `--target`; every other task needs one.
+ */
 export async function importDataset(
   ctx: Context,
   file: string,
-  opts: { target: string; name?: string; task?: Task; json?: boolean },
+  opts: { target?: string; factor?: string[]; name?: string; task?: Task; json?: boolean },
 ): Promise<ExitCode> {
+  const task = opts.task ?? 'REGRESSION'
+  if (task === 'UNSUPERVISED' && opts.target !== undefined) {
+    throw new UsageError('--task unsupervised takes no --target: an unsupervised dataset has no target')
+  }
+  if (task !== 'UNSUPERVISED' && opts.target === undefined) {
+    throw new UsageError(
+      `--target <column> is required for --task ${task.toLowerCase()} (or use --task unsupervised)`,
+    )
+  }
   const csv = await readInputFile(ctx, file)
   const name = opts.name ?? path.basename(file, path.extname(file))
+  const factors = opts.factor ?? []
   let dataset: DatasetView
   try {
     dataset = (
       await ctx.client.request(IMPORT_CSV, {
-        input: { name, task: opts.task ?? 'REGRESSION', csv, targetColumn: opts.target },
+        input: {
+          name,
+          task,
+          csv,
+          ...(opts.target !== undefined ? { targetColumn: opts.target } : {}),
+          ...(factors.length > 0 ? { factorColumns: factors } : {}),
+        },
       })
     ).importCsvDataset
   } catch (err) {

@@ -11,15 +11,29 @@ export interface DatasetRecord {
   version: number
   task: Task
   featureNames: string[]
-  targetName: string
+  /** Null for UNSUPERVISED. */
+  targetName: string | null
   rowCount: number
+  factorNames: string[]
+  /** [height, width] of an image dataset; null when the features are not pixels. */
+  imageShape: number[] | null
   contentHash: string
   featureStats: FeatureStatsValue[]
   createdAt: Date
 }
 
+/** How a dataset was made (the `source` JSON column). */
 export type DatasetSource =
-  { kind: 'rows' } | { kind: 'csv' } | { kind: 'generator'; generator: string; seed: number; noise: number }
+  | { kind: 'rows' }
+  | { kind: 'csv' }
+  | {
+      kind: 'generator'
+      generator: string
+      seed: number
+      noise: number
+      /** The generator's own parameters, e.g. LATENT_LINEAR's latents, features and mixing matrix. */
+      parameters?: Record<string, unknown>
+    }
 
 const DESCRIPTION = {
   id: true,
@@ -29,6 +43,8 @@ const DESCRIPTION = {
   featureNames: true,
   targetName: true,
   rowCount: true,
+  factorNames: true,
+  imageShape: true,
   contentHash: true,
   featureStats: true,
   createdAt: true,
@@ -37,7 +53,12 @@ const DESCRIPTION = {
 type DescriptionRow = Prisma.DatasetGetPayload<{ select: typeof DESCRIPTION }>
 
 function toRecord(row: DescriptionRow): DatasetRecord {
-  return { ...row, task: row.task as Task, featureStats: row.featureStats as unknown as FeatureStatsValue[] }
+  return {
+    ...row,
+    task: row.task as Task,
+    imageShape: row.imageShape.length > 0 ? row.imageShape : null,
+    featureStats: row.featureStats as unknown as FeatureStatsValue[],
+  }
 }
 
 export class DatasetRepository {
@@ -64,9 +85,13 @@ export class DatasetRepository {
         rowCount: true,
         features: true,
         targets: true,
+        factorNames: true,
+        factors: true,
+        imageShape: true,
       },
     })
     if (!row) return null
+    const [height, width] = row.imageShape
     return {
       task: row.task as Task,
       featureNames: row.featureNames,
@@ -74,6 +99,9 @@ export class DatasetRepository {
       rowCount: row.rowCount,
       features: fromBytes(row.features),
       targets: fromBytes(row.targets),
+      factorNames: row.factorNames,
+      factors: row.factors ? fromBytes(row.factors) : new Float64Array(0),
+      imageShape: height !== undefined && width !== undefined ? [height, width] : null,
     }
   }
 
@@ -123,6 +151,9 @@ export class DatasetRepository {
             featureStats: stats as unknown as Prisma.InputJsonValue,
             features: toBytes(content.features),
             targets: toBytes(content.targets),
+            factorNames: content.factorNames,
+            factors: content.factorNames.length > 0 ? toBytes(content.factors) : null,
+            imageShape: content.imageShape ?? [],
             source: source as Prisma.InputJsonValue,
           },
           select: DESCRIPTION,

@@ -13,23 +13,30 @@ import {
   featureStats,
 } from './dataset.content'
 import { DatasetRecord, DatasetRepository, DatasetSource } from './dataset.repository'
-import { DatasetGenerator, Task } from './dataset.type'
-import { generate } from './generators'
+import { DatasetGenerator, Task } from './dataset.enums'
+import { generate, GeneratorOptions, LATENT_LINEAR } from './generators'
 
 export interface CreateDatasetArgs {
   name: string
   task: Task
   featureNames: string[]
+  /** Default "target"; none for UNSUPERVISED. */
   targetName?: string | null | undefined
   rows: number[][]
-  targets: number[]
+  /** Required, except for UNSUPERVISED, where it must be absent. */
+  targets?: number[] | null | undefined
+  factors?: { name: string; values: number[] }[] | null | undefined
+  imageShape?: number[] | null | undefined
 }
 
 export interface ImportCsvArgs {
   name: string
   task: Task
   csv: string
-  targetColumn: string
+  /** Required, except for UNSUPERVISED, where it must be absent. */
+  targetColumn?: string | null | undefined
+  factorColumns?: string[] | null | undefined
+  imageShape?: number[] | null | undefined
 }
 
 export interface GenerateArgs {
@@ -38,6 +45,10 @@ export interface GenerateArgs {
   rows: number
   noise?: number | null | undefined
   seed?: number | null | undefined
+  /** LATENT_LINEAR only. */
+  latents?: number | null | undefined
+  /** LATENT_LINEAR only. */
+  features?: number | null | undefined
 }
 
 /** Datasets: validation, canonical content, versioning. Input is fully checked before anything is written. */
@@ -76,9 +87,11 @@ export class DatasetService {
     const content = buildContent({
       task: args.task,
       featureNames: args.featureNames,
-      targetName: args.targetName ?? 'target',
+      targetName: args.targetName ?? (args.task === Task.UNSUPERVISED ? null : 'target'),
       rows: args.rows,
-      targets: args.targets,
+      targets: args.targets ?? null,
+      factors: args.factors,
+      imageShape: args.imageShape,
       limits: this.limits,
     })
     return this.save(name, content, { kind: 'rows' })
@@ -90,6 +103,8 @@ export class DatasetService {
       task: args.task,
       csv: args.csv,
       targetColumn: args.targetColumn,
+      factorColumns: args.factorColumns,
+      imageShape: args.imageShape,
       limits: this.limits,
     })
     return this.save(name, content, { kind: 'csv' })
@@ -105,12 +120,29 @@ export class DatasetService {
     if (args.generator === DatasetGenerator.XOR && noise > 0.5) {
       throw badInput('noise is a label flip rate for XOR and must be at most 0.5', { field: 'noise' })
     }
+    if (args.generator === DatasetGenerator.SPRITES && noise > 0) {
+      throw badInput('SPRITES takes no noise: its pixels are exact shape coverage', { field: 'noise' })
+    }
+    const options = generatorOptions(args)
     const seed = args.seed ?? randomInt(0, 2 ** 31 - 1)
-    const probe = generate(args.generator, 0, noise, seed)
-    checkSize(args.rows, probe.featureNames.length, this.limits)
-    const data = generate(args.generator, args.rows, noise, seed)
-    const content = buildContent({ ...data, targetName: 'y', limits: this.limits })
-    return this.save(name, content, { kind: 'generator', generator: args.generator, seed, noise })
+    const probe = generate(args.generator, 0, noise, seed, options)
+    checkSize(args.rows, probe.featureNames.length, this.limits, probe.factors.length)
+    const data = generate(args.generator, args.rows, noise, seed, options)
+    const unsupervised = data.task === Task.UNSUPERVISED
+    const content = buildContent({
+      ...data,
+      targetName: unsupervised ? null : 'y',
+      targets: unsupervised ? null : data.targets,
+      limits: this.limits,
+    })
+    const parameters = Object.keys(data.parameters).length > 0 ? { parameters: data.parameters } : {}
+    return this.save(name, content, {
+      kind: 'generator',
+      generator: args.generator,
+      seed,
+      noise,
+      ...parameters,
+    })
   }
 
   async delete(id: string): Promise<boolean> {
@@ -136,4 +168,39 @@ export class DatasetService {
     )
     return dataset
   }
+}
+
+/** Checks the parameters only LATENT_LINEAR takes: given for another generator, they are an error. */
+function generatorOptions(args: GenerateArgs): GeneratorOptions {
+  const latents = args.latents ?? undefined
+  const features = args.features ?? undefined
+  if (args.generator !== DatasetGenerator.LATENT_LINEAR) {
+    for (const [field, value] of [
+      ['latents', latents],
+      ['features', features],
+    ] as const) {
+      if (value !== undefined) {
+        throw badInput(`${field} is a LATENT_LINEAR parameter; ${args.generator} takes none`, { field })
+      }
+    }
+    return {}
+  }
+  const k = latents ?? LATENT_LINEAR.defaultLatents
+  const d = features ?? LATENT_LINEAR.defaultFeatures
+  if (!Number.isInteger(k) || k < 1 || k > LATENT_LINEAR.maxLatents) {
+    throw badInput(`latents is ${k}; it must be an integer from 1 to ${LATENT_LINEAR.maxLatents}`, {
+      field: 'latents',
+    })
+  }
+  if (!Number.isInteger(d) || d < 1 || d > LATENT_LINEAR.maxFeatures) {
+    throw badInput(`features is ${d}; it must be an integer from 1 to ${LATENT_LINEAR.maxFeatures}`, {
+      field: 'features',
+    })
+  }
+  if (d < k) {
+    throw badInput(`features (${d}) must be at least latents (${k}): each factor needs a direction`, {
+      field: 'features',
+    })
+  }
+  return { latents: k, features: d }
 }

@@ -4,7 +4,12 @@ import { DatasetGenerator, Task } from './dataset.enums'
 
 export { DatasetGenerator, Task } from './dataset.enums'
 
-registerEnumType(Task, { name: 'Task' })
+registerEnumType(Task, {
+  name: 'Task',
+  valuesConfig: {
+    UNSUPERVISED: { description: 'No target: the rows alone, for generative models.' },
+  },
+})
 
 registerEnumType(DatasetGenerator, {
   name: 'DatasetGenerator',
@@ -12,6 +17,22 @@ registerEnumType(DatasetGenerator, {
     FRIEDMAN1: { description: 'Friedman #1 regression: 10 U[0,1] features, x6..x10 irrelevant.' },
     LINEAR: { description: 'Linear regression: y = 1 + 3 x1 - 2 x2 + x3 + 0.5 x4 + 0 x5, x ~ N(0,1).' },
     XOR: { description: 'Binary classification: 2 U[-1,1] features, target 1 when x1 x2 > 0.' },
+    SPRITES: {
+      description:
+        'UNSUPERVISED 16x16 images in the spirit of dSprites: one white shape on black, 256 pixel features ' +
+        'p_ROW_COL in [0, 1] (row-major, imageShape [16, 16], anti-aliased: a pixel is the share of it the ' +
+        'shape covers). Factors, drawn independently and uniformly per row: shape (0 square, 1 ellipse 0.6 as ' +
+        'high as wide, 2 triangle pointing up), scale (0.5, 0.6 ... 1: the bounding box is 8 * scale pixels ' +
+        'wide), posX and posY (16 values i/15 moving the centre of the bounding box from 4 to 12 pixels from ' +
+        'the left or top edge, so no shape is ever clipped). No orientation factor, no noise.',
+    },
+    LATENT_LINEAR: {
+      description:
+        'UNSUPERVISED x = A v + noise * e: k factors v1..vk, independent U[-sqrt 3, sqrt 3] (unit variance), ' +
+        'mixed into d features x1..xd by a fixed seeded d x k matrix A, e ~ N(0, I). A is a unit-norm tight ' +
+        "frame (rows of norm 1, A'A = (d/k) I: stacked random orthogonal k x k blocks), so each feature " +
+        'has variance 1 + noise^2; k = latents, d = features. A is recorded with the dataset.',
+    },
   },
 })
 
@@ -50,11 +71,24 @@ export class Dataset {
   @Field(() => [String])
   featureNames!: string[]
 
-  @Field(() => String)
-  targetName!: string
+  @Field(() => String, { nullable: true, description: 'Null for UNSUPERVISED datasets.' })
+  targetName!: string | null
 
   @Field(() => Int)
   rowCount!: number
+
+  @Field(() => [String], {
+    description:
+      'Known generative factors of each row (not features: never trained on), e.g. the shape and position ' +
+      'of a sprite; empty when none are known.',
+  })
+  factorNames!: string[]
+
+  @Field(() => [Int], {
+    nullable: true,
+    description: '[height, width] when the features are the pixels of an image (row-major, in [0, 1]).',
+  })
+  imageShape!: number[] | null
 
   @Field(() => String, { description: 'SHA-256 (hex) of the canonical content.' })
   contentHash!: string
