@@ -23,8 +23,8 @@ import { DatasetGenerator } from '../src/modules/dataset/dataset.enums'
 import { generate } from '../src/modules/dataset/generators'
 import type { BackendName } from '../src/training/backend'
 import { selectBackend } from '../src/training/backend'
-import type { TrainData, TrainSpec } from '../src/training/spec'
-import { train } from '../src/training/train'
+import type { TrainData, TrainSpec } from '../src/models/mlp/spec'
+import { train } from '../src/models/mlp/train'
 import { Cleanups, fmt, heading, machineLine, parseBenchArgs, printTable, runMain } from './support'
 
 const ROWS = 5000

@@ -11,8 +11,8 @@ import seedrandom from 'seedrandom'
 
 import type { BackendName } from '../src/training/backend'
 import { BACKEND_ORDER, selectBackend } from '../src/training/backend'
-import type { TrainData, TrainSpec } from '../src/training/spec'
-import { train } from '../src/training/train'
+import type { TrainData, TrainSpec } from '../src/models/mlp/spec'
+import { train } from '../src/models/mlp/train'
 
 /** One backend's figures; `ratio` is train() over bare fit (1 = no overhead). */
 export interface TrainOverheadResult {

@@ -21,8 +21,8 @@ import type { Client } from 'graphql-ws'
 
 import type { BackendName } from '../src/training/backend'
 import { selectBackend } from '../src/training/backend'
-import type { TrainData, TrainSpec } from '../src/training/spec'
-import { train } from '../src/training/train'
+import type { TrainData, TrainSpec } from '../src/models/mlp/spec'
+import { train } from '../src/models/mlp/train'
 import { measureTrainOverhead } from './train-overhead'
 import {
   BenchArgs,

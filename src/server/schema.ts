@@ -5,6 +5,7 @@ import { buildSchema, ContainerType, NonEmptyArray, PubSub } from 'type-graphql'
 import { DatasetResolver } from '../modules/dataset/dataset.resolver'
 import { ExperimentResolver } from '../modules/experiment/experiment.resolver'
 import { ExplanationResolver } from '../modules/explanation/explanation.resolver'
+import { GenerationResolver } from '../modules/generation/generation.resolver'
 import { RunResolver } from '../modules/run/run.resolver'
 import { SweepResolver } from '../modules/sweep/sweep.resolver'
 
@@ -14,6 +15,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   RunResolver,
   ExperimentResolver,
   ExplanationResolver,
+  GenerationResolver,
   SweepResolver,
 ]
 

@@ -32,7 +32,10 @@ export class RunFinisher {
       try {
         const started = performance.now()
         explanation = await trained.explain(methods, this.sizes)
-        this.logger.info({ runId: run.id, computeMs: Math.round(performance.now() - started) }, 'model explained')
+        this.logger.info(
+          { runId: run.id, computeMs: Math.round(performance.now() - started) },
+          'model explained',
+        )
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
         this.logger.error({ err, runId: run.id }, 'explaining the model failed')

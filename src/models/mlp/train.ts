@@ -112,7 +112,10 @@ export async function train(
   const yTrain = tf.tensor2d(pickTargets(data, trainIndices), [nTrain, 1])
   const xVal =
     holdoutIndices.length > 0
-      ? tf.tensor2d(standardizeRows(data.features, f, holdoutIndices, normalization), [holdoutIndices.length, f])
+      ? tf.tensor2d(standardizeRows(data.features, f, holdoutIndices, normalization), [
+          holdoutIndices.length,
+          f,
+        ])
       : undefined
   const yVal =
     holdoutIndices.length > 0

@@ -170,7 +170,8 @@ export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanat
       case ExplanationMethod.ENCODER_ATTRIBUTION:
         result['encoderAttribution'] = await timed(method, () => {
           const trainMean = new Float64Array(m)
-          for (const i of input.trainIndices) for (let c = 0; c < m; c++) trainMean[c]! += content.features[i * m + c]!
+          for (const i of input.trainIndices)
+            for (let c = 0; c < m; c++) trainMean[c]! += content.features[i * m + c]!
           for (let c = 0; c < m; c++) trainMean[c]! /= input.trainIndices.length
           const rows = evalRows.slice(0, Math.min(VAE_EXPLAIN_DEFAULTS.encoderRows, sizes.sampleSize))
           const attribution = encoderAttribution({
@@ -225,7 +226,8 @@ export async function fitDecoderSurrogate(
   const k = model.latentDim
   const d = model.featureCount
   const rng = seededRandom(seed, 'decoder-surrogate')
-  const draw = (n: number) => Array.from({ length: n }, () => Float64Array.from({ length: k }, () => gaussian(rng)))
+  const draw = (n: number) =>
+    Array.from({ length: n }, () => Float64Array.from({ length: k }, () => gaussian(rng)))
   const zTrain = draw(VAE_EXPLAIN_DEFAULTS.surrogateDraws)
   const zTest = draw(Math.floor(VAE_EXPLAIN_DEFAULTS.surrogateDraws / 4))
   const yTrain = model.decodeRows(zTrain)
@@ -255,7 +257,12 @@ export async function fitDecoderSurrogate(
       }),
     ),
   )
-  net.add(tf.layers.dense({ units: d, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 + (Math.abs(seed) % 100000) }) }))
+  net.add(
+    tf.layers.dense({
+      units: d,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 7 + (Math.abs(seed) % 100000) }),
+    }),
+  )
   const x = tf.tensor2d(flat(zTrain, k), [zTrain.length, k])
   const y = tf.tensor2d(flat(yTrain, d, true), [yTrain.length, d])
   const optimizer = tf.train.adam(0.01)
@@ -272,7 +279,9 @@ export async function fitDecoderSurrogate(
       }
       await yieldToEventLoop()
     }
-    const predicted = tf.tidy(() => (net.apply(tf.tensor2d(flat(zTest, k), [zTest.length, k])) as tf.Tensor).dataSync())
+    const predicted = tf.tidy(() =>
+      (net.apply(tf.tensor2d(flat(zTest, k), [zTest.length, k])) as tf.Tensor).dataSync(),
+    )
     // Pooled over features in dataset units: 1 - sum SSE / sum SST.
     return { hiddenLayers: hidden, fidelityR2: pooledR2(yTest, predicted, mean, sd), agreement: null }
   } finally {

@@ -21,7 +21,12 @@ export const vaeFamily: Family = {
     if (spec.latentDim === null || spec.beta === null || spec.likelihood === null) {
       throw new Error('a VAE run needs latentDim, beta and likelihood')
     }
-    const vaeSpec: VaeSpec = { ...spec, latentDim: spec.latentDim, beta: spec.beta, likelihood: spec.likelihood }
+    const vaeSpec: VaeSpec = {
+      ...spec,
+      latentDim: spec.latentDim,
+      beta: spec.beta,
+      likelihood: spec.likelihood,
+    }
     const result = await trainVae(
       { features: content.features, rowCount: content.rowCount, featureCount: content.featureNames.length },
       vaeSpec,

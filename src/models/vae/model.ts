@@ -65,7 +65,9 @@ export class VaeModel implements GenerativeModel {
   /** n decoded draws of z ~ N(0, temperature^2 I); the draws come from a seeded generator of our own. */
   sample(n: number, seed: number, temperature: number): number[][] {
     const rng = createRng(seed, 'vae-sample')
-    const z = Array.from({ length: n }, () => Float64Array.from({ length: this.latentDim }, () => temperature * gaussian(rng)))
+    const z = Array.from({ length: n }, () =>
+      Float64Array.from({ length: this.latentDim }, () => temperature * gaussian(rng)),
+    )
     return this.decode(z)
   }
 
@@ -77,7 +79,12 @@ export class VaeModel implements GenerativeModel {
   /** d mu_j / d x_i per raw row, row-major [latent j][feature i]. */
   encoderJacobian(rows: readonly Float64Array[]): Float64Array[] {
     const k = this.latentDim
-    return this.jacobian(rows, this.featureCount, k, (x) => posterior(this.nets, toNetworkInput(x, this.normalization), k).mean)
+    return this.jacobian(
+      rows,
+      this.featureCount,
+      k,
+      (x) => posterior(this.nets, toNetworkInput(x, this.normalization), k).mean,
+    )
   }
 
   explainLatent(latent: number[], baseline: number[], featureNames: string[]): LatentExplanationResult {
@@ -117,7 +124,11 @@ export class VaeModel implements GenerativeModel {
   }
 
   private decodeTensor(z: tf.Tensor2D): tf.Tensor2D {
-    return toDatasetUnits(this.likelihood, applyModel(this.nets.decoder, z) as tf.Tensor2D, this.normalization)
+    return toDatasetUnits(
+      this.likelihood,
+      applyModel(this.nets.decoder, z) as tf.Tensor2D,
+      this.normalization,
+    )
   }
 
   private chunked(
@@ -135,7 +146,8 @@ export class VaeModel implements GenerativeModel {
       const values = y.dataSync()
       const outWidth = y.shape[1]
       y.dispose()
-      for (let i = 0; i < chunk.length; i++) out.push(Float64Array.from(values.subarray(i * outWidth, (i + 1) * outWidth)))
+      for (let i = 0; i < chunk.length; i++)
+        out.push(Float64Array.from(values.subarray(i * outWidth, (i + 1) * outWidth)))
       this.evaluations += chunk.length
     }
     return out
@@ -172,7 +184,8 @@ export class VaeModel implements GenerativeModel {
         const values = g.dataSync()
         g.dispose()
         const size = outWidth * inWidth
-        for (let i = 0; i < chunk.length; i++) out.push(Float64Array.from(values.subarray(i * size, (i + 1) * size)))
+        for (let i = 0; i < chunk.length; i++)
+          out.push(Float64Array.from(values.subarray(i * size, (i + 1) * size)))
         this.evaluations += chunk.length * outWidth
       }
     } finally {

@@ -50,7 +50,9 @@ function denseStack(
       name: `${name}_output`,
       units: outputSize,
       activation: 'linear',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(spec.seed, `${name}/kernel/output`) }),
+      kernelInitializer: tf.initializers.glorotUniform({
+        seed: deriveSeed(spec.seed, `${name}/kernel/output`),
+      }),
       biasInitializer: 'zeros',
       ...(hidden.length === 0 ? { inputShape: [inputSize] } : {}),
     }),

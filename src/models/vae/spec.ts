@@ -7,8 +7,7 @@ export const VAE_DEFAULTS = { latentDim: 4, beta: 1 } as const
 export const VAE_LIMITS = { minLatentDim: 1, maxLatentDim: 64, maxBeta: 1000 } as const
 
 /** Everything one VAE training needs besides the rows. */
-export interface VaeSpec
-  extends Omit<RunSpec, 'family' | 'latentDim' | 'beta' | 'likelihood'> {
+export interface VaeSpec extends Omit<RunSpec, 'family' | 'latentDim' | 'beta' | 'likelihood'> {
   latentDim: number
   beta: number
   likelihood: Likelihood
@@ -20,7 +19,11 @@ export function prepareVae(
   dataset: DatasetShape,
 ): { latentDim: number; beta: number; likelihood: Likelihood } {
   const latentDim = args.latentDim ?? VAE_DEFAULTS.latentDim
-  if (!Number.isInteger(latentDim) || latentDim < VAE_LIMITS.minLatentDim || latentDim > VAE_LIMITS.maxLatentDim) {
+  if (
+    !Number.isInteger(latentDim) ||
+    latentDim < VAE_LIMITS.minLatentDim ||
+    latentDim > VAE_LIMITS.maxLatentDim
+  ) {
     throw badInput(
       `latentDim is ${latentDim}; it must be an integer from ${VAE_LIMITS.minLatentDim} to ${VAE_LIMITS.maxLatentDim}`,
       { field: 'latentDim' },

@@ -46,8 +46,12 @@ export async function toStoredVae(model: VaeModel): Promise<StoredModel> {
 
 export async function loadVae(stored: StoredModel): Promise<VaeModel> {
   const t = stored.topology as VaeTopology
-  if (t.formatVersion !== 1 || t.family !== 'VAE') throw new Error('the stored model is not a VAE of a known format')
-  const specs = stored.weightSpecs as { encoder: tf.io.WeightsManifestEntry[]; decoder: tf.io.WeightsManifestEntry[] }
+  if (t.formatVersion !== 1 || t.family !== 'VAE')
+    throw new Error('the stored model is not a VAE of a known format')
+  const specs = stored.weightSpecs as {
+    encoder: tf.io.WeightsManifestEntry[]
+    decoder: tf.io.WeightsManifestEntry[]
+  }
   const bytes = Buffer.from(stored.weights.buffer, stored.weights.byteOffset, stored.weights.byteLength)
   const encoder = await deserializeLayersModel({
     topology: t.encoder,

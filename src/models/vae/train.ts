@@ -48,18 +48,22 @@ export function validateVae(data: VaeData, spec: VaeSpec): void {
   if (!Number.isInteger(spec.latentDim) || spec.latentDim < 1 || spec.latentDim > VAE_LIMITS.maxLatentDim)
     fail(`latentDim must be an integer from 1 to ${VAE_LIMITS.maxLatentDim}, got ${spec.latentDim}`)
   if (!Number.isFinite(spec.beta) || spec.beta <= 0) fail(`beta must be above 0, got ${spec.beta}`)
-  if (!Object.values(Likelihood).includes(spec.likelihood)) fail(`unknown likelihood ${String(spec.likelihood)}`)
+  if (!Object.values(Likelihood).includes(spec.likelihood))
+    fail(`unknown likelihood ${String(spec.likelihood)}`)
   const { features, rowCount, featureCount } = data
   const bad = (message: string): never => {
     throw new TrainingError(`invalid training data: ${message}`, 'INVALID_DATA')
   }
   if (!Number.isInteger(rowCount) || rowCount < 2) bad(`need at least 2 rows, got ${rowCount}`)
-  if (features.length !== rowCount * featureCount) bad(`features has ${features.length} values, expected ${rowCount * featureCount}`)
+  if (features.length !== rowCount * featureCount)
+    bad(`features has ${features.length} values, expected ${rowCount * featureCount}`)
   for (let i = 0; i < features.length; i++) {
     const v = features[i]!
     if (!Number.isFinite(v)) bad(`feature ${i % featureCount} of row ${Math.floor(i / featureCount)} is ${v}`)
     if (spec.likelihood === Likelihood.BERNOULLI && (v < 0 || v > 1)) {
-      bad(`a BERNOULLI likelihood needs features in [0, 1]; feature ${i % featureCount} of row ${Math.floor(i / featureCount)} is ${v}`)
+      bad(
+        `a BERNOULLI likelihood needs features in [0, 1]; feature ${i % featureCount} of row ${Math.floor(i / featureCount)} is ${v}`,
+      )
     }
   }
 }
@@ -91,7 +95,10 @@ export async function trainVae(
   const xTrain = tf.tensor2d(standardizeRows(data.features, m, trainIndices, normalization), [nTrain, m])
   const xVal =
     holdoutIndices.length > 0
-      ? tf.tensor2d(standardizeRows(data.features, m, holdoutIndices, normalization), [holdoutIndices.length, m])
+      ? tf.tensor2d(standardizeRows(data.features, m, holdoutIndices, normalization), [
+          holdoutIndices.length,
+          m,
+        ])
       : undefined
   const nets = buildVae(spec, m)
   const optimizer = createOptimizer(spec.optimizer, spec.learningRate)
@@ -176,7 +183,12 @@ export async function trainVae(
         }
         perLatent.forEach((value, j) => metrics.push({ name: `kl_${j}`, value }))
         const bad = metrics.find((x) => !Number.isFinite(x.value))
-        if (bad) throw new TrainingError(`${bad.name} became ${bad.value} at epoch ${epoch}`, 'NON_FINITE_LOSS', epoch)
+        if (bad)
+          throw new TrainingError(
+            `${bad.name} became ${bad.value} at epoch ${epoch}`,
+            'NON_FINITE_LOSS',
+            epoch,
+          )
         const report: EpochReport = { epoch, durationMs: performance.now() - epochStart, metrics }
         history.push(report)
         if ((await hooks.onEpoch(report)) === 'stop') cancelled = true

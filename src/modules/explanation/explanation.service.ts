@@ -16,7 +16,6 @@ export const INSTANCE_METHODS: readonly ExplanationMethod[] = [
   ExplanationMethod.SHAPLEY,
 ]
 
-
 /** Turns a stored explanation into its GraphQL shape. */
 export function toExplanationView(record: ExplanationRecord): Explanation {
   const r = record.result

@@ -15,22 +15,27 @@ registerEnumType(ExplanationMethod, {
     SHAPLEY: { description: 'Interventional Shapley values: exact up to 12 features, KernelSHAP above.' },
     PARTIAL_DEPENDENCE: { description: 'Mean model output over a 20-point grid per feature.' },
     LATENT_TRAVERSAL: {
-      description: 'VAE: decode(z0 + t e_k) for t on a grid over [-3, 3], z0 = 0 and posterior means of held-out rows.',
+      description:
+        'VAE: decode(z0 + t e_k) for t on a grid over [-3, 3], z0 = 0 and posterior means of held-out rows.',
     },
     LATENT_SENSITIVITY: {
       description:
         'VAE: decoder Jacobian d x_hat_j / d z_k over posterior samples (signed mean, mean |.|), and IG from z = 0.',
     },
     GENERATOR_SURROGATE: {
-      description: 'VAE: least squares x_hat_j = b0 + sum_k b_k z_k over decoded prior samples, R^2 per feature.',
+      description:
+        'VAE: least squares x_hat_j = b0 + sum_k b_k z_k over decoded prior samples, R^2 per feature.',
     },
     ENCODER_ATTRIBUTION: {
       description: "VAE: mean |IG| of each latent's posterior mean with respect to each input feature.",
     },
-    ACTIVE_UNITS: { description: 'VAE: KL per latent over held-out rows; under 0.01 nats a latent is inactive.' },
+    ACTIVE_UNITS: {
+      description: 'VAE: KL per latent over held-out rows; under 0.01 nats a latent is inactive.',
+    },
     DISENTANGLEMENT: { description: 'VAE on a dataset with known factors: MIG, SAP and DCI.' },
     SAMPLE_FIDELITY: {
-      description: 'VAE: Kolmogorov-Smirnov complement per feature and correlation similarity, samples vs held-out rows.',
+      description:
+        'VAE: Kolmogorov-Smirnov complement per feature and correlation similarity, samples vs held-out rows.',
     },
   },
 })
@@ -160,7 +165,9 @@ export class LatentSensitivity {
   meanAbs!: number
 }
 
-@ObjectType({ description: 'The founding formula on the generator: x_hat = intercept + sum_k weights[k] z_k.' })
+@ObjectType({
+  description: 'The founding formula on the generator: x_hat = intercept + sum_k weights[k] z_k.',
+})
 export class GeneratorSurrogate {
   @Field(() => String)
   feature!: string

@@ -18,7 +18,12 @@ export class GenerationService {
     private readonly datasets: DatasetService,
   ) {}
 
-  async sample(runId: string, n: number, seed: number | null | undefined, temperature: number | null | undefined) {
+  async sample(
+    runId: string,
+    n: number,
+    seed: number | null | undefined,
+    temperature: number | null | undefined,
+  ) {
     const model = await this.predictions.generatorFor(runId)
     if (!Number.isInteger(n) || n < 1 || n > MAX_PREDICT_ROWS) {
       throw badInput(`n must be between 1 and ${MAX_PREDICT_ROWS}`, { field: 'n' })

@@ -58,7 +58,10 @@ export class DateRange {
   to?: Date | null
 }
 
-@InputType({ description: "Bounds on the final value of a named metric (Run.summary.metrics); inclusive, either may be left out." })
+@InputType({
+  description:
+    'Bounds on the final value of a named metric (Run.summary.metrics); inclusive, either may be left out.',
+})
 export class MetricRange {
   @Field(() => String, { description: 'A metric name, e.g. valLoss, reconstruction or kl_0.' })
   name!: string

@@ -26,12 +26,16 @@ export class StartRunInput {
   @Field(() => Int, { nullable: true, description: 'VAE only: latent dimensions, default 4, 1 to 64.' })
   latentDim?: number | null
 
-  @Field(() => Number, { nullable: true, description: 'VAE only: weight of the KL term, default 1, above 0.' })
+  @Field(() => Number, {
+    nullable: true,
+    description: 'VAE only: weight of the KL term, default 1, above 0.',
+  })
   beta?: number | null
 
   @Field(() => Likelihood, {
     nullable: true,
-    description: 'VAE only: default BERNOULLI for image datasets, GAUSSIAN (standardised features) otherwise.',
+    description:
+      'VAE only: default BERNOULLI for image datasets, GAUSSIAN (standardised features) otherwise.',
   })
   likelihood?: Likelihood | null
 
@@ -70,7 +74,8 @@ export class StartRunInput {
 
   @Field(() => [ExplanationMethod], {
     nullable: true,
-    description: "Explanations computed after training; default every method that applies to the run's family and dataset, [] turns them off.",
+    description:
+      "Explanations computed after training; default every method that applies to the run's family and dataset, [] turns them off.",
   })
   explain?: ExplanationMethod[] | null
 }

@@ -7,7 +7,9 @@ const MAX_METRIC_NAME = 100
 export function checkMetricName(name: string, field = 'metric'): string {
   // eslint-disable-next-line no-control-regex
   if (name.length === 0 || name.length > MAX_METRIC_NAME || /[\u0000-\u001f]/.test(name)) {
-    throw badInput(`${field} must be a metric name of 1 to ${MAX_METRIC_NAME} printable characters`, { field })
+    throw badInput(`${field} must be a metric name of 1 to ${MAX_METRIC_NAME} printable characters`, {
+      field,
+    })
   }
   return name
 }

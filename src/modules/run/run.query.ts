@@ -82,7 +82,13 @@ export function runWhere(filter: RunFilter | null | undefined, depth = 0): Prism
   if (f.metric) {
     const name = checkMetricName(f.metric.name, 'metric.name')
     const bounds = range(f.metric, 'metric')
-    add({ finalMetrics: { path: [name], ...bounds, ...(bounds && Object.keys(bounds).length > 0 ? {} : { not: Prisma.AnyNull }) } })
+    add({
+      finalMetrics: {
+        path: [name],
+        ...bounds,
+        ...(bounds && Object.keys(bounds).length > 0 ? {} : { not: Prisma.AnyNull }),
+      },
+    })
   }
   add(f.activation != null && { activation: { in: f.activation } })
   add(f.optimizer != null && { optimizer: { in: f.optimizer } })
@@ -122,7 +128,8 @@ export function sortKeys(orderBy: readonly RunOrder[] | null | undefined): SortK
     if ((o.field == null) === (o.metric == null)) {
       throw badInput('each orderBy entry takes exactly one of field and metric', { field: 'orderBy' })
     }
-    if (o.metric != null) return { column: 'metric', metric: checkMetricName(o.metric, 'orderBy.metric'), desc }
+    if (o.metric != null)
+      return { column: 'metric', metric: checkMetricName(o.metric, 'orderBy.metric'), desc }
     return { column: COLUMNS[o.field!], desc }
   })
   if (keys.length === 0) keys.push({ column: 'createdAt', desc: true })

@@ -183,7 +183,9 @@ const EPOCH_SELECT = {
   values: true,
 } satisfies Prisma.EpochMetricSelect
 
-const toEpochMetricValue = (row: Prisma.EpochMetricGetPayload<{ select: typeof EPOCH_SELECT }>): EpochMetricValue => ({
+const toEpochMetricValue = (
+  row: Prisma.EpochMetricGetPayload<{ select: typeof EPOCH_SELECT }>,
+): EpochMetricValue => ({
   ...row,
   values: row.values as EpochMetricValue['values'],
 })
@@ -271,12 +273,18 @@ export class RunRepository {
       )
     }
     const compare = compareBy(keys)
-    const keyed = candidates.map((row) => ({ id: row['id'] as string, values: keys.map((k) => sortValue(row, k)) }))
+    const keyed = candidates.map((row) => ({
+      id: row['id'] as string,
+      values: keys.map((k) => sortValue(row, k)),
+    }))
     keyed.sort((a, b) => compare(a.values, b.values))
     const cursor = after === undefined ? undefined : decodeRunCursor(after, keys)
     const start = cursor === undefined ? 0 : keyed.findIndex((r) => compare(r.values, cursor) > 0)
     const slice = start < 0 ? [] : keyed.slice(start, start + first + 1)
-    const rows = await this.db.run.findMany({ where: { id: { in: slice.map((r) => r.id) } }, select: RUN_SELECT })
+    const rows = await this.db.run.findMany({
+      where: { id: { in: slice.map((r) => r.id) } },
+      select: RUN_SELECT,
+    })
     const byId = new Map(rows.map((r) => [r.id, r]))
     const ordered = slice.map((r) => byId.get(r.id)).filter((r): r is RunRow => r !== undefined)
     return pageOf(ordered, first, candidates.length, toRecord)

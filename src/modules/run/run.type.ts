@@ -12,7 +12,9 @@ registerEnumType(ModelFamily, {
   name: 'ModelFamily',
   valuesConfig: {
     MLP: { description: 'A supervised Dense network with one output (regression or binary classification).' },
-    VAE: { description: 'A variational autoencoder for tables and small images (Dense encoder and decoder).' },
+    VAE: {
+      description: 'A variational autoencoder for tables and small images (Dense encoder and decoder).',
+    },
   },
 })
 registerEnumType(Likelihood, {

@@ -107,13 +107,21 @@ export class SweepService {
     // Every run the sweep can start must be a valid run: check them all now, queue nothing if not.
     for (const point of extremePoints(parameters, args.method)) {
       try {
-        const run = await this.runs.prepare({ ...base, ...point, datasetId: args.datasetId, experiment } as StartRunArgs)
+        const run = await this.runs.prepare({
+          ...base,
+          ...point,
+          datasetId: args.datasetId,
+          experiment,
+        } as StartRunArgs)
         // The metric must be one every run reports: a VAE's kl_5 needs latentDim > 5 at every point.
         const names = familyOf(run.family).metricNames(run)
         if (!names.includes(args.metric)) {
-          throw badInput(`metric ${args.metric} is not reported by ${run.family} runs like these; they report ${names.join(', ')}`, {
-            field: 'metric',
-          })
+          throw badInput(
+            `metric ${args.metric} is not reported by ${run.family} runs like these; they report ${names.join(', ')}`,
+            {
+              field: 'metric',
+            },
+          )
         }
       } catch (err) {
         if (err instanceof AppError && err.code === ErrorCode.BAD_USER_INPUT) {

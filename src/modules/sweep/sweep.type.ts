@@ -66,7 +66,8 @@ export class SweepInput {
   base?: StartRunInput | null
 
   @Field(() => String, {
-    description: 'Any named metric the runs report (Run.summary.metrics), e.g. valLoss, valReconstruction, kl.',
+    description:
+      'Any named metric the runs report (Run.summary.metrics), e.g. valLoss, valReconstruction, kl.',
   })
   metric!: string
 

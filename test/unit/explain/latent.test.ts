@@ -12,6 +12,7 @@ import {
   type EncoderJacobian,
 } from '../../../src/explain/latent'
 import { createRng } from '../../../src/explain/random'
+import { principalAngles } from '../../../src/explain/subspace'
 import { sum } from './closed-form'
 
 /** A closed-form decoder with its analytic Jacobian. */
@@ -467,6 +468,45 @@ describe('generatorSurrogate', () => {
     expect(() =>
       generatorSurrogate({ decode: linear.decode, latentDim: 3, featureNames: [], seed: 1 }),
     ).toThrow(ExplainInputError)
+  })
+})
+
+describe('column spaces of the decoder explanations', () => {
+  it('sensitivity and surrogate weights of g(z) = A M z span the column space of A (principal angles ~0)', () => {
+    // Latents mixed by an invertible M: the matrices change, their column space does not.
+    const M = [
+      [0.9, -0.4, 1.1],
+      [0.3, 1.2, -0.5],
+      [-0.7, 0.2, 0.8],
+    ]
+    const AM = A.map((row) => M[0]!.map((_, j) => row.reduce((s, v, k) => s + v * at(M, k, j), 0)))
+    const mixed = linearDecoder(AM, B)
+    const { entries } = decoderSensitivity({
+      jacobian: mixed.jacobian,
+      z: randomRows(4, 3, 'mixed'),
+      latentDim: 3,
+      featureNames: FEATURES,
+    })
+    const sensitivity = FEATURES.map((f) =>
+      [0, 1, 2].map((j) => entries.find((e) => e.feature === f && e.latent === j)!.value),
+    )
+    const surrogate = generatorSurrogate({
+      decode: mixed.decode,
+      latentDim: 3,
+      featureNames: FEATURES,
+      seed: 5,
+    })
+    const weights = surrogate.features.map((f) => f.weights)
+    for (const m of [sensitivity, weights]) {
+      const angles = principalAngles(m, A)
+      expect(angles).toHaveLength(3)
+      angles.forEach((t) => expect(t).toBeLessThan(1e-8))
+    }
+    // The check can fail: a decoder whose third direction is not A's leaves one angle well away from 0.
+    const other = A.map((row, i) => [row[0] as number, row[1] as number, [1, 0, 0, 0, 1][i] as number])
+    const angles = principalAngles(other, A)
+    expect(angles[0]).toBeLessThan(1e-8)
+    expect(angles[2]).toBeGreaterThan(10)
   })
 })
 

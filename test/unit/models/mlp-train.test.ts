@@ -98,7 +98,9 @@ describe('train', () => {
     const result = await train(data, spec({ epochs: 1, seed: 7, validationSplit: 0.2 }), noHooks)
     expect(result.holdoutIndices).toEqual(split.holdoutIndices)
     expect(result.trainIndices).toEqual(split.trainIndices)
-    expect(result.normalization).toEqual(computeNormalization(data.features, data.featureCount, split.trainIndices))
+    expect(result.normalization).toEqual(
+      computeNormalization(data.features, data.featureCount, split.trainIndices),
+    )
     expect(result.artifacts.normalization).toEqual(result.normalization)
   })
 

@@ -19,7 +19,13 @@ import { selectBackend } from '../../../src/training/backend'
 
 const noHooks = { onEpoch: async (): Promise<void> => undefined }
 
-function contentOf(kind: DatasetGenerator, rows: number, noise: number, seed: number, opts = {}): DatasetContent {
+function contentOf(
+  kind: DatasetGenerator,
+  rows: number,
+  noise: number,
+  seed: number,
+  opts = {},
+): DatasetContent {
   const g = generate(kind, rows, noise, seed, opts)
   const m = g.featureNames.length
   const features = new Float64Array(rows * m)
@@ -115,22 +121,26 @@ describe('VAE training', () => {
   })
 
   it('stops when onEpoch says stop and when the signal aborts', async () => {
-    const stopped = await trainVae(dataOf(small), vaeSpec({ epochs: 5 }), { onEpoch: (r) => (r.epoch === 2 ? 'stop' : undefined) })
+    const stopped = await trainVae(dataOf(small), vaeSpec({ epochs: 5 }), {
+      onEpoch: (r) => (r.epoch === 2 ? 'stop' : undefined),
+    })
     expect(stopped.cancelled).toBe(true)
     expect(stopped.history).toHaveLength(2)
     stopped.model.dispose()
     const controller = new AbortController()
     controller.abort()
-    const aborted = await trainVae(dataOf(small), vaeSpec({ epochs: 5 }), noHooks, { signal: controller.signal })
+    const aborted = await trainVae(dataOf(small), vaeSpec({ epochs: 5 }), noHooks, {
+      signal: controller.signal,
+    })
     expect(aborted.cancelled).toBe(true)
     expect(aborted.history).toHaveLength(0)
     aborted.model.dispose()
   })
 
   it('refuses a BERNOULLI likelihood on features outside [0, 1]', async () => {
-    await expect(trainVae(dataOf(small), vaeSpec({ likelihood: Likelihood.BERNOULLI }), noHooks)).rejects.toThrow(
-      /BERNOULLI likelihood needs features in \[0, 1\]/,
-    )
+    await expect(
+      trainVae(dataOf(small), vaeSpec({ likelihood: Likelihood.BERNOULLI }), noHooks),
+    ).rejects.toThrow(/BERNOULLI likelihood needs features in \[0, 1\]/)
   })
 
   it('round-trips through the stored form: the loaded model decodes and encodes exactly alike', async () => {
@@ -147,7 +157,12 @@ describe('VAE training', () => {
       expect(loaded.sample(4, 9, 1)).toEqual(trained.model.sample(4, 9, 1))
       expect(loaded.sample(4, 9, 1)).not.toEqual(loaded.sample(4, 10, 1))
       // Temperature 0 decodes the prior mean.
-      expect(loaded.sample(2, 9, 0)).toEqual(loaded.decode([[0, 0, 0], [0, 0, 0]]))
+      expect(loaded.sample(2, 9, 0)).toEqual(
+        loaded.decode([
+          [0, 0, 0],
+          [0, 0, 0],
+        ]),
+      )
     } finally {
       trained.model.dispose()
       loaded.dispose()
@@ -179,7 +194,8 @@ describe('VAE training', () => {
         up[c]! += h
         down[c]! -= h
         const { mean } = model.encodeRows([up, down])
-        for (let j = 0; j < 3; j++) expect(ej[j * 8 + c]!).toBeCloseTo((mean[0]![j]! - mean[1]![j]!) / (2 * h), 2)
+        for (let j = 0; j < 3; j++)
+          expect(ej[j * 8 + c]!).toBeCloseTo((mean[0]![j]! - mean[1]![j]!) / (2 * h), 2)
       }
     } finally {
       model.dispose()
@@ -191,7 +207,14 @@ describe('VAE known answers', () => {
   it('LATENT_LINEAR, 2 factors into 8 features, 6 latents: two active units, A recovered', async () => {
     const seed = 5
     const content = contentOf(DatasetGenerator.LATENT_LINEAR, 1600, 0.1, seed, { latents: 2, features: 8 })
-    const spec = vaeSpec({ hiddenLayers: [128, 64, 32, 16], epochs: 60, batchSize: 64, learningRate: 0.001, latentDim: 6, seed: 1 })
+    const spec = vaeSpec({
+      hiddenLayers: [128, 64, 32, 16],
+      epochs: 60,
+      batchSize: 64,
+      learningRate: 0.001,
+      latentDim: 6,
+      seed: 1,
+    })
     const trained = await trainVae(dataOf(content), spec, noHooks)
     try {
       const explained = await explainVae({
@@ -225,12 +248,19 @@ describe('VAE known answers', () => {
       const sensitivityAngles = principalAngles(a, sensitivity)
       const surrogate = r.generatorSurrogate.map((g) => active.map((k) => g.weights[k]!))
       const surrogateAngles = principalAngles(a, surrogate)
-      console.log('LATENT_LINEAR principal angles (degrees): sensitivity', sensitivityAngles, 'surrogate', surrogateAngles)
+      console.log(
+        'LATENT_LINEAR principal angles (degrees): sensitivity',
+        sensitivityAngles,
+        'surrogate',
+        surrogateAngles,
+      )
       expect(Math.max(...sensitivityAngles)).toBeLessThan(5)
       expect(Math.max(...surrogateAngles)).toBeLessThan(5)
       for (const g of r.generatorSurrogate) expect(g.fidelityR2).toBeGreaterThan(0.9)
       // A random direction is far from A's plane: the angle test can fail.
-      expect(Math.max(...principalAngles(a, [[1], [-1], [0], [2], [0], [1], [-3], [0.5]]))).toBeGreaterThan(20)
+      expect(Math.max(...principalAngles(a, [[1], [-1], [0], [2], [0], [1], [-3], [0.5]]))).toBeGreaterThan(
+        20,
+      )
       expect(r.disentanglement.dciInformativeness).toBeGreaterThan(0.8)
     } finally {
       trained.model.dispose()
@@ -240,7 +270,15 @@ describe('VAE known answers', () => {
   it('SPRITES: reconstruction falls, at least two active units, trained codes tell posX and posY better than untrained', async () => {
     const content = contentOf(DatasetGenerator.SPRITES, 3000, 0, 4)
     expect(content.imageShape).toEqual([16, 16])
-    const spec = vaeSpec({ hiddenLayers: [128], epochs: 12, batchSize: 64, learningRate: 0.002, latentDim: 6, likelihood: Likelihood.BERNOULLI, seed: 2 })
+    const spec = vaeSpec({
+      hiddenLayers: [128],
+      epochs: 12,
+      batchSize: 64,
+      learningRate: 0.002,
+      latentDim: 6,
+      likelihood: Likelihood.BERNOULLI,
+      seed: 2,
+    })
     const trained = await trainVae(dataOf(content), spec, noHooks)
     const untrained = new VaeModel(buildVae(spec, 256), 6, Likelihood.BERNOULLI, trained.normalization)
     try {
@@ -263,7 +301,9 @@ describe('VAE known answers', () => {
       const f = content.factorNames.length
       const factors = rows.map((i) => content.factors.subarray(i * f, (i + 1) * f))
       const score = (model: VaeModel) => {
-        const codes = model.encodeRows(rows.map((i) => content.features.subarray(i * 256, (i + 1) * 256))).mean
+        const codes = model.encodeRows(
+          rows.map((i) => content.features.subarray(i * 256, (i + 1) * 256)),
+        ).mean
         const d = disentanglement({ codes, factors, factorNames: content.factorNames, seed: 1 })
         return Object.fromEntries(d.factors.map((x) => [x.factor, x.informativeness]))
       }
@@ -282,7 +322,14 @@ describe('VAE known answers', () => {
 describe('the VAE family', () => {
   it('validates its part of a run and picks the likelihood from the dataset', () => {
     const family = familyOf(ModelFamily.VAE)
-    const image = { task: 'UNSUPERVISED', featureCount: 4, rowCount: 10, factorNames: [], imageShape: [2, 2], featureStats: Array(4).fill({ min: 0, max: 1 }) }
+    const image = {
+      task: 'UNSUPERVISED',
+      featureCount: 4,
+      rowCount: 10,
+      factorNames: [],
+      imageShape: [2, 2],
+      featureStats: Array(4).fill({ min: 0, max: 1 }),
+    }
     const table = { ...image, imageShape: null, featureStats: Array(4).fill({ min: -3, max: 5 }) }
     expect(family.prepare({}, image)).toEqual({ latentDim: 4, beta: 1, likelihood: Likelihood.BERNOULLI })
     expect(family.prepare({}, table)).toEqual({ latentDim: 4, beta: 1, likelihood: Likelihood.GAUSSIAN })
@@ -297,7 +344,14 @@ describe('the VAE family', () => {
 
   it('refuses VAE settings on an MLP and MLPs on UNSUPERVISED data', () => {
     const mlp = familyOf(ModelFamily.MLP)
-    const table = { task: 'REGRESSION', featureCount: 2, rowCount: 10, factorNames: [], imageShape: null, featureStats: [] }
+    const table = {
+      task: 'REGRESSION',
+      featureCount: 2,
+      rowCount: 10,
+      factorNames: [],
+      imageShape: null,
+      featureStats: [],
+    }
     expect(() => mlp.prepare({ latentDim: 3 }, table)).toThrow(/latentDim applies to VAE/)
     expect(() => mlp.prepare({}, { ...table, task: 'UNSUPERVISED' })).toThrow(/UNSUPERVISED/)
   })
