@@ -148,7 +148,8 @@ function validate(
   if (codes.length !== factors.length) {
     throw new ExplainInputError(`codes have ${codes.length} rows but factors have ${factors.length}`)
   }
-  if (codes.length < 2) throw new ExplainInputError(`disentanglement needs at least 2 rows, got ${codes.length}`)
+  if (codes.length < 2)
+    throw new ExplainInputError(`disentanglement needs at least 2 rows, got ${codes.length}`)
   if (!Number.isInteger(bins) || bins < 2) {
     throw new ExplainInputError(`bins must be an integer >= 2, got ${bins}`)
   }
@@ -399,7 +400,8 @@ export function dciFromImportance(R: readonly (readonly number[])[]): DciScores 
   const K = (R[0] as readonly number[]).length
   if (K === 0) throw new ExplainInputError('importance matrix has no factors')
   R.forEach((row, j) => {
-    if (row.length !== K) throw new ExplainInputError(`importance row ${j} has ${row.length} values, expected ${K}`)
+    if (row.length !== K)
+      throw new ExplainInputError(`importance row ${j} has ${row.length} values, expected ${K}`)
     row.forEach((v, f) => {
       if (!Number.isFinite(v) || v < 0) {
         throw new ExplainInputError(`importance[${j}][${f}] is ${v}, expected a finite number >= 0`)
@@ -466,11 +468,15 @@ function forestImportance(
   const order = permutation(m, createRng(seed, 'disentanglement:split'))
   const trainRows = Array.from(order.subarray(0, nTrain), (i) => used[i] as number)
   const testRows = Array.from(order.subarray(nTrain), (i) => used[i] as number)
-  const pick = (c: Float64Array, rows: number[]): Float64Array => Float64Array.from(rows, (i) => c[i] as number)
+  const pick = (c: Float64Array, rows: number[]): Float64Array =>
+    Float64Array.from(rows, (i) => c[i] as number)
   const xTrain = codeColumns.map((c) => pick(c, trainRows))
   const xTest = codeColumns.map((c) => pick(c, testRows))
   // One presort per latent serves every tree of every factor: a node's rows are found by filtering it.
-  const sorted = xTrain.map((c) => Int32Array.from({ length: nTrain }, (_, i) => i).sort((a, b) => c[a]! - c[b]!))
+  const sorted = xTrain.map((c) =>
+    Int32Array.from({ length: nTrain }, (_, i) => i).sort((a, b) => c[a]! - c[b]!),
+  )
+  const keys = xTrain.map(columnKey)
 
   const importance = codeColumns.map(() => new Array<number>(factorColumns.length).fill(0))
   const informativeness = factorColumns.map((c, f) => {
@@ -478,11 +484,90 @@ function forestImportance(
     const yTest = pick(c, testRows)
     if (informative[f] !== true) return rSquared(yTest, new Float64Array(yTest.length).fill(mean(yTrain)))
     const rng = createRng(seed, `disentanglement:forest:${f}`)
-    const fit = fitForest(xTrain, yTrain, sorted, xTest, rng)
+    const fit = fitForest(xTrain, yTrain, sorted, keys, xTest, rng)
     fit.importance.forEach((v, j) => ((importance[j] as number[])[f] = v))
     return rSquared(yTest, fit.predictions)
   })
   return { importance, informativeness, rows: m, testRows: m - nTrain }
+}
+
+/** A 32-bit finaliser (MurmurHash3's fmix32): every input bit moves every output bit. */
+function mix32(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** A hash of a column's values (FNV-1a over its bits): who a latent is, independent of where it stands. */
+function columnKey(values: Float64Array): number {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
+  let h = 2166136261
+  for (const w of words) h = Math.imul(h ^ w, 16777619)
+  return mix32(h >>> 0)
+}
+
+/** The best split found so far for every open node of a level, and the running sums of the current scan. */
+interface SplitSearch {
+  gain: Float64Array
+  feature: Int32Array
+  threshold: Float64Array
+  leftW: Float64Array
+  leftSum: Float64Array
+  previous: Float64Array
+}
+
+/**
+ * One pass over latent f's live rows in sorted order, trying the threshold between every two consecutive
+ * distinct values of every open node. Kept small and separate so V8 optimises it early: it is the hot loop.
+ */
+function scanLatent(
+  f: number,
+  rows: Int32Array,
+  values: Float64Array,
+  live: number,
+  slot: Int32Array,
+  weight: Float64Array,
+  deviation: Float64Array,
+  sumW: Float64Array,
+  priority: Float64Array,
+  p: number,
+  search: SplitSearch,
+): void {
+  const { gain: bestGain, feature: bestFeature, threshold, leftW, leftSum, previous } = search
+  leftW.fill(0)
+  leftSum.fill(0)
+  for (let idx = 0; idx < live; idx++) {
+    const r = rows[idx] as number
+    const s = slot[r] as number
+    if (s < 0) continue
+    const v = values[idx] as number
+    const wl = leftW[s] as number
+    if (wl > 0 && v > (previous[s] as number)) {
+      // SSE(parent) - SSE(left) - SSE(right) = W c^2 / (W_l W_r), c the left sum of y - parent mean.
+      const W = sumW[s] as number
+      const c = leftSum[s] as number
+      const gain = (W * c * c) / (wl * (W - wl))
+      const best = bestGain[s] as number
+      const tol = 1e-9 * best
+      const bf = bestFeature[s] as number
+      if (
+        gain > best + tol ||
+        (gain >= best - tol && bf >= 0 && bf !== f && priority[s * p + f]! < priority[s * p + bf]!)
+      ) {
+        bestGain[s] = gain
+        bestFeature[s] = f
+        const prev = previous[s] as number
+        const mid = prev + (v - prev) / 2
+        threshold[s] = mid < v ? mid : prev
+      }
+    }
+    leftW[s] = wl + (weight[r] as number)
+    leftSum[s] = (leftSum[s] as number) + (deviation[r] as number)
+    previous[s] = v
+  }
 }
 
 /** A regression tree in flat arrays; a leaf has left = -1. */
@@ -513,6 +598,7 @@ function fitForest(
   xTrain: readonly Float64Array[],
   yTrain: Float64Array,
   sorted: readonly Int32Array[],
+  keys: readonly number[],
   xTest: readonly Float64Array[],
   rng: Rng,
 ): { importance: number[]; predictions: Float64Array } {
@@ -531,15 +617,18 @@ function fitForest(
       weight[r] = (weight[r] as number) + 1
     }
     const treeImportance = new Float64Array(p)
-    const tree = growTree(xTrain, y, sorted, weight, rng, treeImportance)
+    const tree = growTree(xTrain, y, sorted, keys, weight, rng, treeImportance)
     let total = 0
     for (const v of treeImportance) total += v
-    if (total > 0) for (let j = 0; j < p; j++) summed[j] = (summed[j] as number) + (treeImportance[j] as number) / total
-    for (let i = 0; i < predictions.length; i++) predictions[i] = (predictions[i] as number) + predictTree(tree, xTest, i)
+    if (total > 0)
+      for (let j = 0; j < p; j++) summed[j] = (summed[j] as number) + (treeImportance[j] as number) / total
+    for (let i = 0; i < predictions.length; i++)
+      predictions[i] = (predictions[i] as number) + predictTree(tree, xTest, i)
   }
   let total = 0
   for (const v of summed) total += v
-  for (let i = 0; i < predictions.length; i++) predictions[i] = (predictions[i] as number) / DCI_TREES + offset
+  for (let i = 0; i < predictions.length; i++)
+    predictions[i] = (predictions[i] as number) / DCI_TREES + offset
   return { importance: Array.from(summed, (v) => (total > 0 ? v / total : 0)), predictions }
 }
 
@@ -547,14 +636,19 @@ function fitForest(
  * Grows one least-squares regression tree, level by level to {@link DCI_MAX_DEPTH}, on the rows with
  * positive bootstrap weight, adding each split's weighted decrease of the sum of squared errors to
  * `importance[feature]`. Each level is one pass over every latent's presorted rows, evaluating the candidate
- * thresholds of all open nodes at once (midpoints between consecutive distinct values). Near-equal gains of
- * different latents are settled by a random priority per node, so identical latents share the splits (and
- * the importance) instead of the first column taking all of it.
+ * thresholds of all open nodes at once (midpoints between consecutive distinct values).
+ *
+ * Near-equal gains of different latents are common (two latents that cut a small node's rows the same way,
+ * or copies of one latent). They are settled by a random priority per node and latent, drawn from a hash of
+ * the latent's values rather than its position, so the forest does not depend on the order of the latents;
+ * exact copies, which hash alike, fall back to a draw per position, so they share the splits (and the
+ * importance) instead of the first copy taking all of it.
  */
 function growTree(
   columns: readonly Float64Array[],
   y: Float64Array,
   sorted: readonly Int32Array[],
+  keys: readonly number[],
   weight: Float64Array,
   rng: Rng,
   importance: Float64Array,
@@ -573,6 +667,16 @@ function growTree(
   // slot[r]: the row's node among the open nodes of the current level, -1 when out of bag or in a leaf.
   const slot = new Int32Array(n)
   for (let r = 0; r < n; r++) slot[r] = (weight[r] as number) > 0 ? 0 : -1
+  // Per latent, the rows in sorted order and their values; the first `live` entries hold every row still in
+  // play (and maybe some that are not, slot -1). The scans read the values in order.
+  const rowsOf = sorted.map((o) => o.slice())
+  const valuesOf = columns.map((x, f) => {
+    const o = sorted[f] as Int32Array
+    const values = new Float64Array(n)
+    for (let idx = 0; idx < n; idx++) values[idx] = x[o[idx] as number] as number
+    return values
+  })
+  let live = n
   let frontier = [addNode()]
   for (let depth = 0; frontier.length > 0; depth++) {
     const F = frontier.length
@@ -599,58 +703,81 @@ function growTree(
       sse[s] = (sse[s] as number) + w * (yr - (means[s] as number)) ** 2
       scale[s] = (scale[s] as number) + w * yr * yr
     }
-    const priority = Float64Array.from({ length: F * p }, () => rng())
-    const bestGain = new Float64Array(F)
-    const bestFeature = new Int32Array(F).fill(-1)
-    const bestThreshold = new Float64Array(F)
-    const leftW = new Float64Array(F)
-    const leftSum = new Float64Array(F)
-    const previous = new Float64Array(F)
-    for (let f = 0; f < p; f++) {
-      leftW.fill(0)
-      leftSum.fill(0)
-      const x = columns[f] as Float64Array
-      const rows = sorted[f] as Int32Array
-      for (let idx = 0; idx < n; idx++) {
-        const r = rows[idx] as number
-        const s = slot[r] as number
-        if (s < 0) continue
-        const v = x[r] as number
-        const wl = leftW[s] as number
-        if (wl > 0 && v > (previous[s] as number)) {
-          // SSE(parent) - SSE(left) - SSE(right) = W c^2 / (W_l W_r), c the left sum of y - parent mean.
-          const W = sumW[s] as number
-          const c = leftSum[s] as number
-          const gain = (W * c * c) / (wl * (W - wl))
-          const best = bestGain[s] as number
-          const tol = 1e-9 * best
-          const bf = bestFeature[s] as number
-          if (
-            gain > best + tol ||
-            (gain >= best - tol && bf >= 0 && bf !== f && priority[s * p + f]! < priority[s * p + bf]!)
-          ) {
-            bestGain[s] = gain
-            bestFeature[s] = f
-            const prev = previous[s] as number
-            const mid = prev + (v - prev) / 2
-            bestThreshold[s] = mid < v ? mid : prev
-          }
-        }
-        const w = weight[r] as number
-        leftW[s] = wl + w
-        leftSum[s] = (leftSum[s] as number) + w * ((y[r] as number) - (means[s] as number))
-        previous[s] = v
-      }
+    const scanned = new Int32Array(F)
+    for (let s = 0; s < F; s++) {
+      // A pure node's SSE, and the gains inside it, are rounding: splitting on them would invent importance.
+      scanned[s] = (sse[s] as number) > 1e-20 * (scale[s] as number) ? 1 : 0
     }
+    let inPlay = 0
+    for (let r = 0; r < n; r++) {
+      const s = slot[r] as number
+      if (s < 0) continue
+      if (scanned[s] === 0) slot[r] = -1
+      else inPlay++
+    }
+    // Compacting costs a pass per latent, as much as a scan: worth it only when many rows have dropped out
+    // (the out-of-bag rows at the root, pure leaves later).
+    if (inPlay < 0.75 * live) {
+      for (let f = 0; f < p; f++) {
+        const rows = rowsOf[f] as Int32Array
+        const values = valuesOf[f] as Float64Array
+        const x = columns[f] as Float64Array
+        let kept = 0
+        for (let idx = 0; idx < live; idx++) {
+          const r = rows[idx] as number
+          if ((slot[r] as number) < 0) continue
+          rows[kept] = r
+          values[kept] = x[r] as number
+          kept++
+        }
+      }
+      live = inPlay
+    }
+    // An integer part from the latent's key and the node's salt, a fraction that only separates copies.
+    const priority = new Float64Array(F * p)
+    for (let s = 0; s < F; s++) {
+      const salt = Math.floor(rng() * 4294967296)
+      for (let f = 0; f < p; f++) priority[s * p + f] = mix32((keys[f] as number) ^ salt) + rng()
+    }
+    // Each row's weighted deviation from its node's mean: the left sums of the scan add these up.
+    const deviation = new Float64Array(n)
+    for (let r = 0; r < n; r++) {
+      const s = slot[r] as number
+      if (s >= 0) deviation[r] = (weight[r] as number) * ((y[r] as number) - (means[s] as number))
+    }
+    const search: SplitSearch = {
+      gain: new Float64Array(F),
+      feature: new Int32Array(F).fill(-1),
+      threshold: new Float64Array(F),
+      leftW: new Float64Array(F),
+      leftSum: new Float64Array(F),
+      previous: new Float64Array(F),
+    }
+    for (let f = 0; f < p; f++) {
+      scanLatent(
+        f,
+        rowsOf[f] as Int32Array,
+        valuesOf[f] as Float64Array,
+        live,
+        slot,
+        weight,
+        deviation,
+        sumW,
+        priority,
+        p,
+        search,
+      )
+    }
+    const bestGain = search.gain
+    const bestFeature = search.feature
+    const bestThreshold = search.threshold
 
     const leftSlot = new Int32Array(F).fill(-1)
     const next: number[] = []
     frontier.forEach((node, s) => {
       const f = bestFeature[s] as number
       const gain = bestGain[s] as number
-      // A pure node's SSE, and the gains inside it, are rounding: splitting on them would invent importance.
-      const pure = (sse[s] as number) <= 1e-20 * (scale[s] as number)
-      if (f < 0 || pure || gain <= 1e-12 * (sse[s] as number)) return
+      if (f < 0 || scanned[s] === 0 || gain <= 1e-12 * (sse[s] as number)) return
       tree.feature[node] = f
       tree.threshold[node] = bestThreshold[s] as number
       const left = addNode()

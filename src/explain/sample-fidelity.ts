@@ -38,7 +38,8 @@ export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number 
   const y = Float64Array.from(b).sort()
   const n = x.length
   const m = y.length
-  if (n === 0 || m === 0) throw new ExplainInputError('the KS statistic needs at least one value in each sample')
+  if (n === 0 || m === 0)
+    throw new ExplainInputError('the KS statistic needs at least one value in each sample')
   let i = 0
   let j = 0
   let d = 0

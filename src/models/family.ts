@@ -8,7 +8,26 @@ import type { ExplanationMethod } from '../explain/types'
 import type { DatasetContent } from '../modules/dataset/dataset.content'
 import type { Activation, OptimizerName } from './common/spec'
 import type { Likelihood, ModelFamily } from './family.enums'
-import type { Predictor } from './mlp/artifacts'
+
+/** Rows the predictor accepts: `number[][]` or `Float64Array[]`, each of `featureCount` raw feature values. */
+export type Rows = ReadonlyArray<ArrayLike<number>>
+
+/**
+ * A trained model behind synchronous calls on raw rows, the shape the explanation library expects. Holds tensors:
+ * call {@link Predictor.dispose} when done.
+ */
+export interface Predictor {
+  /** The supervised task (the MLP's), named like the GraphQL `Task`. */
+  readonly task: 'BINARY_CLASSIFICATION' | 'REGRESSION'
+  readonly featureCount: number
+  /** Probability of class 1 for classification, the predicted value for regression. */
+  predict(rows: Rows): Float64Array
+  /** The network's raw output: the pre-sigmoid logit for classification, the prediction for regression. */
+  logit(rows: Rows): Float64Array
+  /** d logit / d x for each row, with respect to the raw feature values (the standardisation is accounted for). */
+  gradient(rows: Rows): Float64Array[]
+  dispose(): void
+}
 
 /** One named value of one epoch (GraphQL `MetricValue`). */
 export interface MetricValue {

@@ -1,7 +1,7 @@
 /** TensorFlow.js helpers every family uses: optimizers, eager application, (de)serialising Layers models. */
 import * as tf from '@tensorflow/tfjs'
 
-import type { OptimizerName } from '../mlp/spec'
+import type { OptimizerName } from './spec'
 
 /** A fresh optimizer; the caller disposes it (Adam and RMSProp hold slot variables). */
 export function createOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { Normalization } from '../common/normalization'
 import { applyModel, deserializeLayersModel, serializeLayersModel } from '../common/tf'
+import type { Predictor, Rows } from '../family'
 import type { Task } from './spec'
 import { TrainingError } from './spec'
 
@@ -26,24 +27,7 @@ export interface ModelArtifacts {
   parameterCount: number
 }
 
-/** Rows the predictor accepts: `number[][]` or `Float64Array[]`, each of `featureCount` raw feature values. */
-export type Rows = ReadonlyArray<ArrayLike<number>>
-
-/**
- * A trained model behind synchronous calls on raw rows, the shape the explanation library expects. Holds tensors:
- * call {@link Predictor.dispose} when done.
- */
-export interface Predictor {
-  readonly task: Task
-  readonly featureCount: number
-  /** Probability of class 1 for classification, the predicted value for regression. */
-  predict(rows: Rows): Float64Array
-  /** The network's raw output: the pre-sigmoid logit for classification, the prediction for regression. */
-  logit(rows: Rows): Float64Array
-  /** d logit / d x for each row, with respect to the raw feature values (the standardisation is accounted for). */
-  gradient(rows: Rows): Float64Array[]
-  dispose(): void
-}
+export type { Predictor, Rows } from '../family'
 
 // Bounds the size of one forward pass; explainers may send tens of thousands of perturbed rows at once.
 const CHUNK_ROWS = 4096

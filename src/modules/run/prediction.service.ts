@@ -1,6 +1,5 @@
 import { badInput, conflict, notFound } from '../../errors'
-import type { GenerativeModel, LoadedModel } from '../../models/family'
-import type { Predictor } from '../../models/mlp/artifacts'
+import type { GenerativeModel, LoadedModel, Predictor } from '../../models/family'
 import type { RunRecord, StoredModel } from './run.repository'
 import { RunRepository } from './run.repository'
 import { isId } from '../common/ids'

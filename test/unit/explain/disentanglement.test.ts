@@ -17,7 +17,9 @@ const BINS = 20
 
 /** rows x width of independent uniform levels 0..levels-1. */
 function levelRows(n: number, width: number, levels: number, rng: Rng): Float64Array[] {
-  return Array.from({ length: n }, () => Float64Array.from({ length: width }, () => Math.floor(rng() * levels)))
+  return Array.from({ length: n }, () =>
+    Float64Array.from({ length: width }, () => Math.floor(rng() * levels)),
+  )
 }
 
 const names = (K: number): string[] => Array.from({ length: K }, (_, k) => `v${k + 1}`)
@@ -61,7 +63,8 @@ describe('discretisation, entropy and mutual information', () => {
     expect(mutualInformation([0, 0, 1, 1], [4, 4, 7, 7])).toBeCloseTo(Math.log(2), 14)
     expect(mutualInformation([0, 0, 1, 1], [0, 1, 0, 1])).toBe(0)
     // Cells (0,0) = 2, (0,1) = 1, (1,1) = 1; marginals (3/4, 1/4) and (1/2, 1/2).
-    const byHand = 0.5 * Math.log(0.5 / (0.75 * 0.5)) + 0.25 * Math.log(0.25 / (0.75 * 0.5)) + 0.25 * Math.log(2)
+    const byHand =
+      0.5 * Math.log(0.5 / (0.75 * 0.5)) + 0.25 * Math.log(0.25 / (0.75 * 0.5)) + 0.25 * Math.log(2)
     expect(byHand).toBeCloseTo(0.2157615543, 9) // sklearn mutual_info_score([0,0,0,1], [0,0,1,1])
     expect(mutualInformation([0, 0, 0, 1], [0, 0, 1, 1])).toBeCloseTo(byHand, 14)
     expect(mutualInformation([0, 0, 1, 1], [0, 0, 0, 1])).toBeCloseTo(byHand, 14)
@@ -225,9 +228,7 @@ describe('disentanglement: known answers', () => {
     const n = 50000
     const factors = Array.from({ length: n }, () => Float64Array.of(draw(rng()), draw(rng())))
     const codes = factors.map(([a, b]) => Float64Array.of((a! + b!) / Math.SQRT2, (a! - b!) / Math.SQRT2))
-    let t = performance.now()
     const r = disentanglement({ codes, factors, factorNames: ['v1', 'v2'], seed: 4 })
-    console.log('pipe', performance.now() - t); t = performance.now()
     const unrotated = disentanglement({ codes: factors, factors, factorNames: ['v1', 'v2'], seed: 4 })
 
     // Reference: the population mutual information of the very bins the definition uses (20 equal-width bins
@@ -241,21 +242,27 @@ describe('disentanglement: known answers', () => {
       }
       return [lo, hi]
     }
-    const binOf = (x: number, [lo, hi]: [number, number]): number =>
-      Math.max(0, Math.min(BINS - 1, Math.floor(((x - lo) / (hi - lo)) * BINS)))
     const grid = 1000
+    const nodes = Float64Array.from({ length: grid }, (_, i) => (i + 0.5) / grid)
+    const weights = nodes.map(density)
     const populationMi = (factor: 0 | 1, latent: 0 | 1): { mi: number; h: number } => {
+      const [fLo, fHi] = range(factors, factor)
+      const [zLo, zHi] = range(codes, latent)
+      // Local names: looking up the global Math inside jest's sandbox costs microseconds, 4 million times.
+      const { floor, SQRT2 } = Math
+      const binOf = (x: number, lo: number, hi: number): number => {
+        const bin = floor(((x - lo) / (hi - lo)) * BINS)
+        return bin < 0 ? 0 : bin > BINS - 1 ? BINS - 1 : bin
+      }
       const joint = new Float64Array(BINS * BINS)
-      const fRange = range(factors, factor)
-      const zRange = range(codes, latent)
       let total = 0
       for (let i = 0; i < grid; i++) {
-        const a = (i + 0.5) / grid
+        const a = nodes[i]!
         for (let j = 0; j < grid; j++) {
-          const b = (j + 0.5) / grid
-          const w = density(a) * density(b)
-          const z = latent === 0 ? (a + b) / Math.SQRT2 : (a - b) / Math.SQRT2
-          const cell = binOf(factor === 0 ? a : b, fRange) * BINS + binOf(z, zRange)
+          const b = nodes[j]!
+          const w = weights[i]! * weights[j]!
+          const z = latent === 0 ? (a + b) / SQRT2 : (a - b) / SQRT2
+          const cell = binOf(factor === 0 ? a : b, fLo, fHi) * BINS + binOf(z, zLo, zHi)
           joint[cell] = joint[cell]! + w
           total += w
         }
@@ -276,22 +283,23 @@ describe('disentanglement: known answers', () => {
       for (const p of pf) if (p > 0) h -= p * Math.log(p)
       return { mi, h }
     }
-    console.log('unrot', performance.now() - t); t = performance.now()
     const reference = ([0, 1] as const).map((f) => {
       const sum = populationMi(f, 0)
       const difference = populationMi(f, 1)
       return Math.abs(sum.mi - difference.mi) / sum.h
     })
-    console.log('ref', performance.now() - t, reference, r.factors.map(f=>f.mig))
     // The reference is about 0.04; the plug-in biases of the two latents cancel in the gap, and the sampling
     // error of the gap at N = 50,000 is about 0.002.
     reference.forEach((ref) => expect(ref).toBeGreaterThan(0.03))
     r.factors.forEach((f, k) => expect(Math.abs(f.mig - reference[k]!)).toBeLessThan(0.006))
     expect(Math.abs(r.mig - (reference[0]! + reference[1]!) / 2)).toBeLessThan(0.005)
     expect(unrotated.mig).toBeGreaterThan(0.95)
-    // Each factor now needs both latents equally: D and C collapse, while the forest still predicts well.
+    // Swapping v1 and v2 maps z2 to -z2, so each latent matters equally for both factors: D collapses. C does
+    // not: for skewed factors the difference latent carries more about each factor than the sum (as MIG
+    // says), so R_.k is uneven, but it stays far from the unrotated 1.
     expect(r.dciDisentanglement).toBeLessThan(0.05)
-    expect(r.dciCompleteness).toBeLessThan(0.05)
+    expect(r.dciCompleteness).toBeLessThan(0.3)
+    expect(unrotated.dciCompleteness).toBeGreaterThan(0.95)
     expect(r.dciInformativeness).toBeGreaterThan(0.9)
   })
 })
