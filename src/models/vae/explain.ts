@@ -42,7 +42,7 @@ export const VAE_EXPLAIN_DEFAULTS = Object.freeze({
   traversalSteps: 11,
   /** Posterior samples the decoder Jacobian is averaged over. */
   sensitivityRows: 200,
-  /** Rows whose decoder IG (from z = 0) checks completeness; IG of every output costs a Jacobian per step. */
+  /** Rows whose decoder IG (from z = 0) checks completeness. */
   decoderIgRows: 10,
   igSteps: 32,
   /** Prior draws the generator surrogate is fitted on. */
@@ -50,7 +50,8 @@ export const VAE_EXPLAIN_DEFAULTS = Object.freeze({
   /** Rows explained by encoder attribution. */
   encoderRows: 50,
   surrogateNetworkHidden: [32, 16] as readonly number[],
-  surrogateNetworkEpochs: 40,
+  surrogateNetworkEpochs: 30,
+  surrogateNetworkBatch: 128,
 })
 
 export interface VaeExplainInput {
@@ -267,7 +268,7 @@ export async function fitDecoderSurrogate(
   const y = tf.tensor2d(flat(yTrain, d, true), [yTrain.length, d])
   const optimizer = tf.train.adam(0.01)
   try {
-    const batch = 64
+    const batch = VAE_EXPLAIN_DEFAULTS.surrogateNetworkBatch
     for (let epoch = 0; epoch < VAE_EXPLAIN_DEFAULTS.surrogateNetworkEpochs; epoch++) {
       for (let start = 0; start < zTrain.length; start += batch) {
         const size = Math.min(batch, zTrain.length - start)

@@ -10,7 +10,7 @@ import { createRng } from '../../explain/random'
 import type { Normalization } from '../common/normalization'
 import { applyModel } from '../common/tf'
 import type { GenerativeModel, LatentCode, LatentExplanationResult } from '../family'
-import type { Likelihood } from '../family.enums'
+import { Likelihood } from '../family.enums'
 import { posterior, toDatasetUnits, toNetworkInput, VaeNetworks } from './network'
 
 /** Bounds one forward pass (a Jacobian multiplies the rows by the output count). */
@@ -71,9 +71,52 @@ export class VaeModel implements GenerativeModel {
     return this.decode(z)
   }
 
-  /** d x_hat_i / d z_j per latent row, dataset units, row-major [output i][latent j]. */
+  /**
+   * d x_hat_i / d z_j per latent row, dataset units, row-major [output i][latent j]. Exact, in forward mode:
+   * the k tangent directions are pushed through the decoder's Dense layers beside the values (J = D_L W_L ...
+   * D_1 W_1), which costs k rows of work per latent row where reverse mode would cost one per output - 25x
+   * less for a 10-latent decoder of 16x16 images.
+   */
   decoderJacobian(latents: readonly Float64Array[]): Float64Array[] {
-    return this.jacobian(latents, this.latentDim, this.featureCount, (z) => this.decodeTensor(z))
+    if (this.disposed) throw new Error('VAE model used after dispose()')
+    const k = this.latentDim
+    const d = this.featureCount
+    const widest = Math.max(d, ...this.nets.decoder.layers.map((l) => (l.outputShape as number[])[1] ?? 1))
+    const rowsPerCall = Math.max(1, Math.floor((4 * CHUNK_ROWS * 64) / (k * widest)))
+    const out: Float64Array[] = []
+    for (let start = 0; start < latents.length; start += rowsPerCall) {
+      const chunk = latents.slice(start, start + rowsPerCall)
+      const n = chunk.length
+      const flat = new Float32Array(n * k)
+      chunk.forEach((r, i) => flat.set(Array.from(r), i * k))
+      const jac = tf.tidy(() => {
+        let h: tf.Tensor2D = tf.tensor2d(flat, [n, k])
+        let tangent: tf.Tensor2D = tf.tile(tf.eye(k), [n, 1]) as tf.Tensor2D
+        for (const layer of this.nets.decoder.layers) {
+          const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D]
+          const units = kernel.shape[1]
+          const pre = tf.add(tf.matMul(h, kernel), bias) as tf.Tensor2D
+          const activation = String(layer.getConfig()['activation'] ?? 'linear')
+          const [value, slope] = activate(activation, pre)
+          h = value
+          tangent = tf
+            .mul(tf.reshape(tf.matMul(tangent, kernel), [n, k, units]), tf.expandDims(slope, 1))
+            .reshape([n * k, units]) as tf.Tensor2D
+        }
+        const units = toDatasetUnits(this.likelihood, h, this.normalization)
+        // The output transform is elementwise: its slope scales each output's tangent.
+        const scale =
+          this.likelihood === Likelihood.BERNOULLI
+            ? tf.mul(units, tf.sub(1, units))
+            : tf.tile(tf.reshape(tf.tensor1d(this.normalization.std), [1, d]), [n, 1])
+        return tf.transpose(tf.mul(tf.reshape(tangent, [n, k, d]), tf.expandDims(scale, 1)), [0, 2, 1])
+      })
+      const values = jac.dataSync()
+      jac.dispose()
+      for (let i = 0; i < n; i++) out.push(Float64Array.from(values.subarray(i * d * k, (i + 1) * d * k)))
+      this.evaluations += n * k
+    }
+    return out
   }
 
   /** d mu_j / d x_i per raw row, row-major [latent j][feature i]. */
@@ -192,6 +235,30 @@ export class VaeModel implements GenerativeModel {
       mask.dispose()
     }
     return out
+  }
+}
+
+/** A Dense layer's activation and its derivative, elementwise on the pre-activation. */
+function activate(name: string, pre: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  switch (name) {
+    case 'linear':
+      return [pre, tf.onesLike(pre)]
+    case 'relu':
+      return [tf.relu(pre), tf.cast(tf.greater(pre, 0), 'float32') as tf.Tensor2D]
+    case 'tanh': {
+      const v = tf.tanh(pre)
+      return [v, tf.sub(1, tf.square(v)) as tf.Tensor2D]
+    }
+    case 'sigmoid': {
+      const v = tf.sigmoid(pre)
+      return [v, tf.mul(v, tf.sub(1, v)) as tf.Tensor2D]
+    }
+    case 'elu': {
+      const v = tf.elu(pre)
+      return [v, tf.where(tf.greater(pre, 0), tf.onesLike(pre), tf.exp(pre)) as tf.Tensor2D]
+    }
+    default:
+      throw new Error(`no forward-mode derivative for activation ${name}`)
   }
 }
 
