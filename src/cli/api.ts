@@ -21,13 +21,27 @@ export type SweepStatus = 'RUNNING' | 'FINISHED' | 'CANCELLED' | 'FAILED'
 export type Activation = 'ELU' | 'RELU' | 'SIGMOID' | 'TANH'
 export type Optimizer = 'ADAM' | 'RMSPROP' | 'SGD'
 export type Task = 'REGRESSION' | 'BINARY_CLASSIFICATION' | 'UNSUPERVISED'
-export type ExplanationMethod =
-  | 'INTEGRATED_GRADIENTS'
-  | 'LINEAR_SURROGATE'
-  | 'PARTIAL_DEPENDENCE'
-  | 'PERMUTATION_IMPORTANCE'
-  | 'SHAPLEY'
-  | 'SURROGATE_NETWORK'
+export const MODEL_FAMILIES = ['MLP', 'VAE'] as const
+export type ModelFamily = (typeof MODEL_FAMILIES)[number]
+export const LIKELIHOODS = ['GAUSSIAN', 'BERNOULLI'] as const
+export type Likelihood = (typeof LIKELIHOODS)[number]
+/** Every method the API knows; the server checks which apply to a run's family and dataset. */
+export const EXPLANATION_METHODS = [
+  'INTEGRATED_GRADIENTS',
+  'LINEAR_SURROGATE',
+  'PARTIAL_DEPENDENCE',
+  'PERMUTATION_IMPORTANCE',
+  'SHAPLEY',
+  'SURROGATE_NETWORK',
+  'LATENT_TRAVERSAL',
+  'LATENT_SENSITIVITY',
+  'GENERATOR_SURROGATE',
+  'ENCODER_ATTRIBUTION',
+  'ACTIVE_UNITS',
+  'DISENTANGLEMENT',
+  'SAMPLE_FIDELITY',
+] as const
+export type ExplanationMethod = (typeof EXPLANATION_METHODS)[number]
 export const RUN_ORDER_FIELDS = [
   'CREATED_AT',
   'STARTED_AT',
@@ -54,6 +68,8 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 
 /** The tunable part of StartRunInput: what a sweep's `base` and its parameters may set. */
 export interface RunSettings {
+  /** Default MLP; not swept (a sweep's runs are of one family). */
+  family?: ModelFamily
   epochs?: number
   hiddenLayers?: number[]
   activation?: Activation
@@ -62,6 +78,12 @@ export interface RunSettings {
   batchSize?: number
   validationSplit?: number
   seed?: number
+  /** VAE only. */
+  latentDim?: number
+  /** VAE only. */
+  beta?: number
+  /** VAE only. */
+  likelihood?: Likelihood
   tags?: string[]
   explain?: ExplanationMethod[]
 }
@@ -107,7 +129,15 @@ export interface Connection<T> {
   edges: { node: T }[]
 }
 
+/** One named value: a metric of an epoch, or its final value. */
+export interface MetricValue {
+  name: string
+  value: number
+}
+
 export interface RunSummary {
+  /** Every named metric's final value (loss, valLoss, reconstruction, kl_0 ...), in the family's order. */
+  metrics: MetricValue[]
   finalLoss: number | null
   finalValLoss: number | null
   bestValLoss: number | null
@@ -127,6 +157,7 @@ export interface RunView {
   createdAt: string
   experiment: { name: string }
   tags: string[]
+  family: ModelFamily
   learningRate: number
   batchSize: number
   hiddenLayers: number[]
@@ -134,12 +165,21 @@ export interface RunView {
   optimizer: Optimizer
   validationSplit: number
   seed: number
+  /** Null for an MLP. */
+  latentDim: number | null
+  /** Null for an MLP. */
+  beta: number | null
+  /** Null for an MLP. */
+  likelihood: Likelihood | null
   summary: RunSummary
 }
 
-const RUN_FIELDS = `id name status error epochs lastEpoch createdAt experiment { name } tags
-  learningRate batchSize hiddenLayers activation optimizer validationSplit seed
-  summary { finalLoss finalValLoss bestValLoss bestEpoch finalAccuracy finalValAccuracy }`
+const SUMMARY_FIELDS = `summary { metrics { name value } finalLoss finalValLoss bestValLoss bestEpoch finalAccuracy
+  finalValAccuracy }`
+
+const RUN_FIELDS = `id name status error epochs lastEpoch createdAt experiment { name } tags family
+  learningRate batchSize hiddenLayers activation optimizer validationSplit seed latentDim beta likelihood
+  ${SUMMARY_FIELDS}`
 
 export interface DatasetView {
   id: string
@@ -209,6 +249,8 @@ export interface EpochMetric {
   valLoss: number | null
   accuracy: number | null
   valAccuracy: number | null
+  /** Every metric of the epoch in the family's order, loss and valLoss included. */
+  values: MetricValue[]
 }
 
 export type RunEvent =
@@ -220,7 +262,7 @@ export const RUN_EVENTS = doc<{ runEvents: RunEvent }, { runId: string; afterEpo
   `subscription RunEvents($runId: ID!, $afterEpoch: Int) {
   runEvents(runId: $runId, afterEpoch: $afterEpoch) {
     __typename
-    ... on EpochCompleted { runId metric { epoch loss valLoss accuracy valAccuracy } }
+    ... on EpochCompleted { runId metric { epoch loss valLoss accuracy valAccuracy values { name value } } }
     ... on RunStatusChanged { runId status error }
     ... on ExplanationReady { runId }
   }
@@ -266,23 +308,28 @@ export const SWEEP_RUNS = doc<
 }`)
 
 /** A run as sweep events carry it: enough to label a progress bar. */
-export interface SweepEventRun {
-  id: string
-  name: string
-  status: RunStatus
-  epochs: number
-  learningRate: number
-  batchSize: number
-  hiddenLayers: number[]
-  activation: Activation
-  optimizer: Optimizer
-  validationSplit: number
-  seed: number
-  summary: RunSummary
-}
+export type SweepEventRun = Pick<
+  RunView,
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'epochs'
+  | 'family'
+  | 'learningRate'
+  | 'batchSize'
+  | 'hiddenLayers'
+  | 'activation'
+  | 'optimizer'
+  | 'validationSplit'
+  | 'seed'
+  | 'latentDim'
+  | 'beta'
+  | 'likelihood'
+  | 'summary'
+>
 
-const SWEEP_EVENT_RUN_FIELDS = `id name status epochs learningRate batchSize hiddenLayers activation optimizer
-  validationSplit seed summary { finalLoss finalValLoss bestValLoss bestEpoch finalAccuracy finalValAccuracy }`
+const SWEEP_EVENT_RUN_FIELDS = `id name status epochs family learningRate batchSize hiddenLayers activation
+  optimizer validationSplit seed latentDim beta likelihood ${SUMMARY_FIELDS}`
 
 export type SweepEvent =
   | { __typename: 'SweepRunStarted'; sweepId: string; run: SweepEventRun }

@@ -1,13 +1,19 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
-import type {
-  Activation,
-  Distribution,
-  ExplanationMethod,
-  Json,
-  Optimizer,
-  RunSettings,
-  SweepInput,
-  SweepParameterInput,
+import {
+  EXPLANATION_METHODS,
+  LIKELIHOODS,
+  MODEL_FAMILIES,
+  type Activation,
+  type Distribution,
+  type ExplanationMethod,
+  type Json,
+  type MetricValue,
+  type ModelFamily,
+  type Optimizer,
+  type RunSettings,
+  type RunSummary,
+  type SweepInput,
+  type SweepParameterInput,
 } from './api'
 import { UsageError } from './errors'
 
@@ -57,14 +63,6 @@ export interface SweepConfig {
 
 const ACTIVATIONS: readonly Activation[] = ['ELU', 'RELU', 'SIGMOID', 'TANH']
 const OPTIMIZERS: readonly Optimizer[] = ['ADAM', 'RMSPROP', 'SGD']
-const EXPLANATION_METHODS: readonly ExplanationMethod[] = [
-  'INTEGRATED_GRADIENTS',
-  'LINEAR_SURROGATE',
-  'PARTIAL_DEPENDENCE',
-  'PERMUTATION_IMPORTANCE',
-  'SHAPLEY',
-  'SURROGATE_NETWORK',
-]
 
 type ParamKind =
   | { kind: 'float'; min?: number; minExclusive?: boolean; max?: number; maxExclusive?: boolean }
@@ -82,22 +80,65 @@ const PARAMETERS = {
   optimizer: { kind: 'enum', choices: OPTIMIZERS },
   validationSplit: { kind: 'float', min: 0, max: 0.9, maxExclusive: true },
   seed: { kind: 'int' },
+  latentDim: { kind: 'int', min: 1, max: 64 },
+  beta: { kind: 'float', min: 0, minExclusive: true },
+  likelihood: { kind: 'enum', choices: LIKELIHOODS },
 } satisfies Record<string, ParamKind>
 
 type ParameterName = keyof typeof PARAMETERS
 const PARAMETER_NAMES = Object.keys(PARAMETERS) as ParameterName[]
 const isParameterName = (name: string): name is ParameterName => Object.hasOwn(PARAMETERS, name)
 
+/** What a sweep file needs to know of a model family. */
+interface FamilyRules {
+  /** Run settings only this family takes (the server refuses them for the others). */
+  settings: readonly ParameterName[]
+  /** The named metrics its runs report (Run.summary.metrics, as the API names them). */
+  metrics: readonly string[]
+  /** It also reports `kl_0` .. `kl_{latentDim-1}`, one KL per latent. */
+  latentKl: boolean
+}
+
 /**
- * Metrics a sweep can rank runs by (EpochMetric fields, as the API names them), with the summary field
- * that holds a finished run's value. W&B-style snake_case (`val_loss`) is accepted and converted.
+ * The families a sweep's `base` may choose (`family: vae`; default mlp). A sweep's runs are all of one
+ * family, so `family` is never swept. The server has the last word: it refuses a metric the runs would
+ * not report; this only says so with a line number.
  */
-export const METRICS = {
+export const FAMILIES: Readonly<Record<ModelFamily, FamilyRules>> = {
+  MLP: { settings: [], metrics: ['loss', 'valLoss', 'accuracy', 'valAccuracy'], latentKl: false },
+  VAE: {
+    settings: ['latentDim', 'beta', 'likelihood'],
+    metrics: ['loss', 'reconstruction', 'kl', 'valLoss', 'valReconstruction', 'valKl'],
+    latentKl: true,
+  },
+}
+const DEFAULT_FAMILY: ModelFamily = 'MLP'
+/** The server's default latentDim: which kl_N a VAE reports when the file sets none. */
+const DEFAULT_LATENT_DIM = 4
+/** Every metric name some family reports, kl_N aside: what a sweep's metric may be. */
+const KNOWN_METRICS = [...new Set(MODEL_FAMILIES.flatMap((f) => FAMILIES[f].metrics))]
+/** A VAE's KL of one latent: `kl_0`, `kl_1` ... */
+const LATENT_KL = /^kl_(\d+)$/
+
+/** The RunSummary fields that held the final values before summary.metrics: still read as a fallback. */
+const SUMMARY_FIELDS = {
   loss: 'finalLoss',
   valLoss: 'finalValLoss',
   accuracy: 'finalAccuracy',
   valAccuracy: 'finalValAccuracy',
-} as const
+} as const satisfies Record<string, keyof RunSummary>
+
+/**
+ * The API's name of a metric written in a sweep file (`val_reconstruction`, `valReconstruction`,
+ * `kl_0`, `kl0`), or undefined for a name no family reports.
+ */
+export function metricName(written: string): string | undefined {
+  const camel = toCamelCase(written.trim())
+  // toCamelCase turns kl_0 into kl0; the API spells it kl_0.
+  const perLatent = /^kl(\d+)$/.exec(camel)
+  if (perLatent) return `kl_${Number(perLatent[1])}`
+  return KNOWN_METRICS.includes(camel) ? camel : undefined
+}
 
 /** Top-level keys of W&B files that mean nothing here but should not make a file unusable. */
 const IGNORED_KEYS = new Set(['name', 'description', 'program', 'project', 'entity', 'command'])
@@ -206,13 +247,23 @@ export function gridSize(parameters: SweepParameterInput[]): number | undefined 
   return size
 }
 
-/** The value a sweep's metric ranks a run by, read from the run's summary. */
-export function metricValue(
-  summary: Partial<Record<(typeof METRICS)[keyof typeof METRICS], number | null>>,
-  metric: string,
-): number | null {
-  const camel = toCamelCase(metric)
-  const field = Object.hasOwn(METRICS, camel) ? METRICS[camel as keyof typeof METRICS] : undefined
+/** What {@link metricValue} reads of a run's summary. */
+export type SummaryValues = { metrics?: readonly MetricValue[] } & Partial<
+  Record<(typeof SUMMARY_FIELDS)[keyof typeof SUMMARY_FIELDS], number | null>
+>
+
+/**
+ * The value a sweep's metric ranks a run by: the run's final value of that named metric
+ * (`summary.metrics`), else - for loss, valLoss, accuracy and valAccuracy - the summary field that held
+ * it before named metrics existed; null when the run has none.
+ */
+export function metricValue(summary: SummaryValues, metric: string): number | null {
+  const name = metricName(metric) ?? metric
+  const named = summary.metrics?.find((m) => m.name === name)
+  if (named !== undefined) return named.value
+  const field = Object.hasOwn(SUMMARY_FIELDS, name)
+    ? SUMMARY_FIELDS[name as keyof typeof SUMMARY_FIELDS]
+    : undefined
   return field === undefined ? null : (summary[field] ?? null)
 }
 
@@ -254,9 +305,12 @@ function checkConfig(raw: unknown, c: Checker): SweepConfig | undefined {
   const at = (name: string): { key: string; value: unknown } | undefined => top.get(name)
 
   const method = checkMethod(at('method'), c)
-  const { metric, goal } = checkMetric(at('metric'), c)
-  const base = checkBase(at('base'), c)
-  const parameters = checkParameters(at('parameters'), method, base, c)
+  const { metric, goal, written } = checkMetric(at('metric'), c)
+  const { base, family } = checkBase(at('base'), c)
+  const parameters = checkParameters(at('parameters'), method, base, family, c)
+  if (metric !== undefined && written !== undefined && family !== undefined) {
+    checkMetricReported(metric, written, family, base, parameters, c)
+  }
 
   const config: SweepConfig = {
     method: method ?? 'GRID',
@@ -295,8 +349,12 @@ function checkMethod(entry: { key: string; value: unknown } | undefined, c: Chec
 function checkMetric(
   entry: { key: string; value: unknown } | undefined,
   c: Checker,
-): { metric: string | undefined; goal: SweepInput['goal'] } {
-  const known = Object.keys(METRICS)
+): {
+  metric: string | undefined
+  goal: SweepInput['goal']
+  /** The name as the file spells it, and where. */
+  written?: { name: string; path: Path }
+} {
   if (entry === undefined) {
     c.add([], 'metric is missing, e.g. metric: { name: val_loss, goal: minimize }')
     return { metric: undefined, goal: 'MINIMIZE' }
@@ -316,12 +374,12 @@ function checkMetric(
   if (name === undefined) c.add([key], 'metric.name is missing, e.g. name: val_loss')
   else if (typeof name.value !== 'string') c.add([key, name.key], 'must be a metric name, e.g. val_loss')
   else {
-    const camel = toCamelCase(name.value)
-    if (Object.hasOwn(METRICS, camel)) metric = camel
-    else
+    metric = metricName(name.value)
+    if (metric === undefined)
       c.add(
         [key, name.key],
-        `unknown metric ${name.value}${suggest(name.value, known)} (one of: ${known.map(toSnakeCase).join(', ')})`,
+        `unknown metric ${name.value}${suggest(name.value, KNOWN_METRICS)} (one of: ` +
+          `${KNOWN_METRICS.map(toSnakeCase).join(', ')}, or kl_N for the KL of a VAE's latent N)`,
       )
   }
   let goal: SweepInput['goal'] = 'MINIMIZE'
@@ -332,7 +390,50 @@ function checkMetric(
     else if (v === 'maximize') goal = 'MAXIMIZE'
     else c.add([key, g.key], 'must be minimize or maximize')
   }
-  return { metric, goal }
+  return metric === undefined || name === undefined
+    ? { metric, goal }
+    : { metric, goal, written: { name: String(name.value), path: [key, name.key] } }
+}
+
+/**
+ * Refuses a metric the sweep's runs would not report: another family's (`reconstruction` from an MLP,
+ * `accuracy` from a VAE), or the KL of a latent some run lacks (`kl_3` where latent_dim goes down to 2).
+ */
+function checkMetricReported(
+  metric: string,
+  { name: written, path }: { name: string; path: Path },
+  family: ModelFamily,
+  base: RunSettings,
+  parameters: SweepParameterInput[],
+  c: Checker,
+): void {
+  const reports = (f: ModelFamily) =>
+    FAMILIES[f].metrics.includes(metric) || (FAMILIES[f].latentKl && LATENT_KL.test(metric))
+  if (!reports(family)) {
+    const others = MODEL_FAMILIES.filter(reports)
+    const fix = others[0] === undefined ? '' : `: set family: ${others[0].toLowerCase()} in base`
+    const theirs = [
+      ...FAMILIES[family].metrics.map(toSnakeCase),
+      ...(FAMILIES[family].latentKl ? ['kl_N'] : []),
+    ]
+    c.add(path, `${written} is not reported by ${family} runs (they report ${theirs.join(', ')})${fix}`)
+    return
+  }
+  const latent = LATENT_KL.exec(metric)
+  if (latent === null) return
+  const swept = parameters.find((p) => p.name === 'latentDim')
+  const lowest = swept
+    ? (swept.min ?? Math.min(...(swept.values ?? []).filter((v): v is number => typeof v === 'number')))
+    : (base.latentDim ?? DEFAULT_LATENT_DIM)
+  const index = Number(latent[1])
+  if (index >= lowest) {
+    c.add(
+      path,
+      `${written} is the KL of latent ${index}, which a run with latent_dim ${lowest} does not have: ` +
+        `every run needs latent_dim above ${index}` +
+        (swept || base.latentDim !== undefined ? '' : ` (the default latent_dim is ${DEFAULT_LATENT_DIM})`),
+    )
+  }
 }
 
 function checkEarlyTerminate(entry: { key: string; value: unknown } | undefined, c: Checker) {
@@ -359,20 +460,35 @@ function checkEarlyTerminate(entry: { key: string; value: unknown } | undefined,
     : { type: 'MEDIAN_STOP' as const, minEpochs }
 }
 
-/** The file's `base:`: StartRunInput defaults for every run. */
-function checkBase(entry: { key: string; value: unknown } | undefined, c: Checker): RunSettings {
+/**
+ * The file's `base:`: StartRunInput defaults for every run, and the runs' family (undefined when the
+ * file names one that does not exist: nothing can be said of what its runs take).
+ */
+function checkBase(
+  entry: { key: string; value: unknown } | undefined,
+  c: Checker,
+): { base: RunSettings; family: ModelFamily | undefined } {
   const base: RunSettings = {}
-  if (entry === undefined) return base
+  if (entry === undefined) return { base, family: DEFAULT_FAMILY }
   const { key, value } = entry
   if (!isObject(value)) {
     c.add([key], 'must be a map of run settings, e.g. { epochs: 10, hidden_layers: [32, 16] }')
-    return base
+    return { base, family: DEFAULT_FAMILY }
   }
-  for (const [name, field] of entries(value, [key], c)) {
+  const fields = entries(value, [key], c)
+  const familyField = fields.get('family')
+  const family =
+    familyField === undefined
+      ? DEFAULT_FAMILY
+      : checkEnum(familyField.value, MODEL_FAMILIES, [key, familyField.key], c)
+  if (familyField !== undefined && family !== undefined) base.family = family
+  for (const [name, field] of fields) {
     const path = [key, field.key]
+    if (name === 'family') continue
     if (isParameterName(name)) {
       const v = checkValue(name, field.value, path, c)
       if (v !== undefined) setSetting(base, name, v)
+      if (family !== undefined) checkFamilySetting(name, field.key, family, path, c)
     } else if (name === 'tags') {
       if (!Array.isArray(field.value) || !field.value.every((t) => typeof t === 'string')) {
         c.add(path, 'must be a list of strings')
@@ -388,11 +504,28 @@ function checkBase(entry: { key: string; value: unknown } | undefined, c: Checke
     } else {
       c.add(
         path,
-        `unknown run setting ${field.key}${suggest(field.key, [...PARAMETER_NAMES, 'tags', 'explain'])}`,
+        `unknown run setting ${field.key}${suggest(field.key, [...PARAMETER_NAMES, 'family', 'tags', 'explain'])}`,
       )
     }
   }
-  return base
+  return { base, family }
+}
+
+/** Refuses a setting only other families take, e.g. latent_dim for an MLP. */
+function checkFamilySetting(
+  name: ParameterName,
+  written: string,
+  family: ModelFamily,
+  path: Path,
+  c: Checker,
+): void {
+  if (FAMILIES[family].settings.includes(name)) return
+  const owners = MODEL_FAMILIES.filter((f) => FAMILIES[f].settings.includes(name))
+  if (owners[0] === undefined) return
+  c.add(
+    path,
+    `${written} applies to ${owners.join(' and ')} runs, not ${family}: set family: ${owners[0].toLowerCase()} in base`,
+  )
 }
 
 function checkExplain(value: unknown, path: Path, c: Checker): ExplanationMethod[] | undefined {
@@ -411,6 +544,7 @@ function checkParameters(
   entry: { key: string; value: unknown } | undefined,
   method: SweepInput['method'] | undefined,
   base: RunSettings,
+  family: ModelFamily | undefined,
   c: Checker,
 ): SweepParameterInput[] {
   const out: SweepParameterInput[] = []
@@ -425,6 +559,14 @@ function checkParameters(
   }
   for (const [name, field] of entries(value, [key], c)) {
     const path = [key, field.key]
+    if (name === 'family') {
+      // One family per sweep: its runs are compared by one metric, and each family takes other settings.
+      c.add(
+        path,
+        `${field.key} cannot be swept: every run of a sweep is of one family; set it in base (base: { family: vae })`,
+      )
+      continue
+    }
     if (!isParameterName(name)) {
       c.add(
         path,
@@ -432,6 +574,7 @@ function checkParameters(
       )
       continue
     }
+    if (family !== undefined) checkFamilySetting(name, field.key, family, path, c)
     const param = checkParameter(name, field.value, path, method, c)
     if (param === undefined) continue
     if ('fixed' in param) {
@@ -592,14 +735,23 @@ function checkValue(name: ParameterName, value: unknown, path: Path, c: Checker)
       }
       return layers as number[]
     }
-    case 'enum': {
-      const upper = typeof value === 'string' ? value.toUpperCase() : undefined
-      const choice = kind.choices.find((ch) => ch === upper)
-      if (choice === undefined)
-        return c.add(path, `must be one of ${kind.choices.map((ch) => ch.toLowerCase()).join(', ')}`)
-      return choice
-    }
+    case 'enum':
+      return checkEnum(value, kind.choices, path, c)
   }
+}
+
+/** One of an API enum's values, written in any case (`relu`, `Tanh`, `vae`). */
+function checkEnum<T extends string>(
+  value: unknown,
+  choices: readonly T[],
+  path: Path,
+  c: Checker,
+): T | undefined {
+  const upper = typeof value === 'string' ? value.toUpperCase() : undefined
+  const choice = choices.find((ch) => ch === upper)
+  if (choice === undefined)
+    return c.add(path, `must be one of ${choices.map((ch) => ch.toLowerCase()).join(', ')}`)
+  return choice
 }
 
 function checkInt(

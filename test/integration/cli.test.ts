@@ -132,10 +132,10 @@ describe('lab runs / lab watch', () => {
 
     const table = await lab(['runs', '--experiment', 'cli-runs'])
     const [header, row] = table.stdout.split('\n')
-    expect(header).toMatch(/^ID\s+NAME\s+EXPERIMENT\s+STATUS\s+EPOCHS\s+LOSS\s+VAL LOSS\s+CREATED$/)
+    expect(header).toMatch(/^ID\s+NAME\s+EXPERIMENT\s+STATUS\s+EPOCHS\s+LOSS\s+VAL LOSS\s+CREATED\s+FAMILY$/)
     expect(row).toMatch(
       new RegExp(
-        `^${runId}\\s+cli-run\\s+cli-runs\\s+SUCCEEDED\\s+3/3\\s+[\\d.e+-]+\\s+[\\d.e+-]+\\s+\\d{4}-`,
+        `^${runId}\\s+cli-run\\s+cli-runs\\s+SUCCEEDED\\s+3/3\\s+[\\d.e+-]+\\s+[\\d.e+-]+\\s+\\d{4}-\\S+ \\S+\\s+MLP$`,
       ),
     )
   })
@@ -229,6 +229,139 @@ describe('lab sweep', () => {
     expect(r.stderr).toBe(
       'error: bad.yaml:11:3: base.hidden_layer: unknown run setting hidden_layer (did you mean hidden_layers?)\n',
     )
+  })
+})
+
+describe('lab sweep over a VAE', () => {
+  interface Ranked {
+    id: string
+    name: string
+    status: string
+    family: string
+    latentDim: number | null
+    beta: number | null
+    metricValue: number | null
+  }
+  let ranked: Ranked[] = []
+
+  sweepIt(
+    'sweeps latent_dim x beta on a LATENT_LINEAR dataset to FINISHED, ranked by val_reconstruction',
+    async () => {
+      const generated = await t.gql<{ generateDataset: { id: string; task: string } }>(
+        'mutation($input: GenerateDatasetInput!) { generateDataset(input: $input) { id task } }',
+        {
+          input: {
+            name: 'cli-latent',
+            generator: 'LATENT_LINEAR',
+            rows: 300,
+            latents: 2,
+            noise: 0.1,
+            seed: 3,
+          },
+        },
+      )
+      expect(generated.errors).toBeUndefined()
+      expect(generated.data!.generateDataset.task).toBe('UNSUPERVISED')
+      await writeFile(
+        path.join(dir, 'vae.yaml'),
+        [
+          'method: grid',
+          'metric: {name: val_reconstruction, goal: minimize}',
+          `dataset: ${generated.data!.generateDataset.id}`,
+          'experiment: cli-vae-sweep',
+          'parameters:',
+          '  latent_dim: {values: [1, 2]}',
+          '  beta: {values: [0.5]}',
+          'base:',
+          '  family: vae',
+          '  hidden_layers: [16]',
+          '  epochs: 3',
+          '  batch_size: 32',
+          '  seed: 11',
+          '  explain: []',
+        ].join('\n') + '\n',
+      )
+      const r = await lab(['sweep', 'vae.yaml', '--json'])
+      expect(r.stderr).not.toMatch(/^error/m)
+      expect(r.code).toBe(ExitCode.OK)
+      const { sweep, runs } = JSON.parse(r.stdout) as {
+        sweep: { id: string; status: string; metric: string; goal: string; runCount: number }
+        runs: Ranked[]
+      }
+      expect(sweep).toMatchObject({
+        status: 'FINISHED',
+        metric: 'valReconstruction',
+        goal: 'MINIMIZE',
+        runCount: 2,
+      })
+      expect(runs.map((run) => run.latentDim).sort()).toEqual([1, 2])
+      expect(
+        runs.every((run) => run.status === 'SUCCEEDED' && run.family === 'VAE' && run.beta === 0.5),
+      ).toBe(true)
+
+      // The ranking, checked against the runs' final named metrics as the API reports them.
+      const fetched = await t.gql<{
+        sweep: {
+          runs: { edges: { node: { id: string; summary: { metrics: { name: string; value: number }[] } } }[] }
+        }
+      }>(
+        'query($id: ID!) { sweep(id: $id) { runs(first: 10) { edges { node { id summary { metrics { name value } } } } } } }',
+        {
+          id: sweep.id,
+        },
+      )
+      const valReconstruction = new Map(
+        fetched.data!.sweep.runs.edges.map(({ node }) => [
+          node.id,
+          node.summary.metrics.find((m) => m.name === 'valReconstruction')?.value,
+        ]),
+      )
+      expect(valReconstruction.size).toBe(2)
+      const best = [...valReconstruction.entries()].sort((a, b) => a[1]! - b[1]!).map(([id]) => id)
+      expect(runs.map((run) => run.id)).toEqual(best)
+      for (const run of runs) expect(run.metricValue).toBe(valReconstruction.get(run.id))
+      expect(runs[0]!.metricValue!).toBeLessThanOrEqual(runs[1]!.metricValue!)
+
+      expect(r.stderr).toMatch(
+        new RegExp(`^sweep ${sweep.id} started: grid over latentDim, beta, 2 runs`, 'm'),
+      )
+      expect(r.stderr).toMatch(/^run \S+ started: latentDim=1 beta=0\.5$/m)
+      expect(r.stderr).toMatch(/^run \S+ SUCCEEDED: valReconstruction \d\S*$/m)
+      ranked = runs
+    },
+  )
+
+  sweepIt('prints every named metric of a VAE epoch in lab watch lines, and VAE in lab runs', async () => {
+    const run = ranked.find((r) => r.latentDim === 2)
+    expect(run).toBeDefined()
+    const w = await lab(['watch', run!.id])
+    expect(w.code).toBe(ExitCode.OK)
+    const epochs = w.stdout.split('\n').filter((line) => line.startsWith('epoch '))
+    expect(epochs).toHaveLength(3)
+    for (const line of epochs) {
+      expect(line).toMatch(
+        /^epoch \d\/3 loss \S+ reconstruction \S+ kl \S+ val_loss \S+ val_reconstruction \S+ val_kl \S+ kl_0 \S+ kl_1 \S+$/,
+      )
+    }
+    const json = await lab(['watch', run!.id, '--json'])
+    const first = JSON.parse(json.stdout.split('\n')[0]!) as { metric: { values: { name: string }[] } }
+    expect(first.metric.values.map((v) => v.name)).toEqual([
+      'loss',
+      'reconstruction',
+      'kl',
+      'valLoss',
+      'valReconstruction',
+      'valKl',
+      'kl_0',
+      'kl_1',
+    ])
+
+    const table = await lab(['runs', '--experiment', 'cli-vae-sweep', '--sort', 'name'])
+    expect(table.code).toBe(ExitCode.OK)
+    const rows = table.stdout.trim().split('\n')
+    expect(rows[0]).toMatch(/\sFAMILY$/)
+    expect(rows.slice(1)).toHaveLength(2)
+    for (const row of rows.slice(1)) expect(row).toMatch(/\sSUCCEEDED\s+3\/3\s.*\sVAE$/)
   })
 })
 

@@ -352,7 +352,23 @@ describe('a VAE on LATENT_LINEAR through the API', () => {
     expect(code(noFactors)).toBe('BAD_USER_INPUT')
     const latentOnMlp = await startError({ datasetId: friedman, latentDim: 2 })
     expect(latentOnMlp.errors![0]!.message).toMatch(/latentDim applies to VAE/)
-  })
+    // A VAE trains on the features of a supervised dataset too (its targets are ignored).
+    const onFriedman = await start({
+      datasetId: friedman,
+      family: 'VAE',
+      hiddenLayers: [8],
+      epochs: 1,
+      explain: [],
+    })
+    expect(await finished(onFriedman)).toEqual({ status: 'SUCCEEDED', error: null })
+    const instance = await t.gql(
+      `query($id: ID!) { explainInstance(runId: $id, row: [0,0,0,0,0,0]) { prediction } }`,
+      {
+        id: runId,
+      },
+    )
+    expect(code(instance)).toBe('BAD_USER_INPUT')
+  }, 60_000)
 
   it('filters and orders runs on the final value of a named metric', async () => {
     const second = await start({

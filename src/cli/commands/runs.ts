@@ -92,7 +92,10 @@ export async function listRuns(ctx: Context, opts: RunsOptions): Promise<ExitCod
   return ExitCode.OK
 }
 
-/** The runs table: one line per run, newest data a script might want first. */
+/**
+ * The runs table: one line per run, newest data a script might want first. FAMILY (MLP or VAE) comes
+ * last, so the columns before it stay where scripts written before VAEs expect them.
+ */
 export function runsTable(runs: RunView[], opts: { maxWidth?: number } = {}): string {
   return formatTable(
     [
@@ -104,6 +107,7 @@ export function runsTable(runs: RunView[], opts: { maxWidth?: number } = {}): st
       { header: 'LOSS', align: 'right' },
       { header: 'VAL LOSS', align: 'right' },
       { header: 'CREATED' },
+      { header: 'FAMILY' },
     ],
     runs.map((r) => [
       r.id,
@@ -114,6 +118,7 @@ export function runsTable(runs: RunView[], opts: { maxWidth?: number } = {}): st
       formatNumber(r.summary.finalLoss),
       formatNumber(r.summary.finalValLoss),
       formatDate(r.createdAt),
+      r.family,
     ]),
     opts,
   )

@@ -1,7 +1,8 @@
-import { isTerminalRun, RUN, RUN_EVENTS, RunEvent, RunStatus } from '../api'
+import { EpochMetric, isTerminalRun, RUN, RUN_EVENTS, RunEvent, RunStatus } from '../api'
 import { renderChart } from '../chart'
 import type { Context } from '../context'
 import { ExitCode, InterruptedError, ServerError } from '../errors'
+import { toSnakeCase } from '../sweep-config'
 import { formatNumber } from '../table'
 
 /** Rows of plot area when the terminal is tall enough. */
@@ -25,6 +26,23 @@ export function exitCodeFor(status: RunStatus): ExitCode {
       // The server completed the stream before the run ended: not an answer a script can act on.
       return ExitCode.SERVER
   }
+}
+
+/**
+ * One epoch as a plain line: `epoch 3/20` and every named metric of the epoch in the family's order
+ * (`loss 1.2 reconstruction 0.9 kl 0.3 val_loss ...`); loss and val loss alone when the epoch has no
+ * named values.
+ */
+export function epochLine(m: EpochMetric, epochs: number): string {
+  const values =
+    m.values.length > 0
+      ? m.values
+      : [
+          { name: 'loss', value: m.loss },
+          ...(m.valLoss === null ? [] : [{ name: 'valLoss', value: m.valLoss }]),
+        ]
+  const metrics = values.map((v) => `${toSnakeCase(v.name)} ${formatNumber(v.value)}`).join(' ')
+  return `epoch ${m.epoch}/${epochs} ${metrics}`
 }
 
 /**
@@ -84,10 +102,7 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
         losses[m.epoch - 1] = m.loss
         valLosses[m.epoch - 1] = m.valLoss
         if (draw) frame()
-        else if (!opts.json) {
-          const val = m.valLoss === null ? '' : ` val_loss ${formatNumber(m.valLoss)}`
-          ctx.out(`epoch ${m.epoch}/${run.epochs} loss ${formatNumber(m.loss)}${val}`)
-        }
+        else if (!opts.json) ctx.out(epochLine(m, run.epochs))
         return
       }
       case 'RunStatusChanged':

@@ -93,7 +93,7 @@ describe('arguments', () => {
     [['runs', '--limit', 'ten'], /--limit must be a positive integer/],
     [['runs', '--sort', 'loss'], /cannot sort by loss/],
     [['runs', '--status', 'done'], /unknown status done/],
-    [['dataset', 'import', 'x.csv'], /required option '--target <column>' not specified/],
+    [['dataset', 'import', 'x.csv'], /--target <column> is required for --task regression/],
     [['dataset', 'import', 'x.csv', '--target', 'y', '--task', 'clustering'], /--task must be regression/],
     [['--url', 'ftp://lab', 'runs'], /must start with http/],
   ])('refuses lab %j with exit 2 and a message on stderr', async (argv, message) => {

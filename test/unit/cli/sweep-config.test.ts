@@ -1,6 +1,7 @@
 import {
   formatIssue,
   gridSize,
+  metricName,
   metricValue,
   parseSweepConfig,
   SweepConfigError,
@@ -390,6 +391,211 @@ describe('parseSweepConfig: refused files, with line and column', () => {
   })
 })
 
+describe('parseSweepConfig: VAE sweeps', () => {
+  const vae = (parameters: string[], extra: string[] = [], metric = 'val_reconstruction') =>
+    y([
+      'method: grid',
+      `metric: {name: ${metric}, goal: minimize}`,
+      'parameters:',
+      ...parameters,
+      'base:',
+      '  family: vae',
+      ...extra,
+    ])
+
+  it('sweeps latent_dim, beta and likelihood of a VAE base, ranked by a named metric', () => {
+    const config = parseSweepConfig(
+      y([
+        'method: grid',
+        'metric: {name: val_reconstruction, goal: minimize}',
+        'parameters:',
+        '  latent_dim: {values: [1, 2, 64]}',
+        '  beta: {values: [0.5, 4]}',
+        '  likelihood: {values: [Gaussian, BERNOULLI]}',
+        'base:',
+        '  family: VAE',
+        '  hidden_layers: [16]',
+        '  explain: [latent_traversal, ACTIVE_UNITS, sample-fidelity, disentanglement]',
+      ]),
+      'vae.yaml',
+    )
+    expect(config).toMatchObject({
+      metric: 'valReconstruction',
+      parameters: [
+        { name: 'latentDim', values: [1, 2, 64] },
+        { name: 'beta', values: [0.5, 4] },
+        { name: 'likelihood', values: ['GAUSSIAN', 'BERNOULLI'] },
+      ],
+      base: {
+        family: 'VAE',
+        hiddenLayers: [16],
+        explain: ['LATENT_TRAVERSAL', 'ACTIVE_UNITS', 'SAMPLE_FIDELITY', 'DISENTANGLEMENT'],
+      },
+    })
+    expect(gridSize(config.parameters)).toBe(12)
+    expect(toSweepInput(config, 'vae.yaml', { dataset: 'd', experiment: 'e' })).toMatchObject({
+      metric: 'valReconstruction',
+      base: { datasetId: 'd', family: 'VAE', hiddenLayers: [16] },
+    })
+  })
+
+  it('takes the VAE settings fixed or in base, and ranges for latent_dim and beta', () => {
+    const config = parseSweepConfig(
+      y([
+        'method: random',
+        'run_cap: 4',
+        'metric: {name: valKl}',
+        'parameters:',
+        '  latentDim: {min: 2, max: 8}',
+        '  beta: {min: 0.1, max: 10, distribution: log_uniform_values}',
+        '  likelihood: {value: gaussian}',
+        'base: {family: vae}',
+      ]),
+      'r.yaml',
+    )
+    expect(config).toMatchObject({
+      metric: 'valKl',
+      parameters: [
+        { name: 'latentDim', min: 2, max: 8, distribution: 'INT_UNIFORM' },
+        { name: 'beta', min: 0.1, max: 10, distribution: 'LOG_UNIFORM' },
+      ],
+      base: { family: 'VAE', likelihood: 'GAUSSIAN' },
+    })
+    expect(
+      parseSweepConfig(vae(['  learning_rate: {values: [0.01]}'], ['  latent_dim: 3', '  beta: 2']), 'b.yaml')
+        .base,
+    ).toEqual({ family: 'VAE', latentDim: 3, beta: 2 })
+    // family: mlp is the default, said out loud.
+    expect(
+      parseSweepConfig(
+        y([
+          'method: grid',
+          'metric: {name: loss}',
+          'parameters:',
+          '  seed: {values: [1]}',
+          'base: {family: mlp}',
+        ]),
+        'm.yaml',
+      ).base,
+    ).toEqual({ family: 'MLP' })
+  })
+
+  it.each([
+    ['latent_dim 0', ['  latent_dim: {values: [0, 2]}'], /latent_dim\.values\[0\]: must be at least 1/],
+    ['latent_dim 65', ['  latent_dim: {values: [65]}'], /latent_dim\.values\[0\]: must be at most 64/],
+    ['a fractional latent_dim', ['  latent_dim: {values: [1.5]}'], /must be an integer/],
+    ['beta 0', ['  beta: {values: [0, 1]}'], /beta\.values\[0\]: must be greater than 0/],
+    [
+      'an unknown likelihood',
+      ['  likelihood: {values: [poisson]}'],
+      /likelihood\.values\[0\]: must be one of gaussian, bernoulli/,
+    ],
+    [
+      'a range of likelihoods',
+      ['  likelihood: {min: 0, max: 1}'],
+      /parameters\.likelihood\.min: likelihood takes value or values, not a min\/max range/,
+    ],
+  ])('refuses %s', (_label, parameters, message) => {
+    expect(issuesOf(vae(parameters)).join('\n')).toMatch(message)
+  })
+
+  it('keeps family in base: sweeping it is refused, saying where it goes', () => {
+    const issues = issuesOf(
+      y([
+        'method: grid',
+        'metric: {name: loss}',
+        'parameters:',
+        '  family: {values: [mlp, vae]}',
+        '  learning_rate: {values: [0.1]}',
+      ]),
+    )
+    expect(issues).toEqual([
+      '4:3: parameters.family: family cannot be swept: every run of a sweep is of one family; set it in base (base: { family: vae })',
+    ])
+    expect(issuesOf(vae(['  seed: {values: [1]}']).replace('family: vae', 'family: gan'))).toEqual([
+      '6:3: base.family: must be one of mlp, vae',
+    ])
+  })
+
+  it('refuses VAE settings for an MLP, in base or swept', () => {
+    const issues = issuesOf(
+      y([
+        'method: grid',
+        'metric: {name: loss}',
+        'parameters:',
+        '  beta: {values: [0.5, 1]}',
+        'base:',
+        '  latent_dim: 2',
+      ]),
+    )
+    expect(issues).toEqual([
+      '4:3: parameters.beta: beta applies to VAE runs, not MLP: set family: vae in base',
+      '6:3: base.latent_dim: latent_dim applies to VAE runs, not MLP: set family: vae in base',
+    ])
+  })
+
+  it('ranks by any named metric, in snake or camel case, kl_N included', () => {
+    const metricOf = (name: string) =>
+      parseSweepConfig(vae(['  latent_dim: {values: [2, 3]}'], [], name), 'f.yaml').metric
+    expect(metricOf('val_reconstruction')).toBe('valReconstruction')
+    expect(metricOf('valReconstruction')).toBe('valReconstruction')
+    expect(metricOf('reconstruction')).toBe('reconstruction')
+    expect(metricOf('kl')).toBe('kl')
+    expect(metricOf('val_kl')).toBe('valKl')
+    expect(metricOf('kl_0')).toBe('kl_0')
+    expect(metricOf('kl1')).toBe('kl_1')
+    expect(metricOf('val_loss')).toBe('valLoss')
+    expect(metricName('val_accuracy')).toBe('valAccuracy')
+    expect(metricName('kl_12')).toBe('kl_12')
+    expect(metricName('perplexity')).toBeUndefined()
+  })
+
+  it('refuses kl_N for a latent some run does not have', () => {
+    expect(issuesOf(vae(['  latent_dim: {values: [4, 2]}'], [], 'kl_3'))).toEqual([
+      '2:10: metric.name: kl_3 is the KL of latent 3, which a run with latent_dim 2 does not have: every run needs latent_dim above 3',
+    ])
+    // Without latent_dim, runs have the server's default of 4.
+    expect(issuesOf(vae(['  beta: {values: [1, 2]}'], [], 'kl_4')).join('\n')).toMatch(
+      /kl_4 is the KL of latent 4, .*latent_dim 4 .*\(the default latent_dim is 4\)/,
+    )
+    expect(parseSweepConfig(vae(['  beta: {values: [1, 2]}'], [], 'kl_3'), 'f.yaml').metric).toBe('kl_3')
+  })
+
+  it("refuses another family's metric, and suggests the name meant for a typo", () => {
+    expect(
+      issuesOf(
+        y(['method: grid', 'metric: {name: val_reconstruction}', 'parameters:', '  seed: {values: [1]}']),
+      ),
+    ).toEqual([
+      '2:10: metric.name: val_reconstruction is not reported by MLP runs (they report loss, val_loss, accuracy, val_accuracy): set family: vae in base',
+    ])
+    expect(issuesOf(vae(['  beta: {values: [1]}'], [], 'accuracy')).join('\n')).toMatch(
+      /accuracy is not reported by VAE runs \(they report loss, reconstruction, kl, val_loss, val_reconstruction, val_kl, kl_N\): set family: mlp in base/,
+    )
+    const typo = issuesOf(vae(['  beta: {values: [1]}'], [], 'val_reconstuction'))
+    expect(typo).toEqual([
+      expect.stringMatching(
+        /^2:10: metric\.name: unknown metric val_reconstuction \(did you mean val_reconstruction\?\) \(one of: loss, val_loss, accuracy, val_accuracy, reconstruction, kl, val_reconstruction, val_kl, or kl_N/,
+      ),
+    ])
+    expect(issuesOf(vae(['  beta: {values: [1]}'], [], 'valReconstuction'))[0]).toMatch(
+      /did you mean valReconstruction\?/,
+    )
+  })
+
+  it('suggests VAE parameter names too', () => {
+    expect(issuesOf(vae(['  latent_dims: {values: [1]}'])).join('\n')).toMatch(
+      /unknown parameter latent_dims \(did you mean latent_dim\?\)/,
+    )
+    expect(issuesOf(vae(['  beta: {values: [1]}'], ['  famly: vae'])).join('\n')).toMatch(
+      /unknown run setting famly \(did you mean family\?\)/,
+    )
+    expect(issuesOf(vae(['  beta: {values: [1]}'], ['  explain: [latent_travesal]'])).join('\n')).toMatch(
+      /base\.explain\[0\]: must be one of .*latent_traversal, latent_sensitivity, generator_surrogate, encoder_attribution, active_units, disentanglement, sample_fidelity/,
+    )
+  })
+})
+
 describe('helpers', () => {
   it('converts key spellings', () => {
     expect(toCamelCase('learning_rate')).toBe('learningRate')
@@ -414,5 +620,29 @@ describe('helpers', () => {
     expect(metricValue(summary, 'accuracy')).toBeNull()
     expect(metricValue(summary, 'val_accuracy')).toBe(0.9)
     expect(metricValue(summary, 'perplexity')).toBeNull()
+  })
+
+  it('reads a named metric from summary.metrics first, whatever the old fields say', () => {
+    const summary = {
+      metrics: [
+        { name: 'loss', value: 3 },
+        { name: 'reconstruction', value: 2.5 },
+        { name: 'valLoss', value: 4 },
+        { name: 'valReconstruction', value: 3.25 },
+        { name: 'kl_0', value: 0.5 },
+      ],
+      finalLoss: 30,
+      finalValLoss: 40,
+    }
+    expect(metricValue(summary, 'valReconstruction')).toBe(3.25)
+    expect(metricValue(summary, 'val_reconstruction')).toBe(3.25)
+    expect(metricValue(summary, 'kl_0')).toBe(0.5)
+    expect(metricValue(summary, 'kl0')).toBe(0.5)
+    expect(metricValue(summary, 'valLoss')).toBe(4)
+    // Not reported by this run.
+    expect(metricValue(summary, 'kl_1')).toBeNull()
+    expect(metricValue(summary, 'valKl')).toBeNull()
+    // Old fields still answer when the list lacks the name.
+    expect(metricValue({ metrics: [], finalValLoss: 0.25 }, 'val_loss')).toBe(0.25)
   })
 })
