@@ -34,7 +34,8 @@ describe('lab runs options', () => {
     expect(() => parseLimit('2.5')).toThrow(UsageError)
     expect(parseTask('binary_classification')).toBe('BINARY_CLASSIFICATION')
     expect(parseTask('Regression')).toBe('REGRESSION')
-    expect(() => parseTask('clustering')).toThrow(/regression or binary_classification/)
+    expect(parseTask('unsupervised')).toBe('UNSUPERVISED')
+    expect(() => parseTask('clustering')).toThrow(/regression, binary_classification or unsupervised/)
   })
 })
 
