@@ -803,7 +803,10 @@ describe('generateDataset: LATENT_LINEAR', () => {
     expect(d.featureNames).toEqual(['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8'])
     expect(d.factorNames).toEqual(['v1', 'v2'])
     // Unit-norm rows of A and unit-variance factors: every feature has variance 1 + noise^2.
-    for (const s of d.featureStats) (expect(s.std).toBeGreaterThan(0.85), expect(s.std).toBeLessThan(1.15))
+    for (const s of d.featureStats) {
+      expect(s.std).toBeGreaterThan(0.85)
+      expect(s.std).toBeLessThan(1.15)
+    }
     const row = await t.lab.db.dataset.findUniqueOrThrow({ where: { id: d.id }, select: { source: true } })
     expect(row.source).toEqual({
       kind: 'generator',
