@@ -81,6 +81,57 @@ describe('lab dataset import / lab datasets', () => {
     )
   })
 
+  it('imports an unsupervised CSV with factor columns, and lists it', async () => {
+    await writeFile(path.join(dir, 'shapes.csv'), 'p1,kind,p2,size\n0.5,0,1,3\n0,1,0.25,2\n1,2,0,1\n')
+    const r = await lab([
+      'dataset',
+      'import',
+      'shapes.csv',
+      '--task',
+      'unsupervised',
+      '--factor',
+      'size',
+      '--factor',
+      'kind',
+      '--json',
+    ])
+    expect(r).toMatchObject({ code: ExitCode.OK, stderr: '' })
+    const dataset = JSON.parse(r.stdout) as {
+      id: string
+      task: string
+      targetName: string | null
+      featureNames: string[]
+      factorNames: string[]
+    }
+    expect(dataset).toMatchObject({
+      task: 'UNSUPERVISED',
+      targetName: null,
+      featureNames: ['p1', 'p2'],
+      factorNames: ['size', 'kind'],
+    })
+
+    const list = await lab(['datasets'])
+    expect(list.code).toBe(ExitCode.OK)
+    const lines = list.stdout.split('\n')
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+VERSION\s+TASK\s+ROWS\s+FEATURES\s+TARGET\s+FACTORS\s+CREATED$/)
+    const line = lines.find((l) => l.startsWith(dataset.id))
+    expect(line).toMatch(/\s+shapes\s+1\s+unsupervised\s+3\s+2\s+-\s+size,kind\s+\d{4}-/)
+    const houses = lines.find((l) => l.startsWith(datasetId))
+    expect(houses).toMatch(/\s+houses\s+1\s+regression\s+200\s+3\s+y\s+-\s+/)
+
+    const withTarget = await lab([
+      'dataset',
+      'import',
+      'shapes.csv',
+      '--task',
+      'unsupervised',
+      '--target',
+      'size',
+    ])
+    expect(withTarget.code).toBe(ExitCode.USAGE)
+    expect(withTarget.stderr).toMatch(/--task unsupervised takes no --target/)
+  })
+
   it('passes the server’s BAD_USER_INPUT on with exit 2', async () => {
     const r = await lab(['dataset', 'import', 'houses.csv', '--target', 'price'])
     expect(r.code).toBe(ExitCode.USAGE)

@@ -52,7 +52,7 @@ export const SPRITES = {
   halfExtent: 4,
   /** The ellipse's vertical semi-axis over its horizontal one. */
   ellipseAspect: 0.6,
-  supersample: 4,
+  supersample: 8,
 } as const
 
 /**

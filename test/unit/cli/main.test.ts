@@ -94,6 +94,14 @@ describe('arguments', () => {
     [['runs', '--sort', 'loss'], /cannot sort by loss/],
     [['runs', '--status', 'done'], /unknown status done/],
     [['dataset', 'import', 'x.csv'], /--target <column> is required for --task regression/],
+    [
+      ['dataset', 'import', 'x.csv', '--task', 'binary'],
+      /--target <column> is required for --task binary_classification/,
+    ],
+    [
+      ['dataset', 'import', 'x.csv', '--task', 'unsupervised', '--target', 'y'],
+      /--task unsupervised takes no --target/,
+    ],
     [['dataset', 'import', 'x.csv', '--target', 'y', '--task', 'clustering'], /--task must be regression/],
     [['--url', 'ftp://lab', 'runs'], /must start with http/],
   ])('refuses lab %j with exit 2 and a message on stderr', async (argv, message) => {
@@ -284,6 +292,40 @@ describe('server answers and exit codes', () => {
       input: { name: 'data', task: 'REGRESSION', csv: 'x,y\n1,2\n', targetColumn: 'y' },
     })
     expect(r.stdout).toBe('ID  NAME  VERSION  ROWS\nd1  data        1     1\n')
+  })
+
+  it('sends an unsupervised import without a target column, with its factor columns', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        data: {
+          importCsvDataset: {
+            id: 'd2',
+            name: 'data',
+            version: 1,
+            task: 'UNSUPERVISED',
+            rowCount: 1,
+            featureNames: ['x'],
+            targetName: null,
+            factorNames: ['y'],
+            imageShape: null,
+            createdAt: '2025-01-01T00:00:00Z',
+          },
+        },
+      }),
+    }
+    await writeFile(path.join(dir, 'data.csv'), 'x,y\n1,2\n')
+    const r = await runCli(
+      ['dataset', 'import', 'data.csv', '--task', 'unsupervised', '--factor', 'y', '--factor', 'z'],
+      {
+        env: { LAB_URL: stubUrl },
+        cwd: dir,
+      },
+    )
+    expect(r.code).toBe(ExitCode.OK)
+    expect(requests[0]!.body.variables).toEqual({
+      input: { name: 'data', task: 'UNSUPERVISED', csv: 'x,y\n1,2\n', factorColumns: ['y', 'z'] },
+    })
   })
 
   it('reports a run that does not exist as NOT_FOUND (exit 5)', async () => {
