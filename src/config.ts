@@ -90,7 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     embeddedPgPort,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     maxBodyBytes: int(env, 'LAB_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    maxDatasetCells: int(env, 'LAB_MAX_DATASET_CELLS', 2_000_000, 1, 100_000_000),
+    maxDatasetCells: int(env, 'LAB_MAX_DATASET_CELLS', 4_000_000, 1, 100_000_000),
     maxDatasetRows: int(env, 'LAB_MAX_DATASET_ROWS', 100_000, 1, 10_000_000),
     maxQueryDepth: int(env, 'LAB_MAX_QUERY_DEPTH', 12, 2, 100),
     workers: int(env, 'LAB_WORKERS', 1, 0, 64),

@@ -844,11 +844,11 @@ describe('generateDataset: LATENT_LINEAR', () => {
     [{ features: 1025 }, 'BAD_USER_INPUT', /features is 1025/],
     [{ latents: 5, features: 4 }, 'BAD_USER_INPUT', /features \(4\) must be at least latents \(5\)/],
     [{ noise: -1 }, 'BAD_USER_INPUT', /noise must be 0 or more/],
-    // 1,900 rows x 1,024 features fit the 2,000,000 cells; with the 64 factors they do not.
+    // 3,800 rows x 1,024 features fit the 4,000,000 cells; with the 64 factors they do not.
     [
-      { rows: 1900, latents: 64, features: 1024 },
+      { rows: 3800, latents: 64, features: 1024 },
       'PAYLOAD_TOO_LARGE',
-      /1900 rows x 1024 features \+ 64 factors/,
+      /3800 rows x 1024 features \+ 64 factors/,
     ],
   ])('refuses %j', async (change, code, message) => {
     const before = await totalCount()
