@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import { Likelihood } from '../src/models/family.enums'
 import { createOptimizer, trainableVariables } from '../src/models/common/tf'
+import { yieldToEventLoop } from '../src/models/common/random'
 import { buildVae, forwardTerms } from '../src/models/vae/network'
 import type { VaeSpec } from '../src/models/vae/spec'
 import { DatasetGenerator } from '../src/modules/dataset/dataset.enums'
@@ -95,6 +96,7 @@ async function main(cleanups: Cleanups): Promise<void> {
     const optimizer = createOptimizer('ADAM', 0.001)
     const variables = [...trainableVariables(nets.encoder), ...trainableVariables(nets.decoder)]
     const started = performance.now()
+    let lastYield = started
     for (let e = 0; e < epochs; e++) {
       for (let s = 0; s < trainRows; s += BATCH) {
         const size = Math.min(BATCH, trainRows - s)
@@ -110,6 +112,11 @@ async function main(cleanups: Cleanups): Promise<void> {
             variables,
           )
         })
+        // Give the event loop a turn as often as the platform's loop does (the server shares this process).
+        if (performance.now() - lastYield >= 50) {
+          await yieldToEventLoop()
+          lastYield = performance.now()
+        }
       }
       // One read per epoch, as any loop that reports a loss has to do.
       await tf.tidy(() => tf.scalar(0)).data()

@@ -57,3 +57,19 @@ export {
   type ExplainInstanceOptions,
   type InstanceMethod,
 } from './explain-instance'
+// Generative models (VAE): latents, disentanglement, sample fidelity.
+export {
+  activeUnits,
+  decoderIntegratedGradients,
+  decoderSensitivity,
+  encoderAttribution,
+  generatorSurrogate,
+  latentTraversals,
+  type Decode,
+  type DecoderJacobian,
+  type Encode,
+  type EncoderJacobian,
+} from './latent'
+export { principalAngles } from './subspace'
+export { disentanglement, dciFromImportance, type DisentanglementResult } from './disentanglement'
+export { sampleFidelity, type SampleFidelity } from './sample-fidelity'
