@@ -30,8 +30,9 @@ registerEnumType(DatasetGenerator, {
       description:
         'UNSUPERVISED x = A v + noise * e: k factors v1..vk, independent U[-sqrt 3, sqrt 3] (unit variance), ' +
         'mixed into d features x1..xd by a fixed seeded d x k matrix A, e ~ N(0, I). A is a unit-norm tight ' +
-        "frame (rows of norm 1, A'A = (d/k) I: stacked random orthogonal k x k blocks), so each feature " +
-        'has variance 1 + noise^2; k = latents, d = features. A is recorded with the dataset.',
+        "frame (rows of norm 1, A'A = (d/k) I: stacked random orthogonal k x k blocks, the last k + (d mod k) " +
+        'rows a rotated harmonic frame when k does not divide d), so each feature has variance 1 + noise^2; ' +
+        'k = latents, d = features. A is recorded with the dataset.',
     },
   },
 })

@@ -246,8 +246,8 @@ function latentLinear(
 /**
  * LATENT_LINEAR's mixing matrix A (d x k, `features` x `latents`), seeded: a unit-norm tight frame, every
  * row of norm 1 and A'A = (d/k) I. So each feature has variance 1 + noise^2, and every factor carries the
- * same share of the variance, none hidden below the noise (see docs: a random A can leave a factor too
- * weak for a VAE to find).
+ * same share of the variance, none hidden below the noise (with a random A one factor's direction can
+ * carry so little variance that a VAE rightly leaves it unused, as probabilistic PCA does a small eigenvalue).
  *
  * Built from blocks of k rows: when k divides d, d/k random orthogonal k x k matrices stacked. Otherwise
  * (d = q k + r, 0 < r < k) the first q - 1 blocks are random orthogonal matrices and the last k + r rows are
