@@ -398,13 +398,13 @@ describe('a VAE on LATENT_LINEAR through the API', () => {
     expect(desc.runs.edges.map((e) => e.node.id)).toEqual(nodes.map((r) => r.id).reverse())
     const lowest = values[0]!
     const filtered = await ok<{ runs: { totalCount: number; edges: { node: { id: string } }[] } }>(
-      `query($max: Float!) { runs(filter: { metric: { name: "valReconstruction", max: $max } }) { totalCount edges { node { id } } } }`,
+      `query($max: Float!) { runs(filter: { experiment: "vae-api", metric: { name: "valReconstruction", max: $max } }) { totalCount edges { node { id } } } }`,
       { max: lowest },
     )
     expect(filtered.runs.edges.map((e) => e.node.id)).toEqual([nodes[0]!.id])
     // kl_2 exists only for the 3-latent run.
     const kl2 = await ok<{ runs: { edges: { node: { id: string } }[] } }>(
-      `query { runs(filter: { metric: { name: "kl_2" } }) { edges { node { id } } } }`,
+      `query { runs(filter: { experiment: "vae-api", metric: { name: "kl_2" } }) { edges { node { id } } } }`,
     )
     expect(kl2.runs.edges.map((e) => e.node.id)).toEqual([runId])
     // Paging through a metric ordering: one per page, no repeats, nothing lost.
