@@ -1,7 +1,6 @@
 import pg from 'pg'
 
 import { RunRepository } from '../../src/modules/run/run.repository'
-import { RunStatus } from '../../src/modules/run/run.status'
 import { createTestDatabase, TestDatabase } from '../helpers/db'
 import { collect, startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
