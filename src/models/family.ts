@@ -125,8 +125,11 @@ export interface TrainedRun {
   backend: string
   samplesPerSecond: number
   model: StoredModel
-  /** Explains the trained model with the given methods (all of them apply to this family). */
-  explain(methods: ExplanationMethod[], sizes: ExplainSizes): Promise<FamilyExplanation>
+  /**
+   * Explains the trained model with the given methods (all of them apply to this family). Aborting `signal`
+   * stops it between steps (methods, surrogate epochs) with the signal's reason.
+   */
+  explain(methods: ExplanationMethod[], sizes: ExplainSizes, signal?: AbortSignal): Promise<FamilyExplanation>
   dispose(): void
 }
 

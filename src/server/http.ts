@@ -67,6 +67,9 @@ export async function startHttpServer<C extends BaseContext>(
     formatError,
     validationRules: [depthLimit(opts.maxQueryDepth)],
     includeStacktraceInErrorResponses: false,
+    // The process's own signal handling stops the lab (src/config.ts stopOnSignals); Apollo's would re-raise
+    // the signal after stopping, which the second-signal handler turns into exit code 1 (outside NODE_ENV=test).
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {

@@ -25,30 +25,37 @@ export class RunFinisher {
     this.runs = new RunRepository(db)
   }
 
-  async finish(run: RunRecord, trained: TrainedRun): Promise<void> {
+  /**
+   * Returns 'aborted' without writing anything when `signal` stopped the explanation (a shutdown or a cancel:
+   * the caller decides what the run becomes).
+   */
+  async finish(run: RunRecord, trained: TrainedRun, signal?: AbortSignal): Promise<'done' | 'aborted'> {
     let explanation: NewExplanation | undefined
     const methods = run.explainMethods as ExplanationMethod[]
     if (methods.length > 0) {
       try {
         const started = performance.now()
-        explanation = await trained.explain(methods, this.sizes)
+        explanation = await trained.explain(methods, this.sizes, signal)
         this.logger.info(
           { runId: run.id, computeMs: Math.round(performance.now() - started) },
           'model explained',
         )
       } catch (err) {
+        if (signal?.aborted) return 'aborted'
         const message = err instanceof Error ? err.message : String(err)
         this.logger.error({ err, runId: run.id }, 'explaining the model failed')
         await this.runs.finish(run.id, run.attempt, RunStatus.FAILED, {
           model: trained.model,
           error: `training succeeded but explaining the model failed: ${message}`,
         })
-        return
+        return 'done'
       }
     }
+    if (signal?.aborted) return 'aborted'
     await this.runs.finish(run.id, run.attempt, RunStatus.SUCCEEDED, {
       model: trained.model,
       ...(explanation ? { explanation } : {}),
     })
+    return 'done'
   }
 }

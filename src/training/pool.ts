@@ -86,10 +86,16 @@ export class WorkerPool {
       const held = slot.run
       const finish = async () => {
         if (held) {
-          const reason = `worker process ${child.pid} exited (${signal ?? `code ${code}`}) during training`
-          this.opts.logger.warn({ runId: held.runId, code, signal }, 'trainer died holding a run')
+          // A trainer that did not hand its run back in time during a graceful stop is not a lost run: the
+          // stop hands it back whatever the retry policy (never FAILED); a crash is judged by the policy.
+          const stopping = this.state.phase === 'stopping'
+          const reason = stopping
+            ? 'its worker shut down'
+            : `worker process ${child.pid} exited (${signal ?? `code ${code}`}) during training`
+          this.opts.logger.warn({ runId: held.runId, code, signal, stopping }, 'trainer exited holding a run')
+          const retries = stopping ? Number.POSITIVE_INFINITY : this.opts.maxRetries
           await this.opts.runs
-            .abandon(held.runId, held.attempt, reason, this.opts.maxRetries, this.opts.enqueue)
+            .abandon(held.runId, held.attempt, reason, retries, this.opts.enqueue)
             .catch((err: unknown) =>
               this.opts.logger.error({ err, runId: held.runId }, 'could not fail the run'),
             )

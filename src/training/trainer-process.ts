@@ -18,6 +18,9 @@ import type { RunSpec, TrainedRun } from '../models/family'
 import { familyOf } from '../models/registry'
 import { RunFinisher } from './finisher'
 
+/** How often a trainer asks whether its run was cancelled while it explains the model. */
+const CANCEL_POLL_MS = 1000
+
 /** Thrown from the epoch hook when the run was taken from this attempt (a newer attempt owns it). */
 class StaleAttempt extends Error {}
 
@@ -41,40 +44,32 @@ async function main() {
   const workerId = `${os.hostname()}:${process.pid}`
   let shuttingDown = false
   let current: Promise<void> | undefined
+  /** Aborts the current run's training or explanation at once (shutdown, or a cancel seen while explaining). */
+  let abortCurrent: (() => void) | undefined
 
   async function runJob(runId: string): Promise<void> {
     const run = await runs.claim(runId, workerId, backend)
     if (!run) return // cancelled while queued, or another worker has it
     send({ type: TrainerMessageType.Started, runId, attempt: run.attempt })
     const log = logger.child({ runId, attempt: run.attempt })
-    try {
-      const content = await datasets.findContent(run.datasetId)
-      if (!content) throw new TrainingError('the dataset of this run no longer exists', 'INVALID_DATA')
-      let cancelRequested = false
-      const result: TrainedRun = await familyOf(run.family).train({
-        content,
-        spec: toRunSpec(run),
-        hooks: {
-          onEpoch: async (report) => {
-            const outcome = await runs.recordEpoch(run.id, run.attempt, report)
-            if (outcome === 'stale') throw new StaleAttempt()
-            cancelRequested = outcome.cancelRequested
-            return cancelRequested || shuttingDown ? 'stop' : undefined
-          },
+    const controller = new AbortController()
+    const state = { cancelRequested: false }
+    abortCurrent = () => controller.abort()
+    // A cancel reaches a training run at its next epoch; the explanation has no epochs, so ask for it too.
+    const cancelPoll = setInterval(() => {
+      void runs.isCancelRequested(run.id).then(
+        (asked) => {
+          if (!asked) return
+          state.cancelRequested = true
+          controller.abort()
         },
-      })
-      try {
-        if (cancelRequested) {
-          await runs.finish(run.id, run.attempt, RunStatus.CANCELLED, {})
-        } else if (result.cancelled && shuttingDown) {
-          await runs.abandon(run.id, run.attempt, 'its worker shut down', Number.POSITIVE_INFINITY, enqueue)
-        } else {
-          await finisher.finish(run, result)
-        }
-      } finally {
-        result.dispose()
-      }
-      log.info({ epochs: result.history.length }, 'run ended')
+        () => {},
+      )
+    }, CANCEL_POLL_MS)
+    cancelPoll.unref()
+    try {
+      const epochs = await trainAndFinish(run, controller.signal, state)
+      log.info({ epochs }, 'run ended')
     } catch (err) {
       if (err instanceof StaleAttempt) {
         log.warn('run was taken over by a newer attempt; stopping without writing')
@@ -84,13 +79,53 @@ async function main() {
       log.warn({ err }, 'training failed')
       await runs.finish(run.id, run.attempt, RunStatus.FAILED, { error: message })
     } finally {
+      clearInterval(cancelPoll)
+      abortCurrent = undefined
       send({ type: TrainerMessageType.Finished, runId })
     }
   }
 
-  process.on('message', (m: PoolMessage) => {
-    if (m?.type !== PoolMessageType.Shutdown || shuttingDown) return
+  /** Trains, then explains and stores - or, when stopped on the way, cancels or hands the run back. */
+  async function trainAndFinish(
+    run: RunRecord,
+    signal: AbortSignal,
+    state: { cancelRequested: boolean },
+  ): Promise<number> {
+    const content = await datasets.findContent(run.datasetId)
+    if (!content) throw new TrainingError('the dataset of this run no longer exists', 'INVALID_DATA')
+    const result: TrainedRun = await familyOf(run.family).train({
+      content,
+      spec: toRunSpec(run),
+      signal,
+      hooks: {
+        onEpoch: async (report) => {
+          const outcome = await runs.recordEpoch(run.id, run.attempt, report)
+          if (outcome === 'stale') throw new StaleAttempt()
+          state.cancelRequested ||= outcome.cancelRequested
+          return state.cancelRequested || shuttingDown ? 'stop' : undefined
+        },
+      },
+    })
+    try {
+      const stopped =
+        state.cancelRequested ||
+        (result.cancelled && shuttingDown) ||
+        (await finisher.finish(run, result, signal)) === 'aborted'
+      if (!stopped) return result.history.length
+      // A cancel wins over a shutdown (the user asked for it); a shutdown hands the run back to the queue.
+      if (state.cancelRequested) await runs.finish(run.id, run.attempt, RunStatus.CANCELLED, {})
+      else await runs.abandon(run.id, run.attempt, 'its worker shut down', Number.POSITIVE_INFINITY, enqueue)
+      return result.history.length
+    } finally {
+      result.dispose()
+    }
+  }
+
+  const shutdown = () => {
+    if (shuttingDown) return
     shuttingDown = true
+    // Inside an epoch or an explanation: stop now and hand the run back, rather than be killed after the grace.
+    abortCurrent?.()
     void (async () => {
       await boss.offWork(TRAIN_QUEUE).catch(() => {})
       await current?.catch(() => {})
@@ -98,7 +133,13 @@ async function main() {
       await closeDb(db)
       process.exit(0)
     })()
+  }
+  process.on('message', (m: PoolMessage) => {
+    if (m?.type === PoolMessageType.Shutdown) shutdown()
   })
+  // Ctrl-C in a terminal reaches the whole process group, trainers included: treat it as the pool's request.
+  process.on('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
   // The pool is our lifeline: if it is gone, so are we (our run gets failed by the heartbeat check).
   process.on('disconnect', () => process.exit(1))
 

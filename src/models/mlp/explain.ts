@@ -21,6 +21,7 @@ export async function explainMlp(
   methods: ExplanationMethod[],
   sizes: ExplainSizes,
   seed: number,
+  signal?: AbortSignal,
 ): Promise<FamilyExplanation> {
   const m = content.featureNames.length
   const row = (i: number) => content.features.subarray(i * m, (i + 1) * m)
@@ -44,6 +45,7 @@ export async function explainMlp(
     maxEvalRows: sizes.maxEvalRows,
     sampleSize: sizes.sampleSize,
     shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, sizes.sampleSize),
+    ...(signal ? { signal } : {}),
   })
   const computeMs = performance.now() - started
   const rng = createRng(seed, 'instance-background')

@@ -52,7 +52,8 @@ export const mlpFamily: Family = {
       backend: result.backend,
       samplesPerSecond: result.samplesPerSecond,
       model: toStoredModel(result.artifacts),
-      explain: (methods, sizes) => explainMlp(predictor, content, result, methods, sizes, spec.seed),
+      explain: (methods, sizes, signal) =>
+        explainMlp(predictor, content, result, methods, sizes, spec.seed, signal),
       dispose: () => predictor.dispose(),
     }
   },

@@ -62,6 +62,8 @@ export interface VaeExplainInput {
   methods: ExplanationMethod[]
   sizes: ExplainSizes
   seed: number
+  /** Checked before each method and each surrogate-network epoch. */
+  signal?: AbortSignal
 }
 
 export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanation> {
@@ -94,6 +96,7 @@ export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanat
     evaluationRows: evalRows.length,
   }
   const timed = async <T>(method: ExplanationMethod, work: () => T | Promise<T>): Promise<T> => {
+    input.signal?.throwIfAborted()
     const t0 = performance.now()
     const before = model.evaluations
     const value = await work()
@@ -166,7 +169,7 @@ export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanat
         break
       }
       case ExplanationMethod.SURROGATE_NETWORK:
-        result['surrogateNetwork'] = await timed(method, () => fitDecoderSurrogate(model, seed))
+        result['surrogateNetwork'] = await timed(method, () => fitDecoderSurrogate(model, seed, input.signal))
         break
       case ExplanationMethod.ENCODER_ATTRIBUTION:
         result['encoderAttribution'] = await timed(method, () => {
@@ -223,6 +226,7 @@ export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanat
 export async function fitDecoderSurrogate(
   model: VaeModel,
   seed: number,
+  signal?: AbortSignal,
 ): Promise<{ hiddenLayers: number[]; fidelityR2: number; agreement: null }> {
   const k = model.latentDim
   const d = model.featureCount
@@ -270,6 +274,7 @@ export async function fitDecoderSurrogate(
   try {
     const batch = VAE_EXPLAIN_DEFAULTS.surrogateNetworkBatch
     for (let epoch = 0; epoch < VAE_EXPLAIN_DEFAULTS.surrogateNetworkEpochs; epoch++) {
+      signal?.throwIfAborted()
       for (let start = 0; start < zTrain.length; start += batch) {
         const size = Math.min(batch, zTrain.length - start)
         tf.tidy(() => {

@@ -41,8 +41,9 @@ export const vaeFamily: Family = {
         backend: result.backend,
         samplesPerSecond: result.samplesPerSecond,
         model,
-        explain: (methods, sizes) =>
+        explain: (methods, sizes, signal) =>
           explainVae({
+            ...(signal ? { signal } : {}),
             model: result.model,
             content,
             trainIndices: result.trainIndices,

@@ -75,7 +75,10 @@ export class RunEventStream {
       }
       const endIfTerminal = async () => {
         const run = await this.repo.findById(runId)
-        if (run && isTerminal(run.status)) await end(run)
+        if (!run || !isTerminal(run.status)) return
+        // Epochs stored after the catch-up that came before this read are committed by now: send them first.
+        await catchUp()
+        await end(run)
       }
       const handle = async (m: RunEventMessage | { type: 'resync' }) => {
         switch (m.type) {

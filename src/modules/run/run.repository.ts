@@ -8,6 +8,7 @@ import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
 import { badInput } from '../../errors'
+import { TRAIN_QUEUE } from '../../training/queue'
 import {
   afterCursor,
   compareBy,
@@ -337,7 +338,8 @@ export class RunRepository {
     tx?: Tx,
   ): Promise<RunRecord | null> {
     const work = async (t: Tx) => {
-      const now = new Date()
+      // Every lifecycle time comes from the database's clock: trainers and API hosts may disagree with it.
+      const [{ now }] = await t.$queryRaw<[{ now: Date }]>`SELECT now() AS now`
       const { count } = await t.run.updateMany({
         where: {
           id,
@@ -378,7 +380,13 @@ export class RunRepository {
         { from: [RunStatus.QUEUED], error: reason, data: { cancelRequested: true } },
         tx,
       )
-      if (cancelled) return cancelled
+      if (cancelled) {
+        // Its job would only be picked up to be skipped: remove it, so workers do not chew through dead jobs.
+        await tx.$executeRaw`
+          DELETE FROM pgboss.job
+          WHERE name = ${TRAIN_QUEUE} AND data->>'runId' = ${id} AND state IN ('created', 'retry')`
+        return cancelled
+      }
       await tx.run.updateMany({
         where: { id, status: RunStatus.RUNNING },
         data: { cancelRequested: true, error: reason },
@@ -447,11 +455,16 @@ export class RunRepository {
   }
 
   async heartbeat(id: string, attempt: number): Promise<boolean> {
-    const { count } = await this.db.run.updateMany({
-      where: { id, attempt, status: RunStatus.RUNNING },
-      data: { heartbeatAt: new Date() },
-    })
+    const count = await this.db.$executeRaw`
+      UPDATE "Run" SET "heartbeatAt" = now()
+      WHERE id = ${id}::uuid AND attempt = ${attempt} AND status = 'RUNNING'`
     return count > 0
+  }
+
+  /** Whether a cancel was asked for (the trainer polls it while it explains, where no epoch reports it). */
+  async isCancelRequested(id: string): Promise<boolean> {
+    const row = await this.db.run.findUnique({ where: { id }, select: { cancelRequested: true } })
+    return row?.cancelRequested ?? false
   }
 
   /** Ends a run the worker finished: the model (when any) and the final status in one transaction. */
@@ -463,8 +476,15 @@ export class RunRepository {
   ): Promise<RunRecord | null> {
     return this.db.$transaction(
       async (tx) => {
-        const current = await tx.run.count({ where: { id, attempt, status: RunStatus.RUNNING } })
-        if (current === 0) return null
+        // The row lock orders this against the supervisor and cancelRun: a run they moved on gets nothing.
+        const [current] = await tx.$queryRaw<{ cancelRequested: boolean }[]>`
+          SELECT "cancelRequested" FROM "Run"
+          WHERE id = ${id}::uuid AND attempt = ${attempt} AND status = 'RUNNING' FOR UPDATE`
+        if (!current) return null
+        if (to === RunStatus.SUCCEEDED && current.cancelRequested) {
+          // A cancel that arrived after the last epoch (during the explanation) still cancels.
+          return this.transition(id, RunStatus.CANCELLED, { attempt }, tx)
+        }
         if (result.model) {
           const m = result.model
           const data = {
@@ -551,10 +571,10 @@ export class RunRepository {
 
   /** RUNNING runs whose heartbeat is older than `olderThanMs`. */
   async findStale(olderThanMs: number): Promise<{ id: string; attempt: number; heartbeatAt: Date | null }[]> {
-    return this.db.run.findMany({
-      where: { status: RunStatus.RUNNING, heartbeatAt: { lt: new Date(Date.now() - olderThanMs) } },
-      select: { id: true, attempt: true, heartbeatAt: true },
-    })
+    // Compared on the database's clock, the clock heartbeats are written with.
+    return this.db.$queryRaw<{ id: string; attempt: number; heartbeatAt: Date | null }[]>`
+      SELECT id::text AS id, attempt, "heartbeatAt" FROM "Run"
+      WHERE status = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => ${olderThanMs / 1000})`
   }
 
   /** (epoch, value) of one metric, in epoch order, skipping epochs without it. */
