@@ -41,10 +41,14 @@ export class RunEventBus {
       }
       this.dispatch(message)
     })
-    client.on('error', (err) => {
+    // A server that closes the connection (a restart, pg_terminate_backend) may end it without an error.
+    const lost = (err?: unknown) => {
+      if (this.client !== client) return
       this.logger.warn({ err }, 'event listener connection lost; reconnecting')
       this.scheduleReconnect()
-    })
+    }
+    client.on('error', lost)
+    client.on('end', () => lost())
     await client.connect()
     await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}`)
     this.client = client
@@ -78,6 +82,7 @@ export class RunEventBus {
     for (const map of [this.byRun, this.byExperiment, this.bySweep]) {
       for (const set of map.values()) for (const l of set) l(message)
     }
+    for (const l of this.everything) l(message)
   }
 
   /** Calls `listener` for every event of one run until the returned function is called. */

@@ -168,12 +168,14 @@ export class SweepService {
 
   /** Drives every RUNNING sweep now and then (and at start-up: sweeps survive API restarts). */
   startDriving(intervalMs: number): void {
-    const drive = async () => {
-      for (const id of await this.repo.findRunningIds().catch(() => [])) await this.kick(id)
-    }
-    void drive()
-    this.timer = setInterval(() => void drive(), intervalMs)
+    void this.catchUp()
+    this.timer = setInterval(() => void this.catchUp(), intervalMs)
     this.timer.unref()
+  }
+
+  /** One step of every RUNNING sweep (after a restart, a missed event, or a reconnect of the listener). */
+  private async catchUp(): Promise<void> {
+    for (const id of await this.repo.findRunningIds().catch(() => [])) await this.kick(id)
   }
 
   async stop(): Promise<void> {
@@ -187,6 +189,11 @@ export class SweepService {
    * matters only to a sweep that stops runs early - other sweeps skip that step on the hot path.
    */
   onRunEvent(m: RunEventMessage | { type: 'resync' }): void {
+    // Events were lost while the listener was away: step every running sweep now, not at the next pass.
+    if (m.type === 'resync') {
+      void this.catchUp()
+      return
+    }
     if ((m.type !== 'status' && m.type !== 'epoch') || !m.sweepId) return
     const sweepId = m.sweepId
     if (m.type === 'status') {
