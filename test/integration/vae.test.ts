@@ -1,3 +1,6 @@
+import { familyOf } from '../../src/models/registry'
+import { PredictionService } from '../../src/modules/run/prediction.service'
+import { RunRepository } from '../../src/modules/run/run.repository'
 import { collect, GqlResponse, startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
 
@@ -101,6 +104,7 @@ describe('a VAE on LATENT_LINEAR through the API', () => {
   let datasetId: string
   let runId: string
   let events: { runEvents: Record<string, unknown> & { __typename: string } }[]
+  let second: string
 
   beforeAll(async () => {
     datasetId = await generate({
@@ -371,7 +375,7 @@ describe('a VAE on LATENT_LINEAR through the API', () => {
   }, 60_000)
 
   it('filters and orders runs on the final value of a named metric', async () => {
-    const second = await start({
+    second = await start({
       datasetId,
       family: 'VAE',
       latentDim: 2,
@@ -437,6 +441,43 @@ describe('a VAE on LATENT_LINEAR through the API', () => {
     )
     expect(code(tampered)).toBe('BAD_USER_INPUT')
   }, 120_000)
+
+  it('never disposes a cached model that a call is still using', async () => {
+    const disposed: string[] = []
+    const service = new PredictionService(
+      new RunRepository(t.lab.db),
+      async (run, stored) => {
+        const model = await familyOf(run.family).load(stored)
+        return {
+          ...model,
+          dispose: () => {
+            disposed.push(run.id)
+            model.dispose()
+          },
+        }
+      },
+      1,
+    )
+    try {
+      // A call on the first model that is still going while the second model's load evicts the first.
+      let release: (() => void) | undefined
+      const held = service.withGenerator(runId, async (g) => {
+        await new Promise<void>((resolve) => (release = resolve))
+        return g.decode([[0, 0, 0]])
+      })
+      await waitFor(async () => (release ? true : undefined), { what: 'the first lease' })
+      expect(await service.withGenerator(second, (g) => g.decode([[0, 0]]))).toHaveLength(1)
+      expect(disposed).toEqual([])
+      release!()
+      expect((await held)[0]).toHaveLength(6)
+      await waitFor(async () => (disposed.includes(runId) ? true : undefined), { what: 'the evicted model' })
+      // The evicted model loads again on its next use.
+      expect(await service.withGenerator(runId, (g) => g.decode([[0, 0, 0]]))).toHaveLength(1)
+      expect(disposed).toEqual([runId, second])
+    } finally {
+      service.dispose()
+    }
+  })
 
   it('sweeps latentDim and beta, ranking runs by a named metric', async () => {
     const { startSweep } = await ok<{ startSweep: { id: string } }>(

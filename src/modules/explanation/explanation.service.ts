@@ -5,7 +5,8 @@ import { badInput, notFound } from '../../errors'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
 import { checkRows, PredictionService } from '../run/prediction.service'
-import type { RunRepository } from '../run/run.repository'
+import type { RunRecord, RunRepository } from '../run/run.repository'
+import type { Predictor } from '../../models/family'
 import { ExplanationRecord, ExplanationRepository } from './explanation.repository'
 import type { Explanation } from './explanation.type'
 
@@ -77,7 +78,19 @@ export class ExplanationService {
   ): Promise<InstanceExplanation> {
     const run = isId(runId) ? await this.runs.findById(runId) : null
     if (!run) throw notFound('run', runId)
-    const predictor = await this.predictions.predictorFor(runId)
+    return this.predictions.withPredictor(runId, (predictor) =>
+      this.attribute(run, predictor, row, baseline, methods),
+    )
+  }
+
+  private async attribute(
+    run: RunRecord,
+    predictor: Predictor,
+    row: number[],
+    baseline: number[] | null | undefined,
+    methods: ExplanationMethod[] | null | undefined,
+  ): Promise<InstanceExplanation> {
+    const runId = run.id
     const dataset = await this.datasets.require(run.datasetId)
     checkRows([row], predictor.featureCount, 'row')
     if (baseline) checkRows([baseline], predictor.featureCount, 'baseline')

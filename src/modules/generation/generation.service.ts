@@ -23,34 +23,38 @@ export class GenerationService {
     n: number,
     seed: number | null | undefined,
     temperature: number | null | undefined,
-  ) {
-    const model = await this.predictions.generatorFor(runId)
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PREDICT_ROWS) {
-      throw badInput(`n must be between 1 and ${MAX_PREDICT_ROWS}`, { field: 'n' })
-    }
-    const t = temperature ?? 1
-    if (!Number.isFinite(t) || t < 0 || t > MAX_TEMPERATURE) {
-      throw badInput(`temperature must be between 0 and ${MAX_TEMPERATURE}`, { field: 'temperature' })
-    }
-    return finite(model.sample(n, seed ?? randomInt(0, 2 ** 31 - 1), t))
+  ): Promise<number[][]> {
+    return this.predictions.withGenerator(runId, (model) => {
+      if (!Number.isInteger(n) || n < 1 || n > MAX_PREDICT_ROWS) {
+        throw badInput(`n must be between 1 and ${MAX_PREDICT_ROWS}`, { field: 'n' })
+      }
+      const t = temperature ?? 1
+      if (!Number.isFinite(t) || t < 0 || t > MAX_TEMPERATURE) {
+        throw badInput(`temperature must be between 0 and ${MAX_TEMPERATURE}`, { field: 'temperature' })
+      }
+      return finite(model.sample(n, seed ?? randomInt(0, 2 ** 31 - 1), t))
+    })
   }
 
-  async encode(runId: string, rows: number[][]): Promise<LatentCode[]> {
-    const model = await this.predictions.generatorFor(runId)
-    checkRows(rows, model.featureCount)
-    return model.encode(rows)
+  encode(runId: string, rows: number[][]): Promise<LatentCode[]> {
+    return this.predictions.withGenerator(runId, (model) => {
+      checkRows(rows, model.featureCount)
+      return model.encode(rows)
+    })
   }
 
-  async decode(runId: string, latents: number[][]): Promise<number[][]> {
-    const model = await this.predictions.generatorFor(runId)
-    checkLatents(latents, model.latentDim, 'latents')
-    return finite(model.decode(latents))
+  decode(runId: string, latents: number[][]): Promise<number[][]> {
+    return this.predictions.withGenerator(runId, (model) => {
+      checkLatents(latents, model.latentDim, 'latents')
+      return finite(model.decode(latents))
+    })
   }
 
-  async reconstruct(runId: string, rows: number[][]): Promise<number[][]> {
-    const model = await this.predictions.generatorFor(runId)
-    checkRows(rows, model.featureCount)
-    return finite(model.reconstruct(rows))
+  reconstruct(runId: string, rows: number[][]): Promise<number[][]> {
+    return this.predictions.withGenerator(runId, (model) => {
+      checkRows(rows, model.featureCount)
+      return finite(model.reconstruct(rows))
+    })
   }
 
   async explainLatent(
@@ -58,14 +62,15 @@ export class GenerationService {
     latent: number[],
     baseline: number[] | null | undefined,
   ): Promise<LatentExplanationResult> {
-    const model = await this.predictions.generatorFor(runId)
-    checkLatents([latent], model.latentDim, 'latent')
-    const base = baseline ?? new Array<number>(model.latentDim).fill(0)
-    checkLatents([base], model.latentDim, 'baseline')
-    const run = isId(runId) ? await this.runs.findById(runId) : null
-    if (!run) throw notFound('run', runId)
-    const dataset = await this.datasets.require(run.datasetId)
-    return model.explainLatent(latent, base, dataset.featureNames)
+    return this.predictions.withGenerator(runId, async (model) => {
+      checkLatents([latent], model.latentDim, 'latent')
+      const base = baseline ?? new Array<number>(model.latentDim).fill(0)
+      checkLatents([base], model.latentDim, 'baseline')
+      const run = isId(runId) ? await this.runs.findById(runId) : null
+      if (!run) throw notFound('run', runId)
+      const dataset = await this.datasets.require(run.datasetId)
+      return model.explainLatent(latent, base, dataset.featureNames)
+    })
   }
 }
 

@@ -11,12 +11,21 @@ export const MAX_PREDICT_ROWS = 10_000
 /** Loads a stored model with the family that trained it. */
 export type ModelLoader = (run: RunRecord, model: StoredModel) => Promise<LoadedModel>
 
+/** A loaded model in the cache, with the number of calls using it right now. */
+interface CacheEntry {
+  loading: Promise<LoadedModel>
+  leases: number
+  /** Fallen out of the cache: disposed as soon as the last lease ends. */
+  evicted: boolean
+}
+
 /**
  * Answers with trained models. Loading a model costs far more than a small prediction, so the most
- * recently used ones are kept (and disposed when they fall out).
+ * recently used ones are kept. A model is only used inside a lease (`withPredictor`, `withGenerator`), and
+ * one that falls out of the cache is disposed when its last lease ends - never under a call still using it.
  */
 export class PredictionService {
-  private readonly cache = new Map<string, Promise<LoadedModel>>()
+  private readonly cache = new Map<string, CacheEntry>()
 
   constructor(
     private readonly runs: RunRepository,
@@ -24,8 +33,60 @@ export class PredictionService {
     private readonly cacheSize = 8,
   ) {}
 
-  /** The run's loaded model, after checking that the run exists and has finished training. */
-  async modelFor(runId: string): Promise<LoadedModel> {
+  /** Runs `use` with the run's loaded model, after checking that the run exists and has finished training. */
+  async withModel<T>(runId: string, use: (model: LoadedModel) => T | Promise<T>): Promise<T> {
+    const entry = await this.entryFor(runId)
+    entry.leases++
+    try {
+      return await use(await entry.loading)
+    } finally {
+      entry.leases--
+      if (entry.evicted && entry.leases === 0) void disposeEntry(entry)
+    }
+  }
+
+  /** `use` with the run's supervised predictor; BAD_USER_INPUT for a generative model, naming what it answers. */
+  withPredictor<T>(runId: string, use: (predictor: Predictor) => T | Promise<T>): Promise<T> {
+    return this.withModel(runId, (model) => {
+      if (!model.predictor) {
+        throw badInput(
+          `run ${runId} is a generative model: it has no predictions; ask it with sample, encode, decode, ` +
+            'reconstruct or explainLatent',
+          { field: 'runId' },
+        )
+      }
+      return use(model.predictor)
+    })
+  }
+
+  /** `use` with the run's generative model; BAD_USER_INPUT for a supervised one. */
+  withGenerator<T>(runId: string, use: (generator: GenerativeModel) => T | Promise<T>): Promise<T> {
+    return this.withModel(runId, (model) => {
+      if (!model.generator) {
+        throw badInput(`run ${runId} is not a generative model (train family: VAE); ask it with predict`, {
+          field: 'runId',
+        })
+      }
+      return use(model.generator)
+    })
+  }
+
+  async predict(runId: string, rows: number[][]): Promise<number[]> {
+    return this.withPredictor(runId, (predictor) => {
+      checkRows(rows, predictor.featureCount)
+      return Array.from(predictor.predict(rows))
+    })
+  }
+
+  dispose(): void {
+    for (const entry of this.cache.values()) {
+      entry.evicted = true
+      if (entry.leases === 0) void disposeEntry(entry)
+    }
+    this.cache.clear()
+  }
+
+  private async entryFor(runId: string): Promise<CacheEntry> {
     const cached = this.cache.get(runId)
     if (cached) {
       this.cache.delete(runId)
@@ -37,53 +98,33 @@ export class PredictionService {
     if (run.status !== RunStatus.SUCCEEDED) {
       throw conflict(`run ${runId} has no trained model (it is ${run.status})`, { status: run.status })
     }
+    // Another request may have started loading it while this one read the run.
+    const raced = this.cache.get(runId)
+    if (raced) return raced
     const stored = await this.runs.findModel(runId)
     if (!stored) throw conflict(`run ${runId} has no stored model`)
-    const loading = this.load(run, stored)
-    this.cache.set(runId, loading)
-    loading.catch(() => this.cache.delete(runId))
+    const again = this.cache.get(runId)
+    if (again) return again
+    const entry: CacheEntry = { loading: this.load(run, stored), leases: 0, evicted: false }
+    this.cache.set(runId, entry)
+    entry.loading.catch(() => {
+      if (this.cache.get(runId) === entry) this.cache.delete(runId)
+    })
     while (this.cache.size > this.cacheSize) {
-      const [oldest, evicted] = this.cache.entries().next().value as [string, Promise<LoadedModel>]
+      const [oldest, evicted] = this.cache.entries().next().value as [string, CacheEntry]
       this.cache.delete(oldest)
-      evicted.then((p) => p.dispose()).catch(() => {})
+      evicted.evicted = true
+      if (evicted.leases === 0) void disposeEntry(evicted)
     }
-    return loading
+    return entry
   }
+}
 
-  /** The run's supervised predictor; BAD_USER_INPUT for a generative model, naming what it answers instead. */
-  async predictorFor(runId: string): Promise<Predictor> {
-    const model = await this.modelFor(runId)
-    if (!model.predictor) {
-      throw badInput(
-        `run ${runId} is a generative model: it has no predictions; ask it with sample, encode, decode, ` +
-          'reconstruct or explainLatent',
-        { field: 'runId' },
-      )
-    }
-    return model.predictor
-  }
-
-  /** The run's generative model; BAD_USER_INPUT for a supervised one. */
-  async generatorFor(runId: string): Promise<GenerativeModel> {
-    const model = await this.modelFor(runId)
-    if (!model.generator) {
-      throw badInput(`run ${runId} is not a generative model (train family: VAE); ask it with predict`, {
-        field: 'runId',
-      })
-    }
-    return model.generator
-  }
-
-  async predict(runId: string, rows: number[][]): Promise<number[]> {
-    const predictor = await this.predictorFor(runId)
-    checkRows(rows, predictor.featureCount)
-    return Array.from(predictor.predict(rows))
-  }
-
-  dispose(): void {
-    for (const p of this.cache.values()) p.then((x) => x.dispose()).catch(() => {})
-    this.cache.clear()
-  }
+async function disposeEntry(entry: CacheEntry): Promise<void> {
+  await entry.loading.then(
+    (model) => model.dispose(),
+    () => {},
+  )
 }
 
 /** Largest magnitude of a float32; a finite float64 beyond it becomes Infinity inside the network. */
