@@ -16,6 +16,7 @@ import { enqueueWith, openQueue, TRAIN_QUEUE, TrainJob } from './queue'
 import { TrainingError } from '../models/common/spec'
 import type { RunSpec, TrainedRun } from '../models/family'
 import { familyOf } from '../models/registry'
+import { isFatalBackendError } from './fatal'
 import { RunFinisher } from './finisher'
 
 /** How often a trainer asks whether its run was cancelled while it explains the model. */
@@ -44,6 +45,8 @@ async function main() {
   const workerId = `${os.hostname()}:${process.pid}`
   let shuttingDown = false
   let current: Promise<void> | undefined
+  /** Set after a fatal backend error: the trainer exits after the run, and its pool starts a fresh one. */
+  let recycle = false
   /** Aborts the current run's training or explanation at once (shutdown, or a cancel seen while explaining). */
   let abortCurrent: (() => void) | undefined
 
@@ -78,6 +81,11 @@ async function main() {
       const message = err instanceof Error ? err.message : String(err)
       log.warn({ err }, 'training failed')
       await runs.finish(run.id, run.attempt, RunStatus.FAILED, { error: message })
+      if (isFatalBackendError(err)) {
+        // The backend's memory is corrupt or exhausted: every later run here would fail the same way.
+        log.error({ err }, 'the TensorFlow.js backend is broken; this trainer exits for a fresh one')
+        recycle = true
+      }
     } finally {
       clearInterval(cancelPoll)
       abortCurrent = undefined
@@ -147,6 +155,7 @@ async function main() {
     if (!job || shuttingDown) return
     current = runJob(job.data.runId)
     await current
+    if (recycle) shutdown()
   })
   send({ type: TrainerMessageType.Ready, backend })
   logger.info({ backend, workerId }, 'trainer waiting for runs')
