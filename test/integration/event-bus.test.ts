@@ -73,3 +73,39 @@ async function listenerCount(): Promise<number> {
     await client.end()
   }
 }
+
+it('tells an experiment table of runs created and finished while the listener was away', async () => {
+  const { data } = await t.gql<{ generateDataset: { id: string } }>(
+    `mutation { generateDataset(input: { name: "bus-table", generator: LINEAR, rows: 50, seed: 2 }) { id } }`,
+  )
+  const sub = collect<{
+    experimentEvents: { __typename: string; runId?: string; status?: string; run?: { id: string } }
+  }>(
+    t.ws(),
+    `subscription { experimentEvents(experiment: "bus-table") { __typename
+      ... on RunCreated { run { id } } ... on RunStatusChanged { runId status } } }`,
+  )
+  await new Promise((r) => setTimeout(r, 300))
+  expect(await dropListener()).toBe(1)
+  // Created, started and cancelled while nobody listens: every NOTIFY of it is lost.
+  const started = await t.gql<{ startRun: { id: string } }>(
+    `mutation($id: ID!) { startRun(input: { datasetId: $id, experiment: "bus-table", epochs: 2, hiddenLayers: [2] }) { id } }`,
+    { id: data!.generateDataset.id },
+  )
+  const id = started.data!.startRun.id
+  await t.gql(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id })
+  const seen = await waitFor(
+    async () => {
+      const events = sub.items.map((i) => i.experimentEvents)
+      return events.some((e) => e.__typename === 'RunStatusChanged' && e.status === 'CANCELLED')
+        ? events
+        : undefined
+    },
+    { what: 'the resync to report the cancelled run' },
+  )
+  sub.unsubscribe()
+  expect(seen.filter((e) => e.__typename === 'RunCreated').map((e) => e.run!.id)).toEqual([id])
+  expect(seen.filter((e) => e.__typename === 'RunStatusChanged').map((e) => [e.runId, e.status])).toEqual([
+    [id, 'CANCELLED'],
+  ])
+}, 60_000)

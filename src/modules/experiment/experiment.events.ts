@@ -5,7 +5,7 @@ import { checkName } from '../dataset/dataset.content'
 import { serialQueue } from '../common/serial'
 import { Throttle } from '../common/throttle'
 import type { RunRecord, RunRepository } from '../run/run.repository'
-import type { RunStatus } from '../run/run.status'
+import { RunStatus } from '../run/run.status'
 import { PROGRESS_INTERVAL_MS, progressOf, RunProgressPayload } from '../sweep/sweep.events'
 import type { ExperimentRepository } from './experiment.repository'
 
@@ -29,9 +29,12 @@ export class ExperimentEventStream {
     const name = checkName(experimentName, 'experiment')
     // Watching an experiment before its first run is fine: it is created, as startRun would.
     const experiment = await this.experiments.ensure(name)
+    const since = new Date()
     return new Repeater<ExperimentEventPayload>(async (push, stop) => {
       const serial = serialQueue((err) => stop(err))
       const epochsOf = new Map<string, number>()
+      /** The last status this subscriber was told of each run it heard of. */
+      const told = new Map<string, RunStatus>()
       const progress = new Throttle<RunProgressPayload>(PROGRESS_INTERVAL_MS, (p) =>
         serial(async () => {
           await push(p)
@@ -49,16 +52,35 @@ export class ExperimentEventStream {
         switch (m.type) {
           case 'created': {
             const run = await this.runs.findById(m.runId)
-            if (run) {
+            if (run && !told.has(run.id)) {
               epochsOf.set(run.id, run.epochs)
+              told.set(run.id, run.status)
               await push({ kind: 'created', run })
             }
             return
           }
+          case 'resync':
+            // Notifications sent while the listener was away are gone: compare what the store says with
+            // what this subscriber was told, and send the difference.
+            for (const run of await this.runs.changedInExperiment(experiment.id, since)) {
+              epochsOf.set(run.id, run.epochs)
+              const before = told.get(run.id)
+              told.set(run.id, run.status)
+              if (before === undefined) await push({ kind: 'created', run })
+              // A new run's 'created' already says QUEUED.
+              const news = before === undefined ? run.status !== RunStatus.QUEUED : before !== run.status
+              if (news) await push({ runId: run.id, status: run.status, error: run.error })
+              if (run.status === RunStatus.RUNNING && run.lastEpoch > 0) {
+                const [latest] = await this.runs.history(run.id, run.lastEpoch - 1)
+                if (latest) progress.push(run.id, progressOf(run.id, run.epochs, latest))
+              }
+            }
+            return
           case 'epoch':
             progress.push(m.runId, progressOf(m.runId, await epochs(m.runId), m.metric))
             return
           case 'status':
+            told.set(m.runId, m.status)
             progress.flush(m.runId)
             serial(async () => {
               await push({ runId: m.runId, status: m.status, error: m.error })

@@ -461,6 +461,27 @@ export class RunRepository {
     return count > 0
   }
 
+  /**
+   * Runs of an experiment a live table may have missed news of since `since`: every unfinished run, and those
+   * created or finished since then (newest first, at most 500).
+   */
+  async changedInExperiment(experimentId: string, since: Date): Promise<RunRecord[]> {
+    const rows = await this.db.run.findMany({
+      where: {
+        experimentId,
+        OR: [
+          { status: { in: [RunStatus.QUEUED, RunStatus.RUNNING] } },
+          { createdAt: { gte: since } },
+          { finishedAt: { gte: since } },
+        ],
+      },
+      orderBy: { createdAt: 'asc' },
+      take: 500,
+      select: RUN_SELECT,
+    })
+    return rows.map(toRecord)
+  }
+
   /** Whether a cancel was asked for (the trainer polls it while it explains, where no epoch reports it). */
   async isCancelRequested(id: string): Promise<boolean> {
     const row = await this.db.run.findUnique({ where: { id }, select: { cancelRequested: true } })
