@@ -2,7 +2,7 @@ import { ApolloServer, BaseContext } from '@apollo/server'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, specifiedRules, validate } from 'graphql'
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, specifiedRules } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import http from 'node:http'
 import { AddressInfo } from 'node:net'
@@ -11,7 +11,7 @@ import { ErrorCode } from '../errors'
 import type { Logger } from '../logger'
 import { createErrorFormatter } from './errors'
 import { checkUpgrade, GuardOptions, hostAllowed, refuseUpgrade } from './guard'
-import { boundFormattedError, boundText, limitRules, parseWithLimits, QueryLimits } from './limits'
+import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimits } from './limits'
 
 /** Limits of the WebSocket endpoint (see src/config.ts). */
 export interface WsLimits {
@@ -93,9 +93,7 @@ export async function startHttpServer<C extends BaseContext>(
       schema: opts.schema,
       context: () => opts.context(),
       connectionInitWaitTimeout: opts.ws.connectionInitTimeoutMs,
-      parse: parseWithLimits(limits),
-      validate: (schema, document) => validate(schema, document, rules),
-      onSubscribe: (ctx) => {
+      onSubscribe: (ctx, _id, payload) => {
         // The new operation is already counted in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > opts.ws.maxSubscriptionsPerConnection) {
           return [
@@ -105,7 +103,14 @@ export async function startHttpServer<C extends BaseContext>(
             ),
           ]
         }
-        return undefined
+        const checked = parseAndValidate(opts.schema, payload.query, rules, limits)
+        if ('errors' in checked) return checked.errors
+        return {
+          schema: opts.schema,
+          document: checked.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        }
       },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e, e)) } : result,

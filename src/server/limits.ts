@@ -4,8 +4,9 @@ import {
   GraphQLError,
   GraphQLFormattedError,
   NoSchemaIntrospectionCustomRule,
+  GraphQLSchema,
   parse,
-  Source,
+  validate,
   ValidationContext,
   ValidationRule,
 } from 'graphql'
@@ -24,9 +25,34 @@ export interface QueryLimits {
   introspection: boolean
 }
 
-/** The document parsed with the token limit; the error is graphql-js's own syntax error. */
-export function parseWithLimits(limits: Pick<QueryLimits, 'maxTokens'>) {
-  return (source: string | Source): DocumentNode => parse(source, { maxTokens: limits.maxTokens })
+/**
+ * Parses (with the token limit) and validates one operation as Apollo does over HTTP, for
+ * graphql-ws: syntax errors answer GRAPHQL_PARSE_FAILED, rule violations GRAPHQL_VALIDATION_FAILED.
+ */
+export function parseAndValidate(
+  schema: GraphQLSchema,
+  query: string,
+  rules: readonly ValidationRule[],
+  limits: Pick<QueryLimits, 'maxTokens'>,
+): { document: DocumentNode } | { errors: GraphQLError[] } {
+  let document: DocumentNode
+  try {
+    document = parse(query, { maxTokens: limits.maxTokens })
+  } catch (err) {
+    if (!(err instanceof GraphQLError)) throw err
+    return { errors: [new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] }
+  }
+  const errors = validate(schema, document, rules)
+  if (errors.length === 0) return { document }
+  return {
+    errors: errors.map(
+      (e) =>
+        new GraphQLError(e.message, {
+          ...(e.nodes ? { nodes: e.nodes } : {}),
+          extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+        }),
+    ),
+  }
 }
 
 // armor reports "Syntax Error: ..." with BAD_USER_INPUT; these are validation failures, reported as such.
