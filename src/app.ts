@@ -71,6 +71,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     const datasets = new DatasetService(datasetRepo, {
       maxRows: config.maxDatasetRows,
       maxCells: config.maxDatasetCells,
+      maxFeatures: config.maxDatasetFeatures,
     })
     const runRepo = new RunRepository(db)
     const experiments = new ExperimentRepository(db)

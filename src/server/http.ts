@@ -2,7 +2,13 @@ import { ApolloServer, BaseContext } from '@apollo/server'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, specifiedRules } from 'graphql'
+import {
+  GraphQLError,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
+} from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import http from 'node:http'
 import { AddressInfo } from 'node:net'
@@ -69,7 +75,12 @@ export async function startHttpServer<C extends BaseContext>(
   const formatError = (formatted: GraphQLFormattedError, error: unknown) =>
     boundFormattedError(formatAny(formatted, error), { hideSuggestions: !limits.introspection })
   const extraRules = limitRules(limits)
-  const rules = [...specifiedRules, ...extraRules]
+  // Apollo adds the introspection rule itself when introspection is off; graphql-ws needs it given.
+  const rules = [
+    ...specifiedRules,
+    ...extraRules,
+    ...(limits.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ]
   const guard: GuardOptions = { host: opts.host, ...opts.guard }
 
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: opts.ws.maxPayloadBytes })

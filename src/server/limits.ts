@@ -3,7 +3,6 @@ import {
   DocumentNode,
   GraphQLError,
   GraphQLFormattedError,
-  NoSchemaIntrospectionCustomRule,
   GraphQLSchema,
   parse,
   validate,
@@ -15,13 +14,14 @@ import {
 export interface QueryLimits {
   /** Fields nested below the root, fragments followed (a spread adds no level, its fields do). */
   maxDepth: number
-  /** The same for introspection (`__schema`): the explorer's own query is about 13 deep. */
+  /** The same for introspection (`__schema`): the explorer's own query is 15 deep. */
   maxIntrospectionDepth: number
   maxAliases: number
   /** Lexical tokens of the document, counted while parsing: a huge document is refused unread. */
   maxTokens: number
   /** graphql-armor's cost: objects 2, scalars 1, x1.5 per level, x `first` on a list. */
   maxCost: number
+  /** Off: `__schema` and `__type` are refused (Apollo's own rule over HTTP, graphql-js's over graphql-ws). */
   introspection: boolean
 }
 
@@ -98,7 +98,6 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
         ...callbacks,
       },
     }),
-    ...(limits.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ]
 }
 

@@ -384,6 +384,23 @@ describe('compute caps in startRun', () => {
     expect(await count()).toBe(before)
   })
 
+  it('refuses a dataset wider than the feature limit', async () => {
+    const create = (n: number) =>
+      a.gql(`mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
+        input: {
+          name: `wide-${n}`,
+          task: 'REGRESSION',
+          featureNames: Array.from({ length: n }, (_, i) => `f${i}`),
+          targetName: 'y',
+          rows: [Array(n).fill(1), Array(n).fill(2)],
+          targets: [1, 2],
+        },
+      })
+    const wide = await create(1025)
+    expect(wide.errors![0]!.extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', maxFeatures: 1024 })
+    expect((await create(1024)).errors).toBeUndefined()
+  })
+
   it('refuses a run of too many training steps, and queues one within the budget', async () => {
     const before = await count()
     const res = await a.gql(START, { input: { datasetId, hiddenLayers: [8], epochs: 10000, batchSize: 1 } })

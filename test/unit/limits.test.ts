@@ -108,13 +108,6 @@ describe('limit rules', () => {
     ])
   })
 
-  it('refuses introspection when it is off', () => {
-    expect(errors(`{ __schema { queryType { name } } }`)).toEqual([])
-    expect(errors(`{ __schema { queryType { name } } }`, { ...limits, introspection: false })).toContain(
-      'GraphQL introspection has been disabled, but the requested query contained the field "__schema".',
-    )
-  })
-
   it('removes suggestions and bounds long messages and extensions', () => {
     const formatted = {
       message: 'Cannot query field "m" on type "Query". Did you mean "n"?',
