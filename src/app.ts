@@ -71,10 +71,14 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     const datasets = new DatasetService(datasetRepo, {
       maxRows: config.maxDatasetRows,
       maxCells: config.maxDatasetCells,
+      maxFeatures: config.maxDatasetFeatures,
     })
     const runRepo = new RunRepository(db)
     const experiments = new ExperimentRepository(db)
-    const runs = new RunService(runRepo, datasets, enqueue)
+    const runs = new RunService(runRepo, datasets, enqueue, {
+      maxModelParameters: config.maxModelParameters,
+      maxTrainingSteps: config.maxTrainingSteps,
+    })
     const predictions = new PredictionService(runRepo, async (run, stored) => {
       await selectBackend(config.tfBackend)
       return familyOf(run.family).load(stored)

@@ -17,7 +17,39 @@ export interface Config {
   /** Largest accepted dataset, in cells (rows x features). */
   maxDatasetCells: number
   maxDatasetRows: number
+  /** Features per dataset row (a 32x32 image is 1024). */
+  maxDatasetFeatures: number
   maxQueryDepth: number
+  /** Depth allowed to introspection (`__schema`); the explorer's own query is 15 deep. */
+  maxIntrospectionDepth: number
+  maxQueryAliases: number
+  /** Lexical tokens of one GraphQL document (counted while parsing; variables do not count). */
+  maxQueryTokens: number
+  /** graphql-armor's cost of one operation (objects 2, scalars 1, x1.5 per level, x `first` of a list). */
+  maxQueryCost: number
+  /** Schema introspection (and the explorer); on by default only on a loopback HOST. */
+  introspection: boolean
+  /** Origins (scheme://host:port) allowed to open a WebSocket besides the server's own. */
+  allowedOrigins: string[]
+  /** Host names accepted in the Host header besides HOST, loopback names and IP addresses. */
+  allowedHosts: string[]
+  /** Largest WebSocket message, in bytes (large uploads go over HTTP). */
+  wsMaxPayloadBytes: number
+  /** A WebSocket that sends no connection_init for this long is closed. */
+  wsConnectionInitTimeoutMs: number
+  /** Ping interval; a socket that does not answer within the same time is dropped. */
+  wsKeepAliveMs: number
+  wsMaxSubscriptionsPerConnection: number
+  wsMaxConnections: number
+  /** Time to receive a request's headers, and the whole request; slow or half-open clients are cut. */
+  httpHeadersTimeoutMs: number
+  httpRequestTimeoutMs: number
+  /** PostgreSQL `statement_timeout` on the API's and the trainers' connections (0: none). */
+  dbStatementTimeoutMs: number
+  /** Weights and biases of one network (a VAE's encoder and decoder together). */
+  maxModelParameters: number
+  /** Optimizer steps of one run: epochs x ceil(training rows / batchSize). */
+  maxTrainingSteps: number
   /** Local training worker processes started with the API (0: none, use `npm run worker`). */
   workers: number
   /** Preferred TensorFlow.js backend; unset picks the fastest available. */
@@ -66,6 +98,42 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], f
   return raw as T
 }
 
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true
+  if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false
+  throw new ConfigError(`${key} must be on or off, got "${raw}"`)
+}
+
+function list(env: Env, key: string, check: (item: string) => boolean, what: string): string[] {
+  const raw = env[key]
+  if (raw === undefined || raw.trim() === '') return []
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  const bad = items.find((item) => !check(item))
+  if (bad !== undefined)
+    throw new ConfigError(`${key} must be a comma-separated list of ${what}, got "${bad}"`)
+  return items
+}
+
+const isOrigin = (item: string) => {
+  try {
+    const url = new URL(item)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item
+  } catch {
+    return false
+  }
+}
+
+/** localhost, *.localhost, 127.0.0.0/8 and ::1 (brackets allowed). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '::1'
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const
 
@@ -82,9 +150,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (heartbeatTimeoutMs <= heartbeatIntervalMs * 2) {
     throw new ConfigError('LAB_HEARTBEAT_TIMEOUT_MS must be more than twice LAB_HEARTBEAT_INTERVAL_MS')
   }
+  const host = env['HOST'] || '127.0.0.1'
+  const httpHeadersTimeoutMs = int(env, 'LAB_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000)
+  const httpRequestTimeoutMs = int(env, 'LAB_HTTP_REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000)
+  if (httpHeadersTimeoutMs > httpRequestTimeoutMs) {
+    throw new ConfigError('LAB_HTTP_HEADERS_TIMEOUT_MS must not exceed LAB_HTTP_REQUEST_TIMEOUT_MS')
+  }
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
-    host: env['HOST'] || '127.0.0.1',
+    host,
     databaseUrl,
     dataDir: path.resolve(env['LAB_DATA_DIR'] || path.join('.lab', 'postgres')),
     embeddedPgPort,
@@ -92,7 +166,25 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int(env, 'LAB_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxDatasetCells: int(env, 'LAB_MAX_DATASET_CELLS', 4_000_000, 1, 100_000_000),
     maxDatasetRows: int(env, 'LAB_MAX_DATASET_ROWS', 100_000, 1, 10_000_000),
+    maxDatasetFeatures: int(env, 'LAB_MAX_DATASET_FEATURES', 1024, 1, 1_000_000),
     maxQueryDepth: int(env, 'LAB_MAX_QUERY_DEPTH', 12, 2, 100),
+    maxIntrospectionDepth: int(env, 'LAB_MAX_INTROSPECTION_DEPTH', 15, 2, 100),
+    maxQueryAliases: int(env, 'LAB_MAX_QUERY_ALIASES', 20, 0, 10_000),
+    maxQueryTokens: int(env, 'LAB_MAX_QUERY_TOKENS', 5000, 100, 1_000_000),
+    maxQueryCost: int(env, 'LAB_MAX_QUERY_COST', 20_000, 10, 100_000_000),
+    introspection: bool(env, 'LAB_INTROSPECTION', isLoopbackHost(host)),
+    allowedOrigins: list(env, 'LAB_ALLOWED_ORIGINS', isOrigin, 'origins such as https://lab.example.com'),
+    allowedHosts: list(env, 'LAB_ALLOWED_HOSTS', (h) => /^[a-z0-9.-]+$/i.test(h), 'host names'),
+    wsMaxPayloadBytes: int(env, 'LAB_WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    wsConnectionInitTimeoutMs: int(env, 'LAB_WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),
+    wsKeepAliveMs: int(env, 'LAB_WS_KEEPALIVE_MS', 12_000, 100, 600_000),
+    wsMaxSubscriptionsPerConnection: int(env, 'LAB_WS_MAX_SUBSCRIPTIONS', 50, 1, 10_000),
+    wsMaxConnections: int(env, 'LAB_WS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    httpHeadersTimeoutMs,
+    httpRequestTimeoutMs,
+    dbStatementTimeoutMs: int(env, 'LAB_DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    maxModelParameters: int(env, 'LAB_MAX_MODEL_PARAMETERS', 5_000_000, 1, 1_000_000_000),
+    maxTrainingSteps: int(env, 'LAB_MAX_TRAINING_STEPS', 2_000_000, 1, 1_000_000_000_000),
     workers: int(env, 'LAB_WORKERS', 1, 0, 64),
     tfBackend: oneOf(env, 'LAB_TF_BACKEND', BACKENDS, undefined),
     heartbeatIntervalMs,

@@ -52,7 +52,10 @@ export async function startLab(config: Config, logger: Logger, options: LabOptio
     const { applied } = await applyMigrations(databaseUrl, { logger })
     if (applied.length > 0) logger.info({ applied }, 'applied migrations')
 
-    const db = createDb(databaseUrl, options.onQuery ? { onQuery: options.onQuery } : {})
+    const db = createDb(databaseUrl, {
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+    })
     cleanups.push(() => closeDb(db))
     const app = await createApp(config, db, databaseUrl, logger)
     cleanups.push(() => app.close())
@@ -62,7 +65,24 @@ export async function startLab(config: Config, logger: Logger, options: LabOptio
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
-      maxQueryDepth: config.maxQueryDepth,
+      queryLimits: {
+        maxDepth: config.maxQueryDepth,
+        maxIntrospectionDepth: config.maxIntrospectionDepth,
+        maxAliases: config.maxQueryAliases,
+        maxTokens: config.maxQueryTokens,
+        maxCost: config.maxQueryCost,
+        introspection: config.introspection,
+      },
+      ws: {
+        maxPayloadBytes: config.wsMaxPayloadBytes,
+        connectionInitTimeoutMs: config.wsConnectionInitTimeoutMs,
+        keepAliveMs: config.wsKeepAliveMs,
+        maxSubscriptionsPerConnection: config.wsMaxSubscriptionsPerConnection,
+        maxConnections: config.wsMaxConnections,
+      },
+      guard: { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins },
+      httpHeadersTimeoutMs: config.httpHeadersTimeoutMs,
+      httpRequestTimeoutMs: config.httpRequestTimeoutMs,
       logger,
       context: app.context,
       checkDatabase: async () => {

@@ -7,6 +7,11 @@ export type Db = PrismaClient
 export interface DbOptions {
   /** Pool size. */
   max?: number
+  /**
+   * PostgreSQL `statement_timeout` of every connection, in ms (0 or unset: none). Per statement, so
+   * it bounds a runaway query without shortening a transaction of many statements.
+   */
+  statementTimeoutMs?: number
   /** Called with the text of every SQL statement sent (tests count queries with it). */
   onQuery?: (sql: string) => void
 }
@@ -16,7 +21,11 @@ export interface DbOptions {
  * Only repositories use it; everything above them speaks domain types.
  */
 export function createDb(connectionString: string, opts: DbOptions = {}): Db {
-  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 })
+  const pool = new pg.Pool({
+    connectionString,
+    max: opts.max ?? 10,
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+  })
   const onQuery = opts.onQuery
   if (onQuery) {
     pool.on('connect', (client) => {

@@ -179,6 +179,11 @@ export interface Family {
   readonly name: ModelFamily
   /** Checks the family's part of a request against the dataset and fills in its defaults (throws AppError). */
   prepare(args: FamilyArgs, dataset: DatasetShape): Pick<RunSpec, 'latentDim' | 'beta' | 'likelihood'>
+  /**
+   * Weights and biases of the network(s) a spec builds on `featureCount` inputs, computed from the
+   * spec alone so the API can refuse an oversized network before anything is queued.
+   */
+  parameterCount(spec: Pick<RunSpec, 'hiddenLayers' | 'latentDim'>, featureCount: number): number
   /** Names of the metrics each epoch reports, in order (what sweeps and filters may use). */
   metricNames(spec: Pick<RunSpec, 'latentDim' | 'validationSplit'>): string[]
   /** Explanation methods that apply to this family on this dataset; also the default. */

@@ -2,22 +2,43 @@ import { ApolloServer, BaseContext } from '@apollo/server'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
-import { GraphQLError, GraphQLSchema, specifiedRules, validate } from 'graphql'
+import {
+  GraphQLError,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
+} from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import http from 'node:http'
 import { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
 import { ErrorCode } from '../errors'
 import type { Logger } from '../logger'
-import { depthLimit } from './depth-limit'
 import { createErrorFormatter } from './errors'
+import { checkUpgrade, GuardOptions, hostAllowed, refuseUpgrade } from './guard'
+import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimits } from './limits'
+
+/** Limits of the WebSocket endpoint (see src/config.ts). */
+export interface WsLimits {
+  maxPayloadBytes: number
+  connectionInitTimeoutMs: number
+  keepAliveMs: number
+  maxSubscriptionsPerConnection: number
+  maxConnections: number
+}
 
 export interface HttpServerOptions<C extends BaseContext> {
   schema: GraphQLSchema
   host: string
   port: number
   maxBodyBytes: number
-  maxQueryDepth: number
+  queryLimits: QueryLimits
+  ws: WsLimits
+  /** Host and Origin checks (DNS rebinding, cross-site WebSockets). */
+  guard: Omit<GuardOptions, 'host'>
+  httpHeadersTimeoutMs: number
+  httpRequestTimeoutMs: number
   logger: Logger
   /** Builds the per-operation context (HTTP request or WebSocket subscription). */
   context: () => C | Promise<C>
@@ -40,16 +61,68 @@ export async function startHttpServer<C extends BaseContext>(
   const { logger } = opts
   const app = express()
   app.disable('x-powered-by')
-  const httpServer = http.createServer(app)
-  const formatError = createErrorFormatter(logger)
-  const rules = [...specifiedRules, depthLimit(opts.maxQueryDepth)]
+  const httpServer = http.createServer(
+    {
+      headersTimeout: opts.httpHeadersTimeoutMs,
+      requestTimeout: opts.httpRequestTimeoutMs,
+      // Node checks both timeouts only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, opts.httpHeadersTimeoutMs),
+    },
+    app,
+  )
+  const limits = opts.queryLimits
+  const formatAny = createErrorFormatter(logger)
+  const formatError = (formatted: GraphQLFormattedError, error: unknown) =>
+    boundFormattedError(formatAny(formatted, error), { hideSuggestions: !limits.introspection })
+  const extraRules = limitRules(limits)
+  // Apollo adds the introspection rule itself when introspection is off; graphql-ws needs it given.
+  const rules = [
+    ...specifiedRules,
+    ...extraRules,
+    ...(limits.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ]
+  const guard: GuardOptions = { host: opts.host, ...opts.guard }
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' })
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: opts.ws.maxPayloadBytes })
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket, head) => {
+    socket.on('error', () => socket.destroy())
+    const refusal = checkUpgrade(req, {
+      ...guard,
+      path: '/graphql',
+      connections: wsServer.clients.size,
+      maxConnections: opts.ws.maxConnections,
+    })
+    if (refusal) {
+      logger.debug({ origin: req.headers.origin, host: req.headers.host, ...refusal }, 'WebSocket refused')
+      refuseUpgrade(socket, refusal.status, refusal.message)
+      return
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req))
+  })
   const wsCleanup = useServer(
     {
       schema: opts.schema,
       context: () => opts.context(),
-      validate: (schema, document) => validate(schema, document, rules),
+      connectionInitWaitTimeout: opts.ws.connectionInitTimeoutMs,
+      onSubscribe: (ctx, _id, payload) => {
+        // The new operation is already counted in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > opts.ws.maxSubscriptionsPerConnection) {
+          return [
+            new GraphQLError(
+              `at most ${opts.ws.maxSubscriptionsPerConnection} operations may run at once on one connection`,
+              { extensions: { code: 'BAD_REQUEST', limit: opts.ws.maxSubscriptionsPerConnection } },
+            ),
+          ]
+        }
+        const checked = parseAndValidate(opts.schema, payload.query, rules, limits)
+        if ('errors' in checked) return checked.errors
+        return {
+          schema: opts.schema,
+          document: checked.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        }
+      },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e, e)) } : result,
       onError: (_ctx, _id, _payload, errors) =>
@@ -60,12 +133,16 @@ export async function startHttpServer<C extends BaseContext>(
         }),
     },
     wsServer,
+    opts.ws.keepAliveMs,
   )
 
   const apollo = new ApolloServer<C>({
     schema: opts.schema,
     formatError,
-    validationRules: [depthLimit(opts.maxQueryDepth)],
+    validationRules: extraRules,
+    parseOptions: { maxTokens: limits.maxTokens },
+    introspection: limits.introspection,
+    csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     // The process's own signal handling stops the lab (src/config.ts stopOnSignals); Apollo's would re-raise
     // the signal after stopping, which the second-signal handler turns into exit code 1 (outside NODE_ENV=test).
@@ -93,6 +170,17 @@ export async function startHttpServer<C extends BaseContext>(
       logger.warn({ err }, 'health check: database unreachable')
       res.status(503).json({ status: 'unavailable', database: 'down' })
     }
+  })
+  app.use('/graphql', (req, res, next) => {
+    if (hostAllowed(req.headers.host, guard)) return next()
+    res.status(403).json({
+      errors: [
+        {
+          message: `Host ${JSON.stringify(boundText(req.headers.host ?? '', 100))} is not allowed (LAB_ALLOWED_HOSTS)`,
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
+    })
   })
   app.use(
     '/graphql',
@@ -127,6 +215,27 @@ export async function startHttpServer<C extends BaseContext>(
       next(err)
     },
   )
+  // Anything else (an unknown charset or content-encoding, an aborted body, a bug) is answered as JSON
+  // too: express's default handler would send an HTML page with the stack and file paths.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err)
+    const e = (typeof err === 'object' && err !== null ? err : {}) as { status?: unknown; type?: unknown }
+    const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 500
+    if (status === 500) logger.error({ err }, 'unexpected error outside GraphQL')
+    const message =
+      status === 500
+        ? 'Internal server error'
+        : e.type === 'charset.unsupported'
+          ? 'unsupported charset in content-type; send utf-8'
+          : e.type === 'encoding.unsupported'
+            ? 'unsupported content-encoding; send identity, gzip, deflate or br'
+            : 'the request could not be read'
+    res.status(status).json({
+      errors: [
+        { message, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : 'BAD_REQUEST' } },
+      ],
+    })
+  })
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)

@@ -32,7 +32,7 @@ async function main() {
   const logger = createLogger(config.logLevel, 'trainer')
   const databaseUrl = config.databaseUrl
   if (!databaseUrl) throw new Error('the trainer needs DATABASE_URL')
-  const db = createDb(databaseUrl, { max: 3 })
+  const db = createDb(databaseUrl, { max: 3, statementTimeoutMs: config.dbStatementTimeoutMs })
   const runs = new RunRepository(db)
   const datasets = new DatasetRepository(db)
   const backend = await selectBackend(config.tfBackend)

@@ -21,7 +21,7 @@ async function main() {
   }
   const databaseUrl = config.databaseUrl
   await applyMigrations(databaseUrl, { logger })
-  const db = createDb(databaseUrl, { max: 3 })
+  const db = createDb(databaseUrl, { max: 3, statementTimeoutMs: config.dbStatementTimeoutMs })
   const boss = await openQueue(databaseUrl, { supervise: false })
   const pool = new WorkerPool({
     size: Math.max(1, config.workers),

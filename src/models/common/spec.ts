@@ -71,3 +71,10 @@ export function validateCommonSpec(spec: {
   }
   if (!Number.isSafeInteger(spec.seed)) fail(`seed must be an integer, got ${spec.seed}`)
 }
+
+/** Weights and biases of a chain of Dense layers of these widths (input first): sum of (in + 1) x out. */
+export function denseParameters(widths: readonly number[]): number {
+  let total = 0
+  for (let i = 1; i < widths.length; i++) total += (widths[i - 1]! + 1) * widths[i]!
+  return total
+}

@@ -1,6 +1,7 @@
 import { badInput } from '../../errors'
 import { ALL_METHODS } from '../../explain/types'
 import { Task } from '../../modules/dataset/dataset.enums'
+import { denseParameters } from '../common/spec'
 import type { EpochReport, Family, MetricValue } from '../family'
 import { ModelFamily } from '../family.enums'
 import { createPredictor } from './artifacts'
@@ -27,6 +28,9 @@ export const mlpFamily: Family = {
     }
     return { latentDim: null, beta: null, likelihood: null }
   },
+
+  // Dense hidden layers, then one output unit (see network.ts).
+  parameterCount: (spec, featureCount) => denseParameters([featureCount, ...spec.hiddenLayers, 1]),
 
   metricNames: () => [...MLP_METRICS],
 

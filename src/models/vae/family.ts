@@ -1,7 +1,8 @@
 import { ModelFamily } from '../family.enums'
 import type { Family } from '../family'
 import { explainVae, VAE_METHODS } from './explain'
-import { prepareVae, vaeMetricNames, type VaeSpec } from './spec'
+import { denseParameters } from '../common/spec'
+import { prepareVae, VAE_DEFAULTS, vaeMetricNames, type VaeSpec } from './spec'
 import { loadVae, toStoredVae } from './stored'
 import { trainVae } from './train'
 import { ExplanationMethod } from '../../explain/types'
@@ -11,6 +12,15 @@ export const vaeFamily: Family = {
   name: ModelFamily.VAE,
 
   prepare: prepareVae,
+
+  // Encoder to 2k units (means, log-variances), decoder mirrored back to the features (see network.ts).
+  parameterCount: (spec, featureCount) => {
+    const k = spec.latentDim ?? VAE_DEFAULTS.latentDim
+    return (
+      denseParameters([featureCount, ...spec.hiddenLayers, 2 * k]) +
+      denseParameters([k, ...[...spec.hiddenLayers].reverse(), featureCount])
+    )
+  },
 
   metricNames: vaeMetricNames,
 

@@ -38,6 +38,8 @@ export interface FeatureStatsValue {
 export interface DatasetLimits {
   maxRows: number
   maxCells: number
+  /** Features per row (explanations and the first layer grow with it); unset: only the cell limit. */
+  maxFeatures?: number
 }
 
 const NAME_MAX = 200
@@ -75,6 +77,12 @@ export function checkSize(
   limits: DatasetLimits,
   factorCount = 0,
 ): void {
+  if (limits.maxFeatures !== undefined && featureCount > limits.maxFeatures) {
+    throw tooLarge(`dataset of ${featureCount} features is wider than the limit of ${limits.maxFeatures}`, {
+      features: featureCount,
+      maxFeatures: limits.maxFeatures,
+    })
+  }
   if (rowCount > limits.maxRows || rowCount * (featureCount + factorCount) > limits.maxCells) {
     const factors = factorCount > 0 ? ` + ${factorCount} factors` : ''
     throw tooLarge(

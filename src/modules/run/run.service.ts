@@ -36,12 +36,19 @@ export interface StartRunArgs {
   likelihood?: Likelihood | null | undefined
 }
 
+/** Compute caps checked before a run is queued (LAB_MAX_MODEL_PARAMETERS, LAB_MAX_TRAINING_STEPS). */
+export interface RunLimits {
+  maxModelParameters: number
+  maxTrainingSteps: number
+}
+
 /** Runs: validation, queueing, cancellation. Training itself happens in worker processes. */
 export class RunService {
   constructor(
     private readonly repo: RunRepository,
     private readonly datasets: DatasetService,
     private readonly enqueue: Enqueue,
+    private readonly limits: RunLimits,
   ) {}
 
   async get(id: string): Promise<RunRecord | null> {
@@ -185,6 +192,26 @@ export class RunService {
       featureStats: dataset.featureStats,
     }
     const familyFields = family.prepare(args, shape)
+    // One oversized run can exhaust a trainer's memory or hold it for days: refused before it is queued.
+    const parameters = family.parameterCount(
+      { hiddenLayers, latentDim: familyFields.latentDim },
+      shape.featureCount,
+    )
+    if (parameters > this.limits.maxModelParameters) {
+      throw badInput(
+        `this network has ${parameters} parameters on ${shape.featureCount} features; at most ` +
+          `${this.limits.maxModelParameters} are allowed (use fewer or narrower hiddenLayers)`,
+        { field: 'hiddenLayers', parameters, limit: this.limits.maxModelParameters },
+      )
+    }
+    const steps = epochs * Math.ceil(trainRows / batchSize)
+    if (steps > this.limits.maxTrainingSteps) {
+      throw badInput(
+        `${epochs} epochs of ${trainRows} rows in batches of ${batchSize} are ${steps} training steps; at most ` +
+          `${this.limits.maxTrainingSteps} are allowed (fewer epochs or a larger batchSize)`,
+        { field: 'epochs', steps, limit: this.limits.maxTrainingSteps },
+      )
+    }
     const applicable = family.explanationMethods(shape)
     const explainMethods = [...new Set(args.explain ?? applicable)]
     const unsupported = explainMethods.filter((m) => !(applicable as string[]).includes(m))
