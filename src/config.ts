@@ -31,6 +31,14 @@ export interface Config {
   explainMaxRows: number
   /** Rows explained by Integrated Gradients (Shapley uses a prefix of them). */
   explainSampleSize: number
+  /** `required`: every GraphQL request needs an API key. `off` is allowed only on a loopback host. */
+  auth: 'required' | 'off'
+  /** Seeded at start-up as an ADMIN key (idempotent); only its hash is stored. */
+  adminKey: string | undefined
+  /** Mutations one key may send per minute (a token bucket of this size, refilled continuously). */
+  rateLimitMutationsPerMinute: number
+  /** Runs one key may have QUEUED at once; startRun beyond it is refused. */
+  maxQueuedRunsPerKey: number
 }
 
 /** Thrown at start-up when the environment holds an invalid setting. */
@@ -66,6 +74,17 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], f
   return raw as T
 }
 
+const AUTH_MODES = ['required', 'off'] as const
+
+/** Shortest LAB_ADMIN_KEY accepted: a key anyone can guess protects nothing. */
+export const MIN_ADMIN_KEY_LENGTH = 24
+
+/** Whether `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const
 
@@ -82,9 +101,26 @@ export function loadConfig(env: Env = process.env): Config {
   if (heartbeatTimeoutMs <= heartbeatIntervalMs * 2) {
     throw new ConfigError('LAB_HEARTBEAT_TIMEOUT_MS must be more than twice LAB_HEARTBEAT_INTERVAL_MS')
   }
+  const host = env['HOST'] || '127.0.0.1'
+  const loopback = isLoopbackHost(host)
+  // Off by default only where nobody else can connect, so `npm start` on a laptop needs no key.
+  const auth = oneOf(env, 'LAB_AUTH', AUTH_MODES, loopback ? 'off' : 'required')
+  if (auth === 'off' && !loopback) {
+    throw new ConfigError(
+      `LAB_AUTH=off is only allowed when HOST is a loopback address (HOST is "${host}"); ` +
+        'set LAB_ADMIN_KEY and leave LAB_AUTH unset (required)',
+    )
+  }
+  const adminKey = env['LAB_ADMIN_KEY'] || undefined
+  if (adminKey !== undefined && (adminKey.length < MIN_ADMIN_KEY_LENGTH || /\s/.test(adminKey))) {
+    throw new ConfigError(
+      `LAB_ADMIN_KEY must be at least ${MIN_ADMIN_KEY_LENGTH} characters without spaces ` +
+        '(e.g. the output of `openssl rand -base64 32`)',
+    )
+  }
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
-    host: env['HOST'] || '127.0.0.1',
+    host,
     databaseUrl,
     dataDir: path.resolve(env['LAB_DATA_DIR'] || path.join('.lab', 'postgres')),
     embeddedPgPort,
@@ -100,6 +136,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxRunRetries: int(env, 'LAB_MAX_RUN_RETRIES', 0, 0, 10),
     explainMaxRows: int(env, 'LAB_EXPLAIN_MAX_ROWS', 1000, 10, 100_000),
     explainSampleSize: int(env, 'LAB_EXPLAIN_SAMPLE_SIZE', 200, 1, 10_000),
+    auth,
+    adminKey,
+    rateLimitMutationsPerMinute: int(env, 'LAB_RATE_LIMIT_MUTATIONS_PER_MINUTE', 120, 1, 1_000_000),
+    maxQueuedRunsPerKey: int(env, 'LAB_MAX_QUEUED_RUNS_PER_KEY', 100, 1, 1_000_000),
   }
 }
 

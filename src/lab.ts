@@ -64,6 +64,7 @@ export async function startLab(config: Config, logger: Logger, options: LabOptio
       maxBodyBytes: config.maxBodyBytes,
       maxQueryDepth: config.maxQueryDepth,
       logger,
+      guard: app.guard,
       context: app.context,
       checkDatabase: async () => {
         await db.$queryRaw`SELECT 1`

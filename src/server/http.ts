@@ -2,25 +2,39 @@ import { ApolloServer, BaseContext } from '@apollo/server'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
-import { GraphQLError, GraphQLSchema, specifiedRules, validate } from 'graphql'
+import {
+  execute,
+  ExecutionArgs,
+  getOperationAST,
+  GraphQLError,
+  GraphQLSchema,
+  specifiedRules,
+  subscribe,
+  validate,
+} from 'graphql'
+import type { Context as WsContext } from 'graphql-ws'
 import { useServer } from 'graphql-ws/use/ws'
 import http from 'node:http'
 import { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import { ErrorCode } from '../errors'
+import { AppError, ErrorCode } from '../errors'
 import type { Logger } from '../logger'
 import { depthLimit } from './depth-limit'
-import { createErrorFormatter } from './errors'
+import type { Principal } from '../modules/apikey/apikey.scope'
+import type { RequestGuard } from './auth'
+import { createErrorFormatter, errorBody, httpStatusOf, toGraphQLError, wsCloseCode } from './errors'
 
-export interface HttpServerOptions<C extends BaseContext> {
+export interface HttpServerOptions<C extends BaseContext & { principal: Principal }> {
   schema: GraphQLSchema
   host: string
   port: number
   maxBodyBytes: number
   maxQueryDepth: number
   logger: Logger
-  /** Builds the per-operation context (HTTP request or WebSocket subscription). */
-  context: () => C | Promise<C>
+  /** Authenticates every request and connection and authorizes every operation. */
+  guard: RequestGuard
+  /** Builds the per-operation context (HTTP request or WebSocket subscription) for who sent it. */
+  context: (principal: Principal) => C | Promise<C>
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>
 }
@@ -34,10 +48,10 @@ export interface RunningHttpServer {
 }
 
 /** HTTP (Apollo over express) and graphql-ws on one port and one path, `/graphql`. */
-export async function startHttpServer<C extends BaseContext>(
+export async function startHttpServer<C extends BaseContext & { principal: Principal }>(
   opts: HttpServerOptions<C>,
 ): Promise<RunningHttpServer> {
-  const { logger } = opts
+  const { logger, guard } = opts
   const app = express()
   app.disable('x-powered-by')
   const httpServer = http.createServer(app)
@@ -45,10 +59,52 @@ export async function startHttpServer<C extends BaseContext>(
   const rules = [...specifiedRules, depthLimit(opts.maxQueryDepth)]
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' })
+  // Who opened each connection, checked at connection_init and again before each operation.
+  const principals = new WeakMap<WsContext, Principal>()
+  // An operation its key may not run answers an error result instead of executing.
+  const authorized =
+    <R>(run: (args: ExecutionArgs) => R) =>
+    (args: ExecutionArgs) => {
+      const operation = getOperationAST(args.document, args.operationName)
+      try {
+        if (operation) guard.authorizeOperation((args.contextValue as C).principal, operation.operation)
+      } catch (err) {
+        if (err instanceof AppError) return { errors: [toGraphQLError(err)] }
+        throw err
+      }
+      return run(args)
+    }
   const wsCleanup = useServer(
     {
       schema: opts.schema,
-      context: () => opts.context(),
+      onConnect: async (ctx) => {
+        try {
+          const principal = await guard.authenticate(ctx.connectionParams?.['authorization'])
+          guard.authorizeConnection(principal)
+          principals.set(ctx, principal)
+          return true
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err
+          // Closed here with our code; graphql-ws's own 4403 after `false` then finds it closing.
+          ctx.extra.socket.close(wsCloseCode(err.code), err.message)
+          return false
+        }
+      },
+      onSubscribe: async (ctx) => {
+        const principal = principals.get(ctx)
+        if (!principal) return [toGraphQLError(new AppError(ErrorCode.UNAUTHENTICATED, 'not authenticated'))]
+        try {
+          principals.set(ctx, await guard.refresh(principal))
+          return undefined
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err
+          setImmediate(() => ctx.extra.socket.close(wsCloseCode(err.code), err.message))
+          return [toGraphQLError(err)]
+        }
+      },
+      context: (ctx) => opts.context(principals.get(ctx) as Principal),
+      execute: authorized(execute),
+      subscribe: authorized(subscribe),
       validate: (schema, document) => validate(schema, document, rules),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e, e)) } : result,
@@ -69,6 +125,19 @@ export async function startHttpServer<C extends BaseContext>(
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ contextValue, operation }) {
+              try {
+                if (operation) guard.authorizeOperation(contextValue.principal, operation.operation)
+              } catch (err) {
+                throw err instanceof AppError ? toGraphQLError(err) : err
+              }
+            },
+          }
+        },
+      },
       {
         async serverWillStart() {
           return {
@@ -93,8 +162,20 @@ export async function startHttpServer<C extends BaseContext>(
   })
   app.use(
     '/graphql',
+    async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        res.locals['principal'] = await guard.authenticate(req.headers.authorization)
+        next()
+      } catch (err) {
+        if (!(err instanceof AppError)) return next(err)
+        if (err.code === ErrorCode.UNAUTHENTICATED) res.setHeader('WWW-Authenticate', 'Bearer')
+        res.status(httpStatusOf(err.code)).json(errorBody(err))
+      }
+    },
     express.json({ limit: opts.maxBodyBytes }),
-    expressMiddleware(apollo, { context: async () => opts.context() }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => opts.context(res.locals['principal'] as Principal),
+    }),
   )
   // Body-parser errors (too large, malformed JSON) answered in GraphQL's error shape.
   app.use(

@@ -42,6 +42,7 @@ export class RunService {
     private readonly repo: RunRepository,
     private readonly datasets: DatasetService,
     private readonly enqueue: Enqueue,
+    private readonly limits: { maxQueuedRunsPerKey?: number } = {},
   ) {}
 
   async get(id: string): Promise<RunRecord | null> {
@@ -93,7 +94,8 @@ export class RunService {
   }
 
   /** Validates everything, then creates the QUEUED run and its job together. Nothing is queued on bad input. */
-  async start(args: StartRunArgs): Promise<RunRecord> {
+  /** Queues a run; `apiKeyId` (the key asking) is recorded and held to LAB_MAX_QUEUED_RUNS_PER_KEY. */
+  async start(args: StartRunArgs, apiKeyId: string | null = null): Promise<RunRecord> {
     const idempotencyKey = args.idempotencyKey?.trim() || null
     if (idempotencyKey !== null && idempotencyKey.length > 200) {
       throw badInput('idempotencyKey is longer than 200 characters', { field: 'idempotencyKey' })
@@ -102,7 +104,14 @@ export class RunService {
       const seen = await this.repo.findByIdempotencyKey(idempotencyKey)
       if (seen) return seen
     }
-    const { run } = await this.repo.create(await this.prepare(args, idempotencyKey), this.enqueue)
+    const spec = { ...(await this.prepare(args, idempotencyKey)), apiKeyId }
+    const { run } = await this.repo.create(
+      spec,
+      this.enqueue,
+      this.limits.maxQueuedRunsPerKey !== undefined
+        ? { maxQueuedPerKey: this.limits.maxQueuedRunsPerKey }
+        : {},
+    )
     return run
   }
 

@@ -1,0 +1,100 @@
+import { OperationTypeNode } from 'graphql'
+import type { AuthCheckerFn } from 'type-graphql'
+import { AppError, ErrorCode, forbidden, unauthenticated } from '../errors'
+import { ApiKeyScope, OPEN, Principal, scopeAllows } from '../modules/apikey/apikey.scope'
+import { TokenBuckets } from './rate-limit'
+
+/** What the guard needs from the key store. */
+export interface KeyLookup {
+  authenticate(secret: string): Promise<Principal | null>
+  refresh(keyId: string): Promise<Principal | null>
+}
+
+/** The scope an operation type needs at least; fields marked `@Authorized(ADMIN)` need more. */
+export function scopeFor(operation: OperationTypeNode): ApiKeyScope {
+  return operation === OperationTypeNode.MUTATION ? ApiKeyScope.WRITE : ApiKeyScope.READ
+}
+
+/** The key of an `Authorization: Bearer <key>` value (HTTP header or graphql-ws connectionParams). */
+export function bearerToken(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(value)
+  return match?.[1]
+}
+
+/**
+ * The one place requests are authenticated and authorized: http.ts calls it for every HTTP request and
+ * graphql-ws connection and operation, and {@link authChecker} for fields that need more than their
+ * operation type (key management). With auth off every request is {@link OPEN} and allowed.
+ */
+export class RequestGuard {
+  private readonly buckets: TokenBuckets
+
+  constructor(
+    private readonly opts: {
+      required: boolean
+      keys: KeyLookup
+      mutationsPerMinute: number
+    },
+  ) {
+    this.buckets = new TokenBuckets(opts.mutationsPerMinute, 60_000)
+  }
+
+  /** The principal of an `Authorization` value; UNAUTHENTICATED without a valid key when auth is required. */
+  async authenticate(authorization: unknown): Promise<Principal> {
+    if (!this.opts.required) return OPEN
+    if (authorization === undefined || authorization === null || authorization === '') {
+      throw unauthenticated('an API key is required: send "Authorization: Bearer <key>"')
+    }
+    const secret = bearerToken(authorization)
+    if (secret === undefined) throw unauthenticated('the Authorization value must be "Bearer <key>"')
+    const principal = await this.opts.keys.authenticate(secret)
+    if (!principal) throw unauthenticated('unknown or revoked API key')
+    return principal
+  }
+
+  /** A graphql-ws connection must be able to subscribe (READ); FORBIDDEN otherwise. */
+  authorizeConnection(principal: Principal): void {
+    requireScope(principal, ApiKeyScope.READ, 'open a WebSocket connection')
+  }
+
+  /** The key again before each operation of a long-lived connection: UNAUTHENTICATED once revoked. */
+  async refresh(principal: Principal): Promise<Principal> {
+    if (principal.kind === 'open') return principal
+    const fresh = await this.opts.keys.refresh(principal.keyId)
+    if (!fresh) throw unauthenticated('the API key of this connection was revoked')
+    return fresh
+  }
+
+  /**
+   * Checks one operation before it executes: its scope, and for a mutation the key's rate limit.
+   * Throws FORBIDDEN or RATE_LIMITED.
+   */
+  authorizeOperation(principal: Principal, operation: OperationTypeNode): void {
+    requireScope(principal, scopeFor(operation), `run a ${operation}`)
+    if (operation === OperationTypeNode.MUTATION && principal.kind === 'key') {
+      const retryAfterMs = this.buckets.take(principal.keyId)
+      if (retryAfterMs > 0) {
+        throw new AppError(
+          ErrorCode.RATE_LIMITED,
+          `this key may send ${this.opts.mutationsPerMinute} mutations per minute; retry in ${retryAfterMs} ms`,
+          { retryAfterMs },
+        )
+      }
+    }
+  }
+}
+
+function requireScope(principal: Principal, needs: ApiKeyScope, what: string): void {
+  if (principal.kind === 'open' || scopeAllows(principal.scope, needs)) return
+  throw forbidden(`a ${principal.scope} key cannot ${what}: it needs ${needs}`, { requiredScope: needs })
+}
+
+/** type-graphql's check for `@Authorized(scope)` fields; throws FORBIDDEN (one error vocabulary). */
+export const authChecker: AuthCheckerFn<{ principal: Principal }, ApiKeyScope> = (
+  { context, info },
+  scopes,
+) => {
+  for (const needs of scopes) requireScope(context.principal, needs, `use ${info.fieldName}`)
+  return true
+}
