@@ -4,6 +4,8 @@ import type { Client } from 'graphql-ws'
 import { Client as PgClient } from 'pg'
 import { startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
+import { ExitCode } from '../../src/cli/main'
+import { runCli } from '../unit/cli/harness'
 
 const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef'
 
@@ -354,6 +356,66 @@ describe('API keys with LAB_AUTH=required', () => {
     // Queries are not limited, and other keys keep their own bucket.
     expect((await t.gql(`{ datasets { totalCount } }`, {}, { apiKey: busy.key })).status).toBe(200)
     expect(codeOf(await t.gql(cancel, {}, { apiKey: writeKey }))).toBe('NOT_FOUND')
+  })
+
+  it('lab CLI: --api-key and LAB_API_KEY on HTTP and WebSocket; lab keys create, list, revoke', async () => {
+    const env = { LAB_URL: t.lab.url }
+    const denied = await runCli(['datasets'], { env })
+    expect(denied.code).toBe(ExitCode.SERVER)
+    expect(denied.stderr).toMatch(/\[UNAUTHENTICATED\] \(pass --api-key or set LAB_API_KEY\)/)
+
+    const created = await runCli(
+      ['--api-key', ADMIN_KEY, 'keys', 'create', '--name', 'cli', '--scope', 'write'],
+      {
+        env,
+      },
+    )
+    expect(created.code).toBe(ExitCode.OK)
+    const cliKey = created.stdout.trim()
+    expect(cliKey).toMatch(/^lab_[A-Za-z0-9_-]{43}$/)
+    expect(created.stderr).toMatch(/created WRITE key [0-9a-f-]{36} \(cli\); the key is shown only this once/)
+
+    const listed = await runCli(['keys', 'list', '--json'], { env: { ...env, LAB_API_KEY: ADMIN_KEY } })
+    expect(listed.code).toBe(ExitCode.OK)
+    const keys = JSON.parse(listed.stdout) as { id: string; name: string; scope: string }[]
+    const cli = keys.find((k) => k.name === 'cli')!
+    expect(cli.scope).toBe('WRITE')
+    expect(listed.stdout).not.toContain(cliKey)
+    const table = await runCli(['keys', 'list'], { env: { ...env, LAB_API_KEY: ADMIN_KEY } })
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^ID\s+NAME\s+SCOPE\s+PREFIX\s+CREATED\s+LAST USED\s+REVOKED$/,
+    )
+
+    // The new WRITE key over both transports: a cancelled run, watched over graphql-ws, exits 3.
+    const runId = (
+      await t.gql<{ startRun: { id: string } }>(
+        START_RUN,
+        { input: { datasetId, experiment: 'cli' } },
+        {
+          apiKey: cliKey,
+        },
+      )
+    ).data!.startRun.id
+    await t.gql(`mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: runId }, { apiKey: cliKey })
+    const watched = await runCli(['--api-key', cliKey, 'watch', runId], { env })
+    expect(watched.code).toBe(ExitCode.CANCELLED)
+    const forbidden = await runCli(['--api-key', cliKey, 'keys', 'list'], { env })
+    expect(forbidden.code).toBe(ExitCode.SERVER)
+    expect(forbidden.stderr).toMatch(/\[FORBIDDEN\]/)
+
+    const revoked = await runCli(['--api-key', ADMIN_KEY, 'keys', 'revoke', cli.id], { env })
+    expect(revoked.code).toBe(ExitCode.OK)
+    expect(revoked.stderr).toContain(`revoked key ${cli.id}`)
+    const after = await runCli(['--api-key', cliKey, 'datasets'], { env })
+    expect(after.code).toBe(ExitCode.SERVER)
+    expect(after.stderr).toMatch(/UNAUTHENTICATED/)
+    const badScope = await runCli(
+      ['--api-key', ADMIN_KEY, 'keys', 'create', '--name', 'x', '--scope', 'root'],
+      {
+        env,
+      },
+    )
+    expect(badScope.code).toBe(ExitCode.USAGE)
   })
 
   it('seeds LAB_ADMIN_KEY once: a restart with the same key adds no row', async () => {
