@@ -67,7 +67,13 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     (args: ExecutionArgs) => {
       const operation = getOperationAST(args.document, args.operationName)
       try {
-        if (operation) guard.authorizeOperation((args.contextValue as C).principal, operation.operation)
+        if (operation) {
+          guard.authorizeOperation((args.contextValue as C).principal, {
+            schema: args.schema,
+            document: args.document,
+            operation,
+          })
+        }
       } catch (err) {
         if (err instanceof AppError) return { errors: [toGraphQLError(err)] }
         throw err
@@ -128,9 +134,10 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
       {
         async requestDidStart() {
           return {
-            async didResolveOperation({ contextValue, operation }) {
+            async didResolveOperation({ contextValue, operation, document, schema }) {
               try {
-                if (operation) guard.authorizeOperation(contextValue.principal, operation.operation)
+                if (operation)
+                  guard.authorizeOperation(contextValue.principal, { schema, document, operation })
               } catch (err) {
                 throw err instanceof AppError ? toGraphQLError(err) : err
               }

@@ -208,8 +208,32 @@ describe('API keys with LAB_AUTH=required', () => {
       { apiKey: writeKey },
     )
     expect(codeOf(create)).toBe('FORBIDDEN')
-    expect(create.errors![0]!.message).toMatch(/WRITE key cannot use createApiKey: it needs ADMIN/)
+    expect(create.errors![0]!.message).toMatch(/WRITE key cannot manage API keys: it needs ADMIN/)
     expect(await countRows('ApiKey')).toBe(keysBefore)
+    // An operation that also needs ADMIN is refused whole: its WRITE part does not run either.
+    const datasetsBefore = await countRows('Dataset')
+    const mixed = await t.gql(
+      `mutation($input: CreateDatasetInput!) {
+        createDataset(input: $input) { id }
+        ... on Mutation { createApiKey(input: { name: "sneaky", scope: ADMIN }) { key } }
+      }`,
+      datasetInput('mixed'),
+      { apiKey: writeKey },
+    )
+    expect(codeOf(mixed)).toBe('FORBIDDEN')
+    expect(mixed.status).toBe(403)
+    expect(mixed.data ?? null).toBeNull()
+    expect(await countRows('Dataset')).toBe(datasetsBefore)
+    expect(await countRows('ApiKey')).toBe(keysBefore)
+    const viaFragment = await t.gql(
+      `query { ...Keys } fragment Keys on Query { apiKeys { id } }`,
+      {},
+      {
+        apiKey: writeKey,
+      },
+    )
+    expect(codeOf(viaFragment)).toBe('FORBIDDEN')
+    expect(viaFragment.data ?? null).toBeNull()
     const list = await t.gql(`{ apiKeys { id } }`, {}, { apiKey: writeKey })
     expect(codeOf(list)).toBe('FORBIDDEN')
     const revoke = await t.gql(
