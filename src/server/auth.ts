@@ -1,14 +1,23 @@
+import type { ApolloServerPlugin } from '@apollo/server'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import {
   DocumentNode,
+  execute,
+  ExecutionArgs,
+  getOperationAST,
   GraphQLSchema,
   Kind,
   OperationDefinitionNode,
   OperationTypeNode,
   SelectionSetNode,
+  subscribe,
 } from 'graphql'
+import type { Context as WsContext, ServerOptions as WsServerOptions } from 'graphql-ws'
 import { Authorized, AuthCheckerFn, Extensions } from 'type-graphql'
 import { AppError, ErrorCode, forbidden, unauthenticated } from '../errors'
+import type { Logger } from '../logger'
 import { ApiKeyScope, OPEN, Principal, scopeAllows } from '../modules/apikey/apikey.scope'
+import { errorBody, httpStatusOf, toGraphQLError, wsCloseCode } from './errors'
 import { TokenBuckets } from './rate-limit'
 
 /** What the guard needs from the key store. */
@@ -155,4 +164,116 @@ export const authChecker: AuthCheckerFn<{ principal: Principal }, ApiKeyScope> =
 ) => {
   for (const needs of scopes) requireScope(context.principal, needs, `use ${info.fieldName}`)
   return true
+}
+
+/**
+ * Express middleware for /graphql: authenticates the request (`res.locals.principal`) or answers 401
+ * UNAUTHENTICATED in GraphQL's error shape before the body is even read.
+ */
+export function httpAuthMiddleware(guard: RequestGuard, logger: Logger): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      res.locals['principal'] = await guard.authenticate(req.headers.authorization)
+    } catch (err) {
+      if (err instanceof AppError) {
+        if (err.code === ErrorCode.UNAUTHENTICATED) res.setHeader('WWW-Authenticate', 'Bearer')
+        res.status(httpStatusOf(err.code)).json(errorBody(err))
+        return
+      }
+      logger.error({ err }, 'could not authenticate a request')
+      const internal = new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error')
+      res.status(500).json(errorBody(internal))
+      return
+    }
+    next()
+  }
+}
+
+/** Apollo plugin: authorizes each HTTP operation once it is parsed and validated, before it executes. */
+export function apolloAuthPlugin<C extends { principal: Principal }>(
+  guard: RequestGuard,
+): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operation, document, schema }) {
+          try {
+            if (operation) guard.authorizeOperation(contextValue.principal, { schema, document, operation })
+          } catch (err) {
+            throw err instanceof AppError ? toGraphQLError(err) : err
+          }
+        },
+      }
+    },
+  }
+}
+
+/** What the hooks need of graphql-ws's `extra` (graphql-ws/use/ws gives the socket). */
+type WsExtra = { socket: { close(code: number, reason: string): void } }
+
+/**
+ * graphql-ws hooks: the key is checked at connection_init (closing with 4401/4403), again before each
+ * operation (a revoked key closes the connection with 4401), and each operation is authorized before it
+ * executes (an error result with FORBIDDEN or RATE_LIMITED).
+ */
+export function wsAuthHooks(guard: RequestGuard): {
+  hooks: Pick<
+    WsServerOptions<WsContext['connectionParams'], WsExtra>,
+    'onConnect' | 'onSubscribe' | 'execute' | 'subscribe'
+  >
+  principalOf(ctx: WsContext): Principal
+} {
+  const principals = new WeakMap<WsContext, Principal>()
+  const known = (ctx: WsContext) => {
+    const principal = principals.get(ctx)
+    // Operations only arrive after connection_init set it; never fall back to "open".
+    if (!principal) throw unauthenticated('this connection is not authenticated')
+    return principal
+  }
+  const authorized =
+    <R>(run: (args: ExecutionArgs) => R) =>
+    (args: ExecutionArgs) => {
+      const operation = getOperationAST(args.document, args.operationName)
+      try {
+        if (operation) {
+          const { principal } = args.contextValue as { principal: Principal }
+          guard.authorizeOperation(principal, { schema: args.schema, document: args.document, operation })
+        }
+      } catch (err) {
+        if (err instanceof AppError) return { errors: [toGraphQLError(err)] }
+        throw err
+      }
+      return run(args)
+    }
+  return {
+    hooks: {
+      onConnect: async (ctx) => {
+        try {
+          const principal = await guard.authenticate(ctx.connectionParams?.['authorization'])
+          guard.authorizeConnection(principal)
+          principals.set(ctx, principal)
+          return true
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err
+          // Closed here with our code; graphql-ws's own 4403 after `false` then finds it closing.
+          ctx.extra.socket.close(wsCloseCode(err.code), err.message)
+          return false
+        }
+      },
+      onSubscribe: async (ctx) => {
+        try {
+          principals.set(ctx, await guard.refresh(known(ctx)))
+          return undefined
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err
+          // The error result goes out first; then the connection is of no more use.
+          setImmediate(() => ctx.extra.socket.close(wsCloseCode(err.code), err.message))
+          return [toGraphQLError(err)]
+        }
+      },
+      execute: authorized(execute),
+      subscribe: authorized(subscribe),
+    },
+    principalOf: known,
+  }
 }

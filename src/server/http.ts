@@ -2,27 +2,17 @@ import { ApolloServer, BaseContext } from '@apollo/server'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
-import {
-  execute,
-  ExecutionArgs,
-  getOperationAST,
-  GraphQLError,
-  GraphQLSchema,
-  specifiedRules,
-  subscribe,
-  validate,
-} from 'graphql'
-import type { Context as WsContext } from 'graphql-ws'
+import { GraphQLError, GraphQLSchema, specifiedRules, validate } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import http from 'node:http'
 import { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import { AppError, ErrorCode } from '../errors'
+import { ErrorCode } from '../errors'
 import type { Logger } from '../logger'
-import { depthLimit } from './depth-limit'
 import type { Principal } from '../modules/apikey/apikey.scope'
-import type { RequestGuard } from './auth'
-import { createErrorFormatter, errorBody, httpStatusOf, toGraphQLError, wsCloseCode } from './errors'
+import { apolloAuthPlugin, httpAuthMiddleware, RequestGuard, wsAuthHooks } from './auth'
+import { depthLimit } from './depth-limit'
+import { createErrorFormatter } from './errors'
 
 export interface HttpServerOptions<C extends BaseContext & { principal: Principal }> {
   schema: GraphQLSchema
@@ -31,7 +21,7 @@ export interface HttpServerOptions<C extends BaseContext & { principal: Principa
   maxBodyBytes: number
   maxQueryDepth: number
   logger: Logger
-  /** Authenticates every request and connection and authorizes every operation. */
+  /** Authenticates every request and connection and authorizes every operation (src/server/auth.ts). */
   guard: RequestGuard
   /** Builds the per-operation context (HTTP request or WebSocket subscription) for who sent it. */
   context: (principal: Principal) => C | Promise<C>
@@ -51,7 +41,7 @@ export interface RunningHttpServer {
 export async function startHttpServer<C extends BaseContext & { principal: Principal }>(
   opts: HttpServerOptions<C>,
 ): Promise<RunningHttpServer> {
-  const { logger, guard } = opts
+  const { logger } = opts
   const app = express()
   app.disable('x-powered-by')
   const httpServer = http.createServer(app)
@@ -59,58 +49,12 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
   const rules = [...specifiedRules, depthLimit(opts.maxQueryDepth)]
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' })
-  // Who opened each connection, checked at connection_init and again before each operation.
-  const principals = new WeakMap<WsContext, Principal>()
-  // An operation its key may not run answers an error result instead of executing.
-  const authorized =
-    <R>(run: (args: ExecutionArgs) => R) =>
-    (args: ExecutionArgs) => {
-      const operation = getOperationAST(args.document, args.operationName)
-      try {
-        if (operation) {
-          guard.authorizeOperation((args.contextValue as C).principal, {
-            schema: args.schema,
-            document: args.document,
-            operation,
-          })
-        }
-      } catch (err) {
-        if (err instanceof AppError) return { errors: [toGraphQLError(err)] }
-        throw err
-      }
-      return run(args)
-    }
+  const wsAuth = wsAuthHooks(opts.guard)
   const wsCleanup = useServer(
     {
       schema: opts.schema,
-      onConnect: async (ctx) => {
-        try {
-          const principal = await guard.authenticate(ctx.connectionParams?.['authorization'])
-          guard.authorizeConnection(principal)
-          principals.set(ctx, principal)
-          return true
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err
-          // Closed here with our code; graphql-ws's own 4403 after `false` then finds it closing.
-          ctx.extra.socket.close(wsCloseCode(err.code), err.message)
-          return false
-        }
-      },
-      onSubscribe: async (ctx) => {
-        const principal = principals.get(ctx)
-        if (!principal) return [toGraphQLError(new AppError(ErrorCode.UNAUTHENTICATED, 'not authenticated'))]
-        try {
-          principals.set(ctx, await guard.refresh(principal))
-          return undefined
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err
-          setImmediate(() => ctx.extra.socket.close(wsCloseCode(err.code), err.message))
-          return [toGraphQLError(err)]
-        }
-      },
-      context: (ctx) => opts.context(principals.get(ctx) as Principal),
-      execute: authorized(execute),
-      subscribe: authorized(subscribe),
+      ...wsAuth.hooks,
+      context: (ctx) => opts.context(wsAuth.principalOf(ctx)),
       validate: (schema, document) => validate(schema, document, rules),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e, e)) } : result,
@@ -131,20 +75,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      {
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ contextValue, operation, document, schema }) {
-              try {
-                if (operation)
-                  guard.authorizeOperation(contextValue.principal, { schema, document, operation })
-              } catch (err) {
-                throw err instanceof AppError ? toGraphQLError(err) : err
-              }
-            },
-          }
-        },
-      },
+      apolloAuthPlugin<C>(opts.guard),
       {
         async serverWillStart() {
           return {
@@ -169,16 +100,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
   })
   app.use(
     '/graphql',
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        res.locals['principal'] = await guard.authenticate(req.headers.authorization)
-        next()
-      } catch (err) {
-        if (!(err instanceof AppError)) return next(err)
-        if (err.code === ErrorCode.UNAUTHENTICATED) res.setHeader('WWW-Authenticate', 'Bearer')
-        res.status(httpStatusOf(err.code)).json(errorBody(err))
-      }
-    },
+    httpAuthMiddleware(opts.guard, logger),
     express.json({ limit: opts.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ res }) => opts.context(res.locals['principal'] as Principal),
