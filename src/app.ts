@@ -5,6 +5,10 @@ import type { Config } from './config'
 import type { Db } from './db/client'
 import { RunEventBus } from './events/bus'
 import type { Logger } from './logger'
+import { ApiKeyRepository } from './modules/apikey/apikey.repository'
+import { ApiKeyResolver } from './modules/apikey/apikey.resolver'
+import type { Principal } from './modules/apikey/apikey.scope'
+import { ApiKeyService } from './modules/apikey/apikey.service'
 import { DatasetRepository } from './modules/dataset/dataset.repository'
 import { DatasetResolver } from './modules/dataset/dataset.resolver'
 import { DatasetService } from './modules/dataset/dataset.service'
@@ -26,6 +30,7 @@ import { SweepEventStream } from './modules/sweep/sweep.events'
 import { SweepRepository } from './modules/sweep/sweep.repository'
 import { SweepResolver } from './modules/sweep/sweep.resolver'
 import { SweepService } from './modules/sweep/sweep.service'
+import { RequestGuard } from './server/auth'
 import { ResolverContainer } from './server/container'
 import { buildLabSchema } from './server/schema'
 import { familyOf } from './models/registry'
@@ -36,6 +41,8 @@ import { Supervisor } from './training/supervisor'
 
 /** Per-operation GraphQL context: request-scoped loaders plus the long-lived event stream. */
 export interface AppContext {
+  /** Who sent the operation (a key, or anyone when auth is off). */
+  principal: Principal
   loaders: Loaders
   runEvents: RunEventStream
   sweepEvents: SweepEventStream
@@ -49,7 +56,10 @@ export interface App {
   runs: RunService
   pool: WorkerPool | undefined
   supervisor: Supervisor
-  context: () => AppContext
+  apiKeys: ApiKeyService
+  /** Authenticates and authorizes every request (src/server/auth.ts). */
+  guard: RequestGuard
+  context: (principal: Principal) => AppContext
   close(): Promise<void>
 }
 
@@ -78,6 +88,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     const runs = new RunService(runRepo, datasets, enqueue, {
       maxModelParameters: config.maxModelParameters,
       maxTrainingSteps: config.maxTrainingSteps,
+      maxQueuedRunsPerKey: config.maxQueuedRunsPerKey,
     })
     const predictions = new PredictionService(runRepo, async (run, stored) => {
       await selectBackend(config.tfBackend)
@@ -131,6 +142,17 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     const sweepEvents = new SweepEventStream(sweepRepo, runRepo, bus)
     const experimentEvents = new ExperimentEventStream(experiments, runRepo, bus)
 
+    const apiKeys = new ApiKeyService(new ApiKeyRepository(db), logger.child({ component: 'api-keys' }))
+    if (config.adminKey !== undefined) await apiKeys.seedAdmin(config.adminKey)
+    if (config.auth === 'required' && !(await apiKeys.hasAdmin())) {
+      logger.warn('LAB_AUTH=required and no ADMIN key exists: set LAB_ADMIN_KEY to create keys')
+    }
+    const guard = new RequestGuard({
+      required: config.auth === 'required',
+      keys: apiKeys,
+      mutationsPerMinute: config.rateLimitMutationsPerMinute,
+    })
+
     const container = new ResolverContainer().register(
       new DatasetResolver(datasets),
       new RunResolver(runs, predictions),
@@ -138,6 +160,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       new ExplanationResolver(explanations),
       new GenerationResolver(generation),
       new SweepResolver(sweeps, runs),
+      new ApiKeyResolver(apiKeys),
     )
     const schema = await buildLabSchema({ container, pubSub: createPubSub() })
     return {
@@ -146,7 +169,10 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       runs,
       pool,
       supervisor,
-      context: () => ({
+      apiKeys,
+      guard,
+      context: (principal) => ({
+        principal,
         loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations, sweeps }),
         runEvents,
         sweepEvents,

@@ -63,6 +63,14 @@ export interface Config {
   explainMaxRows: number
   /** Rows explained by Integrated Gradients (Shapley uses a prefix of them). */
   explainSampleSize: number
+  /** `required`: every GraphQL request needs an API key. `off` is allowed only on a loopback host. */
+  auth: 'required' | 'off'
+  /** Seeded at start-up as an ADMIN key (idempotent); only its hash is stored. */
+  adminKey: string | undefined
+  /** Mutations one key may send per minute (a token bucket of this size, refilled continuously). */
+  rateLimitMutationsPerMinute: number
+  /** Runs one key may have QUEUED at once; startRun beyond it is refused. */
+  maxQueuedRunsPerKey: number
 }
 
 /** Thrown at start-up when the environment holds an invalid setting. */
@@ -97,6 +105,11 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], f
   }
   return raw as T
 }
+
+const AUTH_MODES = ['required', 'off'] as const
+
+/** Shortest LAB_ADMIN_KEY accepted: a key anyone can guess protects nothing. */
+export const MIN_ADMIN_KEY_LENGTH = 24
 
 function bool(env: Env, key: string, fallback: boolean): boolean {
   const raw = env[key]
@@ -156,6 +169,22 @@ export function loadConfig(env: Env = process.env): Config {
   if (httpHeadersTimeoutMs > httpRequestTimeoutMs) {
     throw new ConfigError('LAB_HTTP_HEADERS_TIMEOUT_MS must not exceed LAB_HTTP_REQUEST_TIMEOUT_MS')
   }
+  const loopback = isLoopbackHost(host)
+  // Off by default only where nobody else can connect, so `npm start` on a laptop needs no key.
+  const auth = oneOf(env, 'LAB_AUTH', AUTH_MODES, loopback ? 'off' : 'required')
+  if (auth === 'off' && !loopback) {
+    throw new ConfigError(
+      `LAB_AUTH=off is only allowed when HOST is a loopback address (HOST is "${host}"); ` +
+        'set LAB_ADMIN_KEY and leave LAB_AUTH unset (required)',
+    )
+  }
+  const adminKey = env['LAB_ADMIN_KEY'] || undefined
+  if (adminKey !== undefined && (adminKey.length < MIN_ADMIN_KEY_LENGTH || /\s/.test(adminKey))) {
+    throw new ConfigError(
+      `LAB_ADMIN_KEY must be at least ${MIN_ADMIN_KEY_LENGTH} characters without spaces ` +
+        '(e.g. the output of `openssl rand -base64 32`)',
+    )
+  }
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
     host,
@@ -192,6 +221,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxRunRetries: int(env, 'LAB_MAX_RUN_RETRIES', 0, 0, 10),
     explainMaxRows: int(env, 'LAB_EXPLAIN_MAX_ROWS', 1000, 10, 100_000),
     explainSampleSize: int(env, 'LAB_EXPLAIN_SAMPLE_SIZE', 200, 1, 10_000),
+    auth,
+    adminKey,
+    rateLimitMutationsPerMinute: int(env, 'LAB_RATE_LIMIT_MUTATIONS_PER_MINUTE', 120, 1, 1_000_000),
+    maxQueuedRunsPerKey: int(env, 'LAB_MAX_QUEUED_RUNS_PER_KEY', 100, 1, 1_000_000),
   }
 }
 

@@ -7,6 +7,14 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   CONFLICT = 'CONFLICT',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  /** No API key, or an unknown or revoked one (HTTP 401; graphql-ws closes with 4401). */
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  /** The key's scope is too low for the operation (HTTP 403; graphql-ws 4403 at connection). */
+  FORBIDDEN = 'FORBIDDEN',
+  /** The key sent more mutations than LAB_RATE_LIMIT_MUTATIONS_PER_MINUTE allows; see `retryAfterMs`. */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** The key already has LAB_MAX_QUEUED_RUNS_PER_KEY runs QUEUED. */
+  TOO_MANY_QUEUED_RUNS = 'TOO_MANY_QUEUED_RUNS',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -34,6 +42,11 @@ export const conflict = (message: string, details?: Record<string, unknown>) =>
 
 export const tooLarge = (message: string, details?: Record<string, unknown>) =>
   new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, details)
+
+export const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message)
+
+export const forbidden = (message: string, details?: Record<string, unknown>) =>
+  new AppError(ErrorCode.FORBIDDEN, message, details)
 
 /** Closes a switch over a union: a new member becomes a compile error here. */
 export class UnreachableCaseError extends Error {

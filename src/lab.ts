@@ -84,6 +84,7 @@ export async function startLab(config: Config, logger: Logger, options: LabOptio
       httpHeadersTimeoutMs: config.httpHeadersTimeoutMs,
       httpRequestTimeoutMs: config.httpRequestTimeoutMs,
       logger,
+      auth: app.guard,
       context: app.context,
       checkDatabase: async () => {
         await db.$queryRaw`SELECT 1`

@@ -369,3 +369,29 @@ export const isTerminalSweep = (status: SweepStatus): boolean => status !== 'RUN
 /** Run statuses after which nothing changes any more. */
 export const isTerminalRun = (status: RunStatus): boolean =>
   status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED'
+
+export const API_KEY_SCOPES = ['READ', 'WRITE', 'ADMIN'] as const
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number]
+
+export interface ApiKeyView {
+  id: string
+  name: string
+  scope: ApiKeyScope
+  prefix: string
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+export const CREATE_API_KEY = doc<
+  { createApiKey: { id: string; name: string; scope: ApiKeyScope; key: string } },
+  { input: { name: string; scope: ApiKeyScope } }
+>(`mutation CreateApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { id name scope key } }`)
+
+export const API_KEYS = doc<{ apiKeys: ApiKeyView[] }>(
+  `query ApiKeys { apiKeys { id name scope prefix createdAt lastUsedAt revokedAt } }`,
+)
+
+export const REVOKE_API_KEY = doc<{ revokeApiKey: boolean }, { id: string }>(
+  `mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) }`,
+)

@@ -35,9 +35,14 @@ export class LabClient {
   private connectedOnce = false
   private lastSocketError: unknown
 
+  /**
+   * `apiKey` is sent as `Authorization: Bearer <key>` on every HTTP request and in the graphql-ws
+   * connectionParams (servers started with LAB_AUTH=required need one).
+   */
   constructor(
     url: string,
     private readonly signal?: AbortSignal,
+    private readonly apiKey?: string,
   ) {
     let parsed: URL
     try {
@@ -62,7 +67,11 @@ export class LabClient {
     try {
       res = await fetch(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(this.apiKey !== undefined ? { authorization: `Bearer ${this.apiKey}` } : {}),
+        },
         body: JSON.stringify({ query: document.source, variables }),
         ...(this.signal ? { signal: this.signal } : {}),
       })
@@ -168,6 +177,7 @@ export class LabClient {
       webSocketImpl: WebSocket,
       lazy: true,
       retryAttempts: RECONNECT_ATTEMPTS,
+      ...(this.apiKey !== undefined ? { connectionParams: { authorization: `Bearer ${this.apiKey}` } } : {}),
       // A server that was never reached is reported at once (exit 4); a dropped connection to one that
       // was is worth a few retries, since a long sweep outlives a server restart.
       shouldRetry: () => this.connectedOnce && !this.signal?.aborted,

@@ -3,6 +3,7 @@ import { LabClient, DEFAULT_URL } from './client'
 import { importDataset, listDatasets, parseTask } from './commands/datasets'
 import { listRuns, parseLimit, parseSort, parseStatuses } from './commands/runs'
 import { cancelSweep, runSweep } from './commands/sweep'
+import { createKey, listKeys, parseScope, revokeKey } from './commands/keys'
 import { watchRun } from './commands/watch'
 import { CliIO, Context, createContext } from './context'
 import { CliError, ExitCode, InterruptedError, ServerError } from './errors'
@@ -21,8 +22,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let code: number = ExitCode.OK
   let client: LabClient | undefined
   const context = (command: Command): Context => {
-    const { url } = command.optsWithGlobals<{ url?: string }>()
-    client = new LabClient(url ?? io.env['LAB_URL'] ?? DEFAULT_URL, io.signal)
+    const { url, apiKey } = command.optsWithGlobals<{ url?: string; apiKey?: string }>()
+    client = new LabClient(
+      url ?? io.env['LAB_URL'] ?? DEFAULT_URL,
+      io.signal,
+      apiKey ?? (io.env['LAB_API_KEY'] || undefined),
+    )
     return createContext(io, client)
   }
   const action =
@@ -51,6 +56,7 @@ function buildProgram(io: CliIO, action: Action): Command {
   const program = new Command('lab')
     .description('Command-line client for Explainable Lab: sweeps, runs, datasets.')
     .addOption(new Option('--url <url>', `server GraphQL URL (env LAB_URL, default ${DEFAULT_URL})`))
+    .addOption(new Option('--api-key <key>', 'API key for a server with LAB_AUTH=required (env LAB_API_KEY)'))
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
@@ -137,6 +143,25 @@ function buildProgram(io: CliIO, action: Action): Command {
     .option('--json', 'print { totalCount, datasets } as JSON')
     .action(action((ctx, opts: { json?: boolean }) => listDatasets(ctx, opts)))
 
+  const keys = program.command('keys').description('API keys (needs an ADMIN key)')
+  keys
+    .command('create')
+    .description('create a key and print its secret, which is shown this once')
+    .requiredOption('--name <name>', 'what the key is for')
+    .requiredOption('--scope <scope>', 'read, write or admin', parseScope)
+    .option('--json', 'print { id, name, scope, key } as JSON')
+    .action(action((ctx, opts: Parameters<typeof createKey>[1]) => createKey(ctx, opts)))
+  keys
+    .command('list')
+    .description('list keys (never their secrets)')
+    .option('--json', 'print the keys as JSON')
+    .action(action((ctx, opts: { json?: boolean }) => listKeys(ctx, opts)))
+  keys
+    .command('revoke')
+    .description('revoke a key: every later request with it is refused')
+    .argument('<id>', 'key id')
+    .action(action((ctx, id: string) => revokeKey(ctx, id)))
+
   return program
 }
 
@@ -154,7 +179,11 @@ function report(err: unknown, io: CliIO): number {
   if (err instanceof InterruptedError) return err.exitCode
   if (err instanceof ServerError) {
     const field = typeof err.details['field'] === 'string' ? ` (field ${err.details['field']})` : ''
-    write(`error: ${err.message}${field} [${err.code}]`)
+    const hint =
+      err.code === 'UNAUTHENTICATED' || err.code === 'CLOSE_4401'
+        ? ' (pass --api-key or set LAB_API_KEY)'
+        : ''
+    write(`error: ${err.message}${field} [${err.code}]${hint}`)
     return err.exitCode
   }
   if (err instanceof CliError) {

@@ -1,7 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors'
 import { GraphQLError, GraphQLFormattedError } from 'graphql'
 import { ArgumentValidationError } from 'type-graphql'
-import { AppError, ErrorCode } from '../errors'
+import { AppError, ErrorCode, UnreachableCaseError } from '../errors'
 import type { Logger } from '../logger'
 
 /** Codes graphql-js and Apollo assign themselves, which are safe to pass through. */
@@ -15,6 +15,53 @@ const CLIENT_CODES = new Set([
   'BAD_REQUEST',
 ])
 
+/** The HTTP status an error answers with when it stops a request before execution (auth, limits). */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.UNAUTHENTICATED:
+      return 401
+    case ErrorCode.FORBIDDEN:
+      return 403
+    case ErrorCode.RATE_LIMITED:
+      return 429
+    case ErrorCode.PAYLOAD_TOO_LARGE:
+      return 413
+    case ErrorCode.BAD_USER_INPUT:
+      return 400
+    case ErrorCode.NOT_FOUND:
+    case ErrorCode.CONFLICT:
+    case ErrorCode.TOO_MANY_QUEUED_RUNS:
+    case ErrorCode.INTERNAL_SERVER_ERROR:
+      return 200
+    default:
+      throw new UnreachableCaseError(code)
+  }
+}
+
+/** The graphql-ws close code for an error that refuses a connection. */
+export function wsCloseCode(code: ErrorCode): number {
+  if (code === ErrorCode.UNAUTHENTICATED) return 4401
+  if (code === ErrorCode.FORBIDDEN) return 4403
+  return 4500
+}
+
+/**
+ * An {@link AppError} raised outside a resolver (an Apollo plugin hook, graphql-ws), as a GraphQLError
+ * that carries its HTTP status; the formatter below still sees the AppError as its original error.
+ */
+export function toGraphQLError(err: AppError): GraphQLError {
+  const status = httpStatusOf(err.code)
+  return new GraphQLError(err.message, {
+    originalError: err,
+    extensions: { ...err.details, code: err.code, ...(status !== 200 ? { http: { status } } : {}) },
+  })
+}
+
+/** The response body for an AppError answered by plain express middleware, in GraphQL's error shape. */
+export function errorBody(err: AppError): { errors: GraphQLFormattedError[] } {
+  return { errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }] }
+}
+
 /**
  * The one place where errors become what a client sees. Domain errors keep their code and
  * message; anything unexpected is logged and answered with a bare INTERNAL_SERVER_ERROR, so stack
@@ -22,7 +69,12 @@ const CLIENT_CODES = new Set([
  */
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error)
+    const unwrapped = unwrapResolverError(error)
+    // Errors thrown outside resolvers (plugin hooks, see toGraphQLError) keep the AppError one level down.
+    const original =
+      unwrapped instanceof GraphQLError && unwrapped.originalError instanceof AppError
+        ? unwrapped.originalError
+        : unwrapped
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path }
     if (original instanceof AppError) {
       return { ...base, message: original.message, extensions: { ...original.details, code: original.code } }

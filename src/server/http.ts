@@ -15,6 +15,8 @@ import { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
 import { ErrorCode } from '../errors'
 import type { Logger } from '../logger'
+import type { Principal } from '../modules/apikey/apikey.scope'
+import { apolloAuthPlugin, httpAuthMiddleware, RequestGuard, wsAuthHooks } from './auth'
 import { createErrorFormatter } from './errors'
 import { checkUpgrade, GuardOptions, hostAllowed, refuseUpgrade } from './guard'
 import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimits } from './limits'
@@ -28,7 +30,7 @@ export interface WsLimits {
   maxConnections: number
 }
 
-export interface HttpServerOptions<C extends BaseContext> {
+export interface HttpServerOptions<C extends BaseContext & { principal: Principal }> {
   schema: GraphQLSchema
   host: string
   port: number
@@ -40,8 +42,10 @@ export interface HttpServerOptions<C extends BaseContext> {
   httpHeadersTimeoutMs: number
   httpRequestTimeoutMs: number
   logger: Logger
-  /** Builds the per-operation context (HTTP request or WebSocket subscription). */
-  context: () => C | Promise<C>
+  /** Authenticates every request and connection and authorizes every operation (src/server/auth.ts). */
+  auth: RequestGuard
+  /** Builds the per-operation context (HTTP request or WebSocket subscription) for who sent it. */
+  context: (principal: Principal) => C | Promise<C>
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>
 }
@@ -55,7 +59,7 @@ export interface RunningHttpServer {
 }
 
 /** HTTP (Apollo over express) and graphql-ws on one port and one path, `/graphql`. */
-export async function startHttpServer<C extends BaseContext>(
+export async function startHttpServer<C extends BaseContext & { principal: Principal }>(
   opts: HttpServerOptions<C>,
 ): Promise<RunningHttpServer> {
   const { logger } = opts
@@ -99,12 +103,17 @@ export async function startHttpServer<C extends BaseContext>(
     }
     wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req))
   })
+  const wsAuth = wsAuthHooks(opts.auth)
   const wsCleanup = useServer(
     {
       schema: opts.schema,
-      context: () => opts.context(),
+      ...wsAuth.hooks,
+      context: (ctx) => opts.context(wsAuth.principalOf(ctx)),
       connectionInitWaitTimeout: opts.ws.connectionInitTimeoutMs,
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        // Who sent it first (a revoked key closes the connection), then what it asks for.
+        const refused = await wsAuth.hooks.onSubscribe?.(ctx, id, payload)
+        if (refused) return refused
         // The new operation is already counted in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > opts.ws.maxSubscriptionsPerConnection) {
           return [
@@ -149,6 +158,7 @@ export async function startHttpServer<C extends BaseContext>(
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      apolloAuthPlugin<C>(opts.auth),
       {
         async serverWillStart() {
           return {
@@ -184,8 +194,11 @@ export async function startHttpServer<C extends BaseContext>(
   })
   app.use(
     '/graphql',
+    httpAuthMiddleware(opts.auth, logger),
     express.json({ limit: opts.maxBodyBytes }),
-    expressMiddleware(apollo, { context: async () => opts.context() }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => opts.context(res.locals['principal'] as Principal),
+    }),
   )
   // Body-parser errors (too large, malformed JSON) answered in GraphQL's error shape.
   app.use(

@@ -2,12 +2,14 @@ import 'reflect-metadata'
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { DateTimeResolver } from 'graphql-scalars'
 import { buildSchema, ContainerType, NonEmptyArray, PubSub } from 'type-graphql'
+import { ApiKeyResolver } from '../modules/apikey/apikey.resolver'
 import { DatasetResolver } from '../modules/dataset/dataset.resolver'
 import { ExperimentResolver } from '../modules/experiment/experiment.resolver'
 import { ExplanationResolver } from '../modules/explanation/explanation.resolver'
 import { GenerationResolver } from '../modules/generation/generation.resolver'
 import { RunResolver } from '../modules/run/run.resolver'
 import { SweepResolver } from '../modules/sweep/sweep.resolver'
+import { authChecker } from './auth'
 
 /** Every resolver class of the API; src/app.ts registers one instance of each. */
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -17,6 +19,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ExplanationResolver,
   GenerationResolver,
   SweepResolver,
+  ApiKeyResolver,
 ]
 
 export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub }): Promise<GraphQLSchema> {
@@ -28,6 +31,8 @@ export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub 
     validate: false,
     // Subscriptions here bring their own iterators; type-graphql still wants a PubSub to exist.
     pubSub: opts.pubSub,
+    // Fields that need more than their operation type's scope (see RequestGuard) say so with @Authorized.
+    authChecker,
   })
 }
 

@@ -13,13 +13,14 @@ export interface GqlResponse<T = Record<string, unknown>> {
 
 export interface TestLab {
   lab: Lab
-  /** POSTs one operation to /graphql and returns the parsed body and status. */
+  /** POSTs one operation to /graphql (with `apiKey` as a Bearer token) and returns the parsed body and status. */
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
+    opts?: { apiKey?: string },
   ): Promise<GqlResponse<T>>
-  /** A graphql-ws client on the same port; disposed by stop(). */
-  ws(): Client
+  /** A graphql-ws client on the same port (sending `apiKey` in connectionParams); disposed by stop(). */
+  ws(opts?: { apiKey?: string; onClosed?: (event: unknown) => void }): Client
   /** Everything started for this lab, disposed in reverse order. */
   stop(): Promise<void>
 }
@@ -55,21 +56,27 @@ export async function startTestLab(
     leftovers.push(() => lab.stop())
     return {
       lab,
-      gql: async (query, variables) => {
+      gql: async (query, variables, opts = {}) => {
         const res = await fetch(lab.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            ...(opts.apiKey !== undefined ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+          },
           body: JSON.stringify({ query, variables }),
         })
         const body = (await res.json()) as Omit<GqlResponse, 'status'>
         return { status: res.status, ...body } as GqlResponse<never>
       },
-      ws: () => {
+      ws: (opts = {}) => {
+        const { apiKey, onClosed } = opts
         const client = createClient({
           url: lab.wsUrl,
           webSocketImpl: WebSocket,
           retryAttempts: 0,
           lazy: true,
+          ...(apiKey !== undefined ? { connectionParams: { authorization: `Bearer ${apiKey}` } } : {}),
+          ...(onClosed ? { on: { closed: onClosed } } : {}),
         })
         leftovers.push(async () => client.dispose())
         return client

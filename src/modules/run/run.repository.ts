@@ -7,7 +7,7 @@ import { COLUMN_METRICS, type ColumnMetric } from './downsample'
 import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
-import { badInput } from '../../errors'
+import { AppError, badInput, ErrorCode } from '../../errors'
 import { TRAIN_QUEUE } from '../../training/queue'
 import {
   afterCursor,
@@ -89,6 +89,8 @@ export type NewRun = Pick<
   /** Experiment name, created on first use. */
   experiment: string
   sweepId?: string | undefined
+  /** The API key that asked for the run (null with auth off and for sweep runs). */
+  apiKeyId?: string | null | undefined
 }
 
 /** An explanation as the trainer hands it over for storage. */
@@ -292,7 +294,16 @@ export class RunRepository {
   }
 
   /** Creates the run and its queue job in one transaction (or returns the run an idempotency key made). */
-  async create(spec: NewRun, enqueue: Enqueue): Promise<{ run: RunRecord; created: boolean }> {
+  /**
+   * Creates a QUEUED run and its job in one transaction. With `maxQueuedPerKey`, a run of a key that
+   * already has that many QUEUED is refused with TOO_MANY_QUEUED_RUNS (counted under a per-key lock, so
+   * concurrent requests cannot overshoot).
+   */
+  async create(
+    spec: NewRun,
+    enqueue: Enqueue,
+    opts: { maxQueuedPerKey?: number } = {},
+  ): Promise<{ run: RunRecord; created: boolean }> {
     try {
       return await this.db.$transaction(async (tx) => {
         if (spec.idempotencyKey) {
@@ -301,6 +312,18 @@ export class RunRepository {
             select: RUN_SELECT,
           })
           if (seen) return { run: toRecord(seen), created: false }
+        }
+        if (spec.apiKeyId && opts.maxQueuedPerKey !== undefined) {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('api-key-runs:' || ${spec.apiKeyId}))`
+          const queued = await tx.run.count({ where: { apiKeyId: spec.apiKeyId, status: RunStatus.QUEUED } })
+          if (queued >= opts.maxQueuedPerKey) {
+            throw new AppError(
+              ErrorCode.TOO_MANY_QUEUED_RUNS,
+              `this key already has ${queued} runs queued, the most allowed (LAB_MAX_QUEUED_RUNS_PER_KEY); ` +
+                'wait for some to start or cancel them',
+              { limit: opts.maxQueuedPerKey },
+            )
+          }
         }
         const experiment = await ensureExperiment(tx, spec.experiment)
         const { experiment: _name, ...fields } = spec

@@ -10,6 +10,7 @@ import { PredictionService } from './prediction.service'
 import { RunService } from './run.service'
 import { EpochMetric, MetricPoint, Run, RunConnection, RunEvent, RunSummary } from './run.type'
 import { orderedMetrics } from './run.summary'
+import { keyIdOf } from '../apikey/apikey.scope'
 
 @Resolver(() => Run)
 export class RunResolver {
@@ -44,8 +45,8 @@ export class RunResolver {
   }
 
   @Mutation(() => Run, { description: 'Returns at once with a QUEUED run; a worker trains it.' })
-  startRun(@Arg('input', () => StartRunInput) input: StartRunInput) {
-    return this.service.start(input)
+  startRun(@Arg('input', () => StartRunInput) input: StartRunInput, @Ctx() ctx: AppContext) {
+    return this.service.start(input, keyIdOf(ctx.principal))
   }
 
   @Mutation(() => Run, { description: 'QUEUED runs are cancelled at once, RUNNING ones within one epoch.' })

@@ -40,6 +40,8 @@ export interface StartRunArgs {
 export interface RunLimits {
   maxModelParameters: number
   maxTrainingSteps: number
+  /** Runs one API key may have QUEUED at once (auth on). */
+  maxQueuedRunsPerKey?: number
 }
 
 /** Runs: validation, queueing, cancellation. Training itself happens in worker processes. */
@@ -100,7 +102,8 @@ export class RunService {
   }
 
   /** Validates everything, then creates the QUEUED run and its job together. Nothing is queued on bad input. */
-  async start(args: StartRunArgs): Promise<RunRecord> {
+  /** Queues a run; `apiKeyId` (the key asking) is recorded and held to LAB_MAX_QUEUED_RUNS_PER_KEY. */
+  async start(args: StartRunArgs, apiKeyId: string | null = null): Promise<RunRecord> {
     const idempotencyKey = args.idempotencyKey?.trim() || null
     if (idempotencyKey !== null && idempotencyKey.length > 200) {
       throw badInput('idempotencyKey is longer than 200 characters', { field: 'idempotencyKey' })
@@ -109,7 +112,14 @@ export class RunService {
       const seen = await this.repo.findByIdempotencyKey(idempotencyKey)
       if (seen) return seen
     }
-    const { run } = await this.repo.create(await this.prepare(args, idempotencyKey), this.enqueue)
+    const spec = { ...(await this.prepare(args, idempotencyKey)), apiKeyId }
+    const { run } = await this.repo.create(
+      spec,
+      this.enqueue,
+      this.limits.maxQueuedRunsPerKey !== undefined
+        ? { maxQueuedPerKey: this.limits.maxQueuedRunsPerKey }
+        : {},
+    )
     return run
   }
 
