@@ -4,6 +4,7 @@ import { DateTimeResolver } from 'graphql-scalars'
 import { buildSchema, ContainerType, NonEmptyArray, PubSub } from 'type-graphql'
 import { DatasetResolver } from '../modules/dataset/dataset.resolver'
 import { ExperimentResolver } from '../modules/experiment/experiment.resolver'
+import { guardArguments } from '../modules/common/input-guard'
 import { ExplanationResolver } from '../modules/explanation/explanation.resolver'
 import { GenerationResolver } from '../modules/generation/generation.resolver'
 import { RunResolver } from '../modules/run/run.resolver'
@@ -19,8 +20,11 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   SweepResolver,
 ]
 
-export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub }): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildLabSchema(opts: {
+  container: ContainerType
+  pubSub: PubSub
+}): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     container: opts.container,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
@@ -29,6 +33,8 @@ export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub 
     // Subscriptions here bring their own iterators; type-graphql still wants a PubSub to exist.
     pubSub: opts.pubSub,
   })
+  // Every argument is checked once, before any resolver runs (strings, lists, JSON: input-guard.ts).
+  return guardArguments(schema)
 }
 
 /** The SDL committed as schema.graphql: sorted so it diffs well. */

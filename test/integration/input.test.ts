@@ -8,7 +8,6 @@ import { GqlResponse, startTestLab, TestLab } from '../helpers/lab'
 let t: TestLab
 let datasetId: string
 
-const code = (res: GqlResponse) => res.errors?.[0]?.extensions?.code
 const START_RUN = `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`
 const START_SWEEP = `mutation($input: SweepInput!) { startSweep(input: $input) { id parameters seed } }`
 const SMALL = { hiddenLayers: [4], epochs: 1, batchSize: 16 }

@@ -7,7 +7,8 @@ import { COLUMN_METRICS, type ColumnMetric } from './downsample'
 import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
-import { badInput } from '../../errors'
+import { badInput, conflict, notFound } from '../../errors'
+import { isUniqueViolation, mapConstraints } from '../common/db-errors'
 import {
   afterCursor,
   compareBy,
@@ -293,37 +294,53 @@ export class RunRepository {
   /** Creates the run and its queue job in one transaction (or returns the run an idempotency key made). */
   async create(spec: NewRun, enqueue: Enqueue): Promise<{ run: RunRecord; created: boolean }> {
     try {
-      return await this.db.$transaction(async (tx) => {
-        if (spec.idempotencyKey) {
-          const seen = await tx.run.findUnique({
-            where: { idempotencyKey: spec.idempotencyKey },
-            select: RUN_SELECT,
-          })
-          if (seen) return { run: toRecord(seen), created: false }
-        }
-        const experiment = await ensureExperiment(tx, spec.experiment)
-        const { experiment: _name, ...fields } = spec
-        const row = await tx.run.create({
-          data: { ...fields, experimentId: experiment.id, status: RunStatus.QUEUED },
-          select: RUN_SELECT,
-        })
-        await enqueue(row.id, txSql(tx))
-        await notify(tx, {
-          type: 'created',
-          runId: row.id,
-          experimentId: row.experimentId,
-          sweepId: row.sweepId,
-        })
-        return { run: toRecord(row), created: true }
-      })
+      return await this.insert(spec, enqueue)
     } catch (err) {
       // Two requests with one new key raced; the loser returns the winner's run.
       if (spec.idempotencyKey && isUniqueViolation(err)) {
         const seen = await this.findByIdempotencyKey(spec.idempotencyKey)
         if (seen) return { run: seen, created: false }
+        throw conflict('another request with this idempotencyKey is being handled; retry', {
+          field: 'idempotencyKey',
+        })
       }
       throw err
     }
+  }
+
+  private insert(spec: NewRun, enqueue: Enqueue): Promise<{ run: RunRecord; created: boolean }> {
+    return mapConstraints(
+      () =>
+        this.db.$transaction(async (tx) => {
+          if (spec.idempotencyKey) {
+            const seen = await tx.run.findUnique({
+              where: { idempotencyKey: spec.idempotencyKey },
+              select: RUN_SELECT,
+            })
+            if (seen) return { run: toRecord(seen), created: false }
+          }
+          const experiment = await ensureExperiment(tx, spec.experiment)
+          const { experiment: _name, ...fields } = spec
+          const row = await tx.run.create({
+            data: { ...fields, experimentId: experiment.id, status: RunStatus.QUEUED },
+            select: RUN_SELECT,
+          })
+          await enqueue(row.id, txSql(tx))
+          await notify(tx, {
+            type: 'created',
+            runId: row.id,
+            experimentId: row.experimentId,
+            sweepId: row.sweepId,
+          })
+          return { run: toRecord(row), created: true }
+        }),
+      {
+        // The dataset was deleted between the service's check and this insert.
+        foreignKey: () => notFound('dataset', spec.datasetId),
+        // Left unmapped for an idempotency key: create() answers with the run that won.
+        ...(spec.idempotencyKey ? {} : { unique: () => conflict(`run ${spec.id} exists already`) }),
+      },
+    )
   }
 
   /**
@@ -616,9 +633,4 @@ export class RunRepository {
     const row = await this.db.trainedModel.findUnique({ where: { runId } })
     return row && { ...row, weights: row.weights }
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } }
-  return e?.code === 'P2002' || e?.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
 }

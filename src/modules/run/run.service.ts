@@ -168,6 +168,10 @@ export class RunService {
       })
     }
     const seed = args.seed ?? randomInt(0, 2 ** 31 - 1)
+    // The column is int4; a sweep's JSON values can hold any number.
+    if (!Number.isInteger(seed) || seed < -(2 ** 31) || seed > 2 ** 31 - 1) {
+      throw badInput(`seed is ${seed}; it must be a 32-bit integer`, { field: 'seed' })
+    }
     const experiment = checkName(args.experiment ?? DEFAULTS.experiment, 'experiment')
     const id = randomUUID()
     const name = args.name == null ? `run-${id.slice(0, 8)}` : checkName(args.name, 'name')
