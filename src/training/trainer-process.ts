@@ -17,6 +17,7 @@ import { TrainingError } from '../models/common/spec'
 import type { RunSpec, TrainedRun } from '../models/family'
 import { familyOf } from '../models/registry'
 import { RunFinisher } from './finisher'
+import { storedError } from '../modules/common/stored-error'
 
 /** Thrown from the epoch hook when the run was taken from this attempt (a newer attempt owns it). */
 class StaleAttempt extends Error {}
@@ -80,9 +81,8 @@ async function main() {
         log.warn('run was taken over by a newer attempt; stopping without writing')
         return
       }
-      const message = err instanceof Error ? err.message : String(err)
       log.warn({ err }, 'training failed')
-      await runs.finish(run.id, run.attempt, RunStatus.FAILED, { error: message })
+      await runs.finish(run.id, run.attempt, RunStatus.FAILED, { error: storedError(err, log) })
     } finally {
       send({ type: TrainerMessageType.Finished, runId })
     }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { AppError, ErrorCode } from '../../src/errors'
+import { AppError, badInput, ErrorCode } from '../../src/errors'
+import type { Logger } from '../../src/logger'
+import { TrainingError } from '../../src/models/common/spec'
+import { MAX_ERROR_LENGTH, storedError } from '../../src/modules/common/stored-error'
 import { RunRepository } from '../../src/modules/run/run.repository'
 import { GqlResponse, startTestLab, TestLab } from '../helpers/lab'
 
@@ -249,5 +252,44 @@ describe('database races', () => {
     expect(err).toBeInstanceOf(AppError)
     expect((err as AppError).code).toBe(ErrorCode.NOT_FOUND)
     expect((err as AppError).message).toMatch(/dataset/)
+  })
+})
+
+describe('stored error text', () => {
+  const logger = () => {
+    const logged: Record<string, unknown>[] = []
+    const log = { error: (obj: Record<string, unknown>) => logged.push(obj) } as unknown as Logger
+    return { log, logged }
+  }
+
+  it('keeps our own messages and replaces anything unexpected by an id it logs', () => {
+    const { log, logged } = logger()
+    expect(storedError(badInput('epochs is 0'), log)).toBe('epochs is 0')
+    expect(storedError(new TrainingError('loss is NaN at epoch 3', 'NON_FINITE_LOSS', 3), log)).toBe(
+      'loss is NaN at epoch 3',
+    )
+    expect(logged).toEqual([])
+    const prisma = Object.assign(
+      new Error('\nInvalid `tx.run.create()` invocation in\n/app/src/x.ts:12:3\n→ 12 ...'),
+      {
+        code: 'P2003',
+      },
+    )
+    const text = storedError(prisma, log, { runId: 'r' })
+    const id = /^internal error, logged as ([0-9a-f-]{36})$/.exec(text)?.[1]
+    expect(id).toBeDefined()
+    expect(logged).toEqual([expect.objectContaining({ err: prisma, errorId: id, runId: 'r' })])
+    expect(storedError(new TrainingError('x'.repeat(100_000), 'INVALID_DATA'), log).length).toBe(
+      MAX_ERROR_LENGTH,
+    )
+  })
+
+  it('a long error is bounded before it is stored and sent with NOTIFY', async () => {
+    const res = await t.gql<{ startRun: { id: string } }>(START_RUN, { input: { datasetId, ...SMALL } })
+    const runId = res.data!.startRun.id
+    const repo = new RunRepository(t.lab.db)
+    const cancelled = await repo.requestCancel(runId, '\u0001'.repeat(100_000))
+    expect(cancelled?.status).toBe('CANCELLED')
+    expect(cancelled!.error!.length).toBeLessThanOrEqual(MAX_ERROR_LENGTH)
   })
 })

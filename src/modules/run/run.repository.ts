@@ -9,6 +9,7 @@ import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
 import { badInput, conflict, notFound } from '../../errors'
 import { isUniqueViolation, mapConstraints } from '../common/db-errors'
+import { boundError } from '../common/stored-error'
 import {
   afterCursor,
   compareBy,
@@ -364,7 +365,7 @@ export class RunRepository {
         data: {
           ...opts.data,
           status: to,
-          ...(opts.error !== undefined ? { error: opts.error } : {}),
+          ...(opts.error !== undefined ? { error: boundError(opts.error) } : {}),
           ...(to === RunStatus.RUNNING ? { startedAt: now, heartbeatAt: now } : {}),
           ...(to === RunStatus.SUCCEEDED || to === RunStatus.FAILED || to === RunStatus.CANCELLED
             ? { finishedAt: now }
@@ -398,7 +399,7 @@ export class RunRepository {
       if (cancelled) return cancelled
       await tx.run.updateMany({
         where: { id, status: RunStatus.RUNNING },
-        data: { cancelRequested: true, error: reason },
+        data: { cancelRequested: true, error: boundError(reason) },
       })
       const row = await tx.run.findUnique({ where: { id }, select: RUN_SELECT })
       return row && toRecord(row)

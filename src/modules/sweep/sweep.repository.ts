@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client'
 import { notFound } from '../../errors'
 import { mapConstraints } from '../common/db-errors'
+import { boundError } from '../common/stored-error'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { notify } from '../run/run.repository'
 import { isTerminal, RunStatus } from '../run/run.status'
@@ -217,7 +218,12 @@ export class SweepRepository {
     return this.db.$transaction(async (tx) => {
       const { count } = await tx.sweep.updateMany({
         where: { id, status: SweepStatus.RUNNING },
-        data: { ...data, status, finishedAt: new Date() },
+        data: {
+          ...data,
+          ...(data.error != null ? { error: boundError(data.error) } : {}),
+          status,
+          finishedAt: new Date(),
+        },
       })
       if (count === 0) return null
       const row = await tx.sweep.findUniqueOrThrow({ where: { id }, select: SELECT })

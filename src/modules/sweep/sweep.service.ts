@@ -3,6 +3,7 @@ import { AppError, badInput, conflict, ErrorCode, notFound } from '../../errors'
 import type { RunEventMessage } from '../../events/run-events'
 import type { Logger } from '../../logger'
 import { isId } from '../common/ids'
+import { storedError } from '../common/stored-error'
 import { Page, PageArgs } from '../common/page'
 import { checkName } from '../dataset/dataset.content'
 import type { StartRunArgs } from '../run/run.service'
@@ -255,7 +256,7 @@ export class SweepService {
             sweepId: sweep.id,
           } as StartRunArgs)
         } catch (err) {
-          const message = err instanceof Error ? err.message : String(err)
+          const message = storedError(err, this.logger, { sweepId })
           await this.repo.end(sweepId, SweepStatus.FAILED, {
             error: `could not start run ${index + 1}: ${message}`,
           })
