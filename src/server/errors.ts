@@ -15,6 +15,12 @@ const CLIENT_CODES = new Set([
   'BAD_REQUEST',
 ])
 
+/** Longest message sent: graphql-js quotes the offending value whole (a 10 MB id, say). */
+const MAX_MESSAGE_LENGTH = 1_000
+
+const bounded = (message: string) =>
+  message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message
+
 /**
  * The one place where errors become what a client sees. Domain errors keep their code and
  * message; anything unexpected is logged and answered with a bare INTERNAL_SERVER_ERROR, so stack
@@ -32,11 +38,17 @@ export function createErrorFormatter(logger: Logger) {
     }
     const code = formatted.extensions?.['code']
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-      return { ...base, extensions: { code } }
+      return { ...base, message: bounded(base.message), extensions: { code } }
     }
-    // Errors raised by graphql-js itself while coercing variables or validating carry no original error.
-    if (error instanceof GraphQLError && !error.originalError && code === undefined) {
-      return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }
+    // Errors raised by graphql-js itself while coercing variables or validating carry no original
+    // error and no path (Apollo marks some of them INTERNAL_SERVER_ERROR, e.g. "Too many errors
+    // processing variables").
+    if (
+      error instanceof GraphQLError &&
+      !error.originalError &&
+      (code === undefined || (code === ErrorCode.INTERNAL_SERVER_ERROR && !error.path))
+    ) {
+      return { ...base, message: bounded(base.message), extensions: { code: ErrorCode.BAD_USER_INPUT } }
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error while answering a request')
     return {

@@ -80,6 +80,16 @@ describe('strings', () => {
     expect(res.errors![0]!.message.length).toBeLessThan(500)
   })
 
+  it('a value of the wrong type is not echoed whole, and many of them are BAD_USER_INPUT', async () => {
+    const q = `query($first: Int, $orderBy: [RunOrder!]) { runs(first: $first, orderBy: $orderBy) { totalCount } }`
+    const res = await refused(q, { first: 'f'.repeat(5_000_000) })
+    expect(res.errors![0]!.message.length).toBeLessThanOrEqual(1_000)
+    // graphql-js stops after 50 coercion errors with one of its own, which Apollo marks INTERNAL.
+    const many = await t.gql(q, { orderBy: Array.from({ length: 60 }, () => ({ direction: 'UP' })) })
+    expect(many.status).toBe(400)
+    expect(new Set(many.errors?.map((e) => e.extensions?.code))).toEqual(new Set([ErrorCode.BAD_USER_INPUT]))
+  })
+
   it('filters, orderings and lookups by name refuse NUL', async () => {
     const q = `query($filter: RunFilter, $orderBy: [RunOrder!]) { runs(filter: $filter, orderBy: $orderBy) { totalCount } }`
     await refused(q, { filter: { experiment: NUL } })
