@@ -3,7 +3,7 @@ import { badInput, notFound } from '../../errors'
 import type { LatentCode, LatentExplanationResult } from '../../models/family'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
-import { checkRows, MAX_PREDICT_ROWS, PredictionService } from '../run/prediction.service'
+import { checkRows, finiteAnswer, MAX_PREDICT_ROWS, PredictionService } from '../run/prediction.service'
 import type { RunRepository } from '../run/run.repository'
 
 /** Largest |z| accepted: latents live on the scale of the N(0, I) prior; far beyond it outputs mean nothing. */
@@ -38,7 +38,7 @@ export class GenerationService {
   async encode(runId: string, rows: number[][]): Promise<LatentCode[]> {
     const model = await this.predictions.generatorFor(runId)
     checkRows(rows, model.featureCount)
-    return model.encode(rows)
+    return finiteAnswer(model.encode(rows), 'rows')
   }
 
   async decode(runId: string, latents: number[][]): Promise<number[][]> {
@@ -50,7 +50,7 @@ export class GenerationService {
   async reconstruct(runId: string, rows: number[][]): Promise<number[][]> {
     const model = await this.predictions.generatorFor(runId)
     checkRows(rows, model.featureCount)
-    return finite(model.reconstruct(rows))
+    return finiteAnswer(model.reconstruct(rows), 'rows')
   }
 
   async explainLatent(
