@@ -24,7 +24,7 @@ import { waitFor } from '../helpers/wait'
  */
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_201)
-const RUNS_PER_FIELD = Number(process.env['FUZZ_RUNS'] ?? 60)
+const RUNS_PER_FIELD = Number(process.env['FUZZ_RUNS'] ?? 100)
 
 let t: TestLab
 let database: TestDatabase | undefined
@@ -277,7 +277,7 @@ beforeAll(async () => {
     datasetId = gen.data!.generateDataset.id
     const run = await trainer.gql<{ startRun: { id: string } }>(
       `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
-      { input: { datasetId, hiddenLayers: [4], epochs: 2, batchSize: 16 } },
+      { input: { datasetId, hiddenLayers: [4], epochs: 2, batchSize: 16, seed: 7 } },
     )
     runId = run.data!.startRun.id
     await waitFor(
@@ -306,6 +306,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop()
   await database?.drop()
+})
+
+describe('found by fuzzing', () => {
+  it('rows within float32 that overflow the network are BAD_USER_INPUT, not a NaN', async () => {
+    const rows = [[3.4e38, 3.4e38, -4e-116, -4e-65, 0.5]]
+    const predict = await t.gql(`query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`, {
+      id: runId,
+      rows,
+    })
+    expect(predict.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT'])
+    const explain = await t.gql(
+      `query($id: ID!, $row: [Float!]!) { explainInstance(runId: $id, row: $row) { prediction attributions { value } } }`,
+      { id: runId, row: rows[0] },
+    )
+    expect(explain.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT'])
+  })
 })
 
 describe('fuzz', () => {
