@@ -59,6 +59,7 @@ describe('strings', () => {
     ['a 1 MB name', { name: 'x'.repeat(1_000_000) }],
     ['a 1 MB idempotency key', { idempotencyKey: 'k'.repeat(1_000_000) }],
     ['a bell in a tag', { tags: ['a\u0007'] }],
+    ['a learning rate beyond float32', { learningRate: 3.5e38 }],
   ]
   it.each(runs)('startRun refuses %s', async (_label, change) => {
     await refused(START_RUN, { input: { datasetId, ...SMALL, ...change } })

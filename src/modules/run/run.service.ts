@@ -5,7 +5,7 @@ import { pageSize } from '../common/page'
 import type { RunFilter, RunOrder } from './run.filter'
 import { runWhere, sortKeys } from './run.query'
 import { COLUMN_METRICS, DEFAULT_MAX_POINTS, downsample, MAX_POINTS } from './downsample'
-import { checkName } from '../dataset/dataset.content'
+import { checkName, FLOAT32_MAX } from '../dataset/dataset.content'
 import { Likelihood, ModelFamily } from '../../models/family.enums'
 import { familyOf } from '../../models/registry'
 import { checkMetricName } from './run.metrics'
@@ -158,8 +158,11 @@ export class RunService {
       )
     }
     const learningRate = args.learningRate ?? DEFAULTS.learningRate
-    if (!Number.isFinite(learningRate) || learningRate <= 0) {
-      throw badInput(`learningRate is ${learningRate}; it must be positive`, { field: 'learningRate' })
+    // Training runs in float32: a larger rate would be Infinity there.
+    if (!Number.isFinite(learningRate) || learningRate <= 0 || learningRate > FLOAT32_MAX) {
+      throw badInput(`learningRate is ${learningRate}; it must be positive and a float32 number`, {
+        field: 'learningRate',
+      })
     }
     const tags = [...new Set((args.tags ?? []).map((t) => t.trim()))]
     if (tags.length > LIMITS.maxTags || tags.some((t) => t.length === 0 || t.length > LIMITS.maxTagLength)) {
