@@ -31,7 +31,11 @@ export function createErrorFormatter(logger: Logger) {
     const original = unwrapResolverError(error)
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path }
     if (original instanceof AppError) {
-      return { ...base, message: original.message, extensions: { ...original.details, code: original.code } }
+      return {
+        ...base,
+        message: bounded(original.message),
+        extensions: { ...original.details, code: original.code },
+      }
     }
     if (original instanceof ArgumentValidationError) {
       return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }

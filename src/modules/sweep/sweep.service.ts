@@ -126,7 +126,11 @@ export class SweepService {
         }
       } catch (err) {
         if (err instanceof AppError && err.code === ErrorCode.BAD_USER_INPUT) {
-          throw badInput(`parameters ${JSON.stringify(point)}: ${err.message}`, { ...err.details })
+          const shown = JSON.stringify(point)
+          throw badInput(
+            `parameters ${shown.length > 200 ? `${shown.slice(0, 200)}...` : shown}: ${err.message}`,
+            { ...err.details },
+          )
         }
         throw err
       }
