@@ -5,6 +5,7 @@ import { buildSchema, ContainerType, NonEmptyArray, PubSub } from 'type-graphql'
 import { ApiKeyResolver } from '../modules/apikey/apikey.resolver'
 import { DatasetResolver } from '../modules/dataset/dataset.resolver'
 import { ExperimentResolver } from '../modules/experiment/experiment.resolver'
+import { guardArguments } from '../modules/common/input-guard'
 import { ExplanationResolver } from '../modules/explanation/explanation.resolver'
 import { GenerationResolver } from '../modules/generation/generation.resolver'
 import { RunResolver } from '../modules/run/run.resolver'
@@ -22,8 +23,11 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ApiKeyResolver,
 ]
 
-export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub }): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildLabSchema(opts: {
+  container: ContainerType
+  pubSub: PubSub
+}): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     container: opts.container,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
@@ -34,6 +38,8 @@ export function buildLabSchema(opts: { container: ContainerType; pubSub: PubSub 
     // Fields that need more than their operation type's scope (see RequestGuard) say so with @Authorized.
     authChecker,
   })
+  // Every argument is checked once, before any resolver runs (strings, lists, JSON: input-guard.ts).
+  return guardArguments(schema)
 }
 
 /** The SDL committed as schema.graphql: sorted so it diffs well. */

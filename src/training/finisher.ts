@@ -5,6 +5,7 @@ import type { Logger } from '../logger'
 import type { ExplainSizes, TrainedRun } from '../models/family'
 import { NewExplanation, RunRecord, RunRepository } from '../modules/run/run.repository'
 import { RunStatus } from '../modules/run/run.status'
+import { storedError } from '../modules/common/stored-error'
 
 /**
  * What happens after the last epoch: the family explains its model (unless the run turned explanations
@@ -42,11 +43,10 @@ export class RunFinisher {
         )
       } catch (err) {
         if (signal?.aborted) return 'aborted'
-        const message = err instanceof Error ? err.message : String(err)
         this.logger.error({ err, runId: run.id }, 'explaining the model failed')
         await this.runs.finish(run.id, run.attempt, RunStatus.FAILED, {
           model: trained.model,
-          error: `training succeeded but explaining the model failed: ${message}`,
+          error: `training succeeded but explaining the model failed: ${storedError(err, this.logger, { runId: run.id })}`,
         })
         return 'done'
       }

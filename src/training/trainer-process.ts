@@ -18,6 +18,7 @@ import type { RunSpec, TrainedRun } from '../models/family'
 import { familyOf } from '../models/registry'
 import { isFatalBackendError } from './fatal'
 import { RunFinisher } from './finisher'
+import { storedError } from '../modules/common/stored-error'
 
 /** How often a trainer asks whether its run was cancelled while it explains the model. */
 const CANCEL_POLL_MS = 1000
@@ -78,9 +79,8 @@ async function main() {
         log.warn('run was taken over by a newer attempt; stopping without writing')
         return
       }
-      const message = err instanceof Error ? err.message : String(err)
       log.warn({ err }, 'training failed')
-      await runs.finish(run.id, run.attempt, RunStatus.FAILED, { error: message })
+      await runs.finish(run.id, run.attempt, RunStatus.FAILED, { error: storedError(err, log) })
       if (isFatalBackendError(err)) {
         // The backend's memory is corrupt or exhausted: every later run here would fail the same way.
         log.error({ err }, 'the TensorFlow.js backend is broken; this trainer exits for a fresh one')

@@ -2,6 +2,7 @@
  * Keyset pagination without GraphQL (the trainer process imports repositories that use it).
  */
 import { badInput } from '../../errors'
+import { isId } from './ids'
 
 /** Largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 100
@@ -20,12 +21,18 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`, 'utf8').toString('base64url')
 }
 
+/** Whether a date is one PostgreSQL's timestamp holds and our rows can have (years 1 to 9999). */
+export function isStorableDate(d: Date): boolean {
+  const year = d.getUTCFullYear()
+  return !Number.isNaN(d.getTime()) && year >= 1 && year <= 9999
+}
+
 export function decodeCursor(raw: string): Cursor {
   const text = Buffer.from(raw, 'base64url').toString('utf8')
   const sep = text.indexOf('|')
   const createdAt = new Date(text.slice(0, sep))
   const id = text.slice(sep + 1)
-  if (sep < 0 || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
+  if (sep < 0 || !isStorableDate(createdAt) || !isId(id)) {
     throw badInput('after is not a valid cursor', { field: 'after' })
   }
   return { createdAt, id }

@@ -4,7 +4,7 @@ import { ExplanationMethod, InstanceExplanation } from '../../explain/types'
 import { badInput, notFound } from '../../errors'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
-import { checkRows, PredictionService } from '../run/prediction.service'
+import { checkRows, finiteAnswer, PredictionService } from '../run/prediction.service'
 import type { RunRecord, RunRepository } from '../run/run.repository'
 import type { Predictor } from '../../models/family'
 import { ExplanationRecord, ExplanationRepository } from './explanation.repository'
@@ -116,7 +116,7 @@ export class ExplanationService {
     const x = Float64Array.from(row)
     const base = Float64Array.from(baseline ?? defaultBaseline)
     try {
-      return explainInstance({
+      const explained = explainInstance({
         predict: (rows) => predictor.logit(rows),
         gradient: (rows) => predictor.gradient(rows),
         featureNames: dataset.featureNames,
@@ -128,6 +128,7 @@ export class ExplanationService {
         methods: chosen,
         seed: run.seed,
       })
+      return finiteAnswer(explained, baseline ? 'row or baseline' : 'row')
     } catch (err) {
       if (err instanceof ExplainInputError) throw badInput(err.message)
       throw err

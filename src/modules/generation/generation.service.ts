@@ -3,7 +3,7 @@ import { badInput, notFound } from '../../errors'
 import type { LatentCode, LatentExplanationResult } from '../../models/family'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
-import { checkRows, MAX_PREDICT_ROWS, PredictionService } from '../run/prediction.service'
+import { checkRows, finiteAnswer, MAX_PREDICT_ROWS, PredictionService } from '../run/prediction.service'
 import type { RunRepository } from '../run/run.repository'
 
 /** Largest |z| accepted: latents live on the scale of the N(0, I) prior; far beyond it outputs mean nothing. */
@@ -39,7 +39,7 @@ export class GenerationService {
   encode(runId: string, rows: number[][]): Promise<LatentCode[]> {
     return this.predictions.withGenerator(runId, (model) => {
       checkRows(rows, model.featureCount)
-      return model.encode(rows)
+      return finiteAnswer(model.encode(rows), 'rows')
     })
   }
 
@@ -53,7 +53,7 @@ export class GenerationService {
   reconstruct(runId: string, rows: number[][]): Promise<number[][]> {
     return this.predictions.withGenerator(runId, (model) => {
       checkRows(rows, model.featureCount)
-      return finite(model.reconstruct(rows))
+      return finiteAnswer(model.reconstruct(rows), 'rows')
     })
   }
 

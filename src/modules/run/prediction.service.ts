@@ -74,7 +74,7 @@ export class PredictionService {
   async predict(runId: string, rows: number[][]): Promise<number[]> {
     return this.withPredictor(runId, (predictor) => {
       checkRows(rows, predictor.featureCount)
-      return Array.from(predictor.predict(rows))
+      return finiteAnswer(Array.from(predictor.predict(rows)), 'rows')
     })
   }
 
@@ -142,4 +142,29 @@ export function checkRows(rows: number[][], featureCount: number, field = 'rows'
       throw badInput(`row ${i} has a value that is not a finite float32 number`, { field, row: i })
     }
   })
+}
+
+/**
+ * A model's answer for rows a client sent. Values within float32 can still be so far outside the
+ * training data that the network overflows (3e38 standardised and multiplied by a weight): that is
+ * the input's doing, answered BAD_USER_INPUT - a NaN would otherwise fail GraphQL's Float.
+ */
+export function finiteAnswer<T>(answer: T, field: string): T {
+  const stack: unknown[] = [answer]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) {
+        throw badInput(
+          `the model's answer is not a finite number: ${field} holds values too far outside the training data`,
+          { field },
+        )
+      }
+    } else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+      stack.push(...Array.from(v as ArrayLike<unknown>))
+    } else if (v !== null && typeof v === 'object') {
+      stack.push(...Object.values(v))
+    }
+  }
+  return answer
 }

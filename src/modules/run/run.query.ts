@@ -1,6 +1,7 @@
 import { Prisma } from '../../generated/prisma/client'
 import { badInput } from '../../errors'
 import { isId } from '../common/ids'
+import { isStorableDate } from '../common/page'
 import { checkMetricName } from './run.metrics'
 import type { RunFilter, RunOrder } from './run.filter'
 
@@ -27,6 +28,21 @@ const COLUMNS = {
 
 type Column = (typeof COLUMNS)[keyof typeof COLUMNS] | 'id' | 'metric'
 const DATE_COLUMNS: ReadonlySet<Column> = new Set(['createdAt', 'startedAt', 'finishedAt'])
+const INT_COLUMNS: ReadonlySet<Column> = new Set(['bestEpoch', 'lastEpoch', 'batchSize', 'epochs', 'seed'])
+const STATUSES: ReadonlySet<unknown> = new Set(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'])
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/
+
+/** Whether a cursor value can be compared with the column in SQL (a tampered cursor must not reach it). */
+function fitsColumn(column: Column, v: unknown): boolean {
+  if (DATE_COLUMNS.has(column)) return typeof v === 'string' && isStorableDate(new Date(v))
+  if (column === 'id') return typeof v === 'string' && isId(v)
+  if (column === 'status') return STATUSES.has(v)
+  if (column === 'name') return typeof v === 'string' && v.length <= 1_000 && !CONTROL.test(v)
+  if (typeof v !== 'number' || !Number.isFinite(v)) return false
+  if (column === 'metric') return true
+  return !INT_COLUMNS.has(column) || (Number.isInteger(v) && Math.abs(v) <= 2 ** 31 - 1)
+}
 const NULLABLE_COLUMNS: ReadonlySet<Column> = new Set([
   'startedAt',
   'finishedAt',
@@ -63,6 +79,12 @@ function range(r: Range, field: string): Prisma.FloatFilter | Prisma.IntFilter |
   return { ...(min != null ? { gte: min } : {}), ...(max != null ? { lte: max } : {}) }
 }
 
+/** An id compared with a uuid column: anything else would fail in PostgreSQL, not match nothing. */
+function uuid(id: string, field: string): string {
+  if (!isId(id)) throw badInput(`${field} is not a valid id`, { field })
+  return id
+}
+
 /** Translates a typed GraphQL filter to a Prisma `where`. */
 export function runWhere(filter: RunFilter | null | undefined, depth = 0): Prisma.RunWhereInput {
   if (!filter) return {}
@@ -74,8 +96,8 @@ export function runWhere(filter: RunFilter | null | undefined, depth = 0): Prism
   }
   add(f.experiment != null && { experiment: { name: f.experiment } })
   add(f.status != null && { status: { in: f.status } })
-  add(f.datasetId != null && { datasetId: f.datasetId })
-  add(f.sweepId != null && { sweepId: f.sweepId })
+  add(f.datasetId != null && { datasetId: uuid(f.datasetId, 'datasetId') })
+  add(f.sweepId != null && { sweepId: uuid(f.sweepId, 'sweepId') })
   add(f.tags != null && f.tags.length > 0 && { tags: { hasEvery: f.tags } })
   add(f.nameContains != null && { name: { contains: f.nameContains, mode: 'insensitive' } })
   add(f.family != null && { family: { in: f.family } })
@@ -194,13 +216,7 @@ export function decodeRunCursor(raw: string, keys: SortKey[]): CursorValue[] {
     keys.forEach((k, i) => {
       const v = values[i]
       const ok =
-        v === null
-          ? NULLABLE_COLUMNS.has(k.column) || k.column === 'metric'
-          : DATE_COLUMNS.has(k.column)
-            ? typeof v === 'string' && !Number.isNaN(Date.parse(v))
-            : k.column === 'id'
-              ? typeof v === 'string' && isId(v)
-              : typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))
+        v === null ? NULLABLE_COLUMNS.has(k.column) || k.column === 'metric' : fitsColumn(k.column, v)
       if (!ok) throw new Error()
     })
     return values as CursorValue[]

@@ -7,8 +7,10 @@ import { COLUMN_METRICS, type ColumnMetric } from './downsample'
 import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
-import { AppError, badInput, ErrorCode } from '../../errors'
+import { AppError, badInput, conflict, ErrorCode, notFound } from '../../errors'
 import { TRAIN_QUEUE } from '../../training/queue'
+import { isUniqueViolation, mapConstraints } from '../common/db-errors'
+import { boundError } from '../common/stored-error'
 import {
   afterCursor,
   compareBy,
@@ -293,9 +295,8 @@ export class RunRepository {
     return pageOf(ordered, first, candidates.length, toRecord)
   }
 
-  /** Creates the run and its queue job in one transaction (or returns the run an idempotency key made). */
   /**
-   * Creates a QUEUED run and its job in one transaction. With `maxQueuedPerKey`, a run of a key that
+   * Creates a QUEUED run and its job in one transaction (or returns the run an idempotency key made). With `maxQueuedPerKey`, a run of a key that
    * already has that many QUEUED is refused with TOO_MANY_QUEUED_RUNS (counted under a per-key lock, so
    * concurrent requests cannot overshoot).
    */
@@ -305,49 +306,71 @@ export class RunRepository {
     opts: { maxQueuedPerKey?: number } = {},
   ): Promise<{ run: RunRecord; created: boolean }> {
     try {
-      return await this.db.$transaction(async (tx) => {
-        if (spec.idempotencyKey) {
-          const seen = await tx.run.findUnique({
-            where: { idempotencyKey: spec.idempotencyKey },
-            select: RUN_SELECT,
-          })
-          if (seen) return { run: toRecord(seen), created: false }
-        }
-        if (spec.apiKeyId && opts.maxQueuedPerKey !== undefined) {
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('api-key-runs:' || ${spec.apiKeyId}))`
-          const queued = await tx.run.count({ where: { apiKeyId: spec.apiKeyId, status: RunStatus.QUEUED } })
-          if (queued >= opts.maxQueuedPerKey) {
-            throw new AppError(
-              ErrorCode.TOO_MANY_QUEUED_RUNS,
-              `this key already has ${queued} runs queued, the most allowed (LAB_MAX_QUEUED_RUNS_PER_KEY); ` +
-                'wait for some to start or cancel them',
-              { limit: opts.maxQueuedPerKey },
-            )
-          }
-        }
-        const experiment = await ensureExperiment(tx, spec.experiment)
-        const { experiment: _name, ...fields } = spec
-        const row = await tx.run.create({
-          data: { ...fields, experimentId: experiment.id, status: RunStatus.QUEUED },
-          select: RUN_SELECT,
-        })
-        await enqueue(row.id, txSql(tx))
-        await notify(tx, {
-          type: 'created',
-          runId: row.id,
-          experimentId: row.experimentId,
-          sweepId: row.sweepId,
-        })
-        return { run: toRecord(row), created: true }
-      })
+      return await this.insert(spec, enqueue, opts)
     } catch (err) {
       // Two requests with one new key raced; the loser returns the winner's run.
       if (spec.idempotencyKey && isUniqueViolation(err)) {
         const seen = await this.findByIdempotencyKey(spec.idempotencyKey)
         if (seen) return { run: seen, created: false }
+        throw conflict('another request with this idempotencyKey is being handled; retry', {
+          field: 'idempotencyKey',
+        })
       }
       throw err
     }
+  }
+
+  private insert(
+    spec: NewRun,
+    enqueue: Enqueue,
+    opts: { maxQueuedPerKey?: number },
+  ): Promise<{ run: RunRecord; created: boolean }> {
+    return mapConstraints(
+      () =>
+        this.db.$transaction(async (tx) => {
+          if (spec.idempotencyKey) {
+            const seen = await tx.run.findUnique({
+              where: { idempotencyKey: spec.idempotencyKey },
+              select: RUN_SELECT,
+            })
+            if (seen) return { run: toRecord(seen), created: false }
+          }
+          if (spec.apiKeyId && opts.maxQueuedPerKey !== undefined) {
+            await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('api-key-runs:' || ${spec.apiKeyId}))`
+            const queued = await tx.run.count({
+              where: { apiKeyId: spec.apiKeyId, status: RunStatus.QUEUED },
+            })
+            if (queued >= opts.maxQueuedPerKey) {
+              throw new AppError(
+                ErrorCode.TOO_MANY_QUEUED_RUNS,
+                `this key already has ${queued} runs queued, the most allowed (LAB_MAX_QUEUED_RUNS_PER_KEY); ` +
+                  'wait for some to start or cancel them',
+                { limit: opts.maxQueuedPerKey },
+              )
+            }
+          }
+          const experiment = await ensureExperiment(tx, spec.experiment)
+          const { experiment: _name, ...fields } = spec
+          const row = await tx.run.create({
+            data: { ...fields, experimentId: experiment.id, status: RunStatus.QUEUED },
+            select: RUN_SELECT,
+          })
+          await enqueue(row.id, txSql(tx))
+          await notify(tx, {
+            type: 'created',
+            runId: row.id,
+            experimentId: row.experimentId,
+            sweepId: row.sweepId,
+          })
+          return { run: toRecord(row), created: true }
+        }),
+      {
+        // The dataset was deleted between the service's check and this insert.
+        foreignKey: () => notFound('dataset', spec.datasetId),
+        // Left unmapped for an idempotency key: create() answers with the run that won.
+        ...(spec.idempotencyKey ? {} : { unique: () => conflict(`run ${spec.id} exists already`) }),
+      },
+    )
   }
 
   /**
@@ -372,7 +395,7 @@ export class RunRepository {
         data: {
           ...opts.data,
           status: to,
-          ...(opts.error !== undefined ? { error: opts.error } : {}),
+          ...(opts.error !== undefined ? { error: boundError(opts.error) } : {}),
           ...(to === RunStatus.RUNNING ? { startedAt: now, heartbeatAt: now } : {}),
           ...(to === RunStatus.SUCCEEDED || to === RunStatus.FAILED || to === RunStatus.CANCELLED
             ? { finishedAt: now }
@@ -412,7 +435,7 @@ export class RunRepository {
       }
       await tx.run.updateMany({
         where: { id, status: RunStatus.RUNNING },
-        data: { cancelRequested: true, error: reason },
+        data: { cancelRequested: true, error: boundError(reason) },
       })
       const row = await tx.run.findUnique({ where: { id }, select: RUN_SELECT })
       return row && toRecord(row)
@@ -680,9 +703,4 @@ export class RunRepository {
     const row = await this.db.trainedModel.findUnique({ where: { runId } })
     return row && { ...row, weights: row.weights }
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } }
-  return e?.code === 'P2002' || e?.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
 }

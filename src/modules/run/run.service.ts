@@ -5,7 +5,7 @@ import { pageSize } from '../common/page'
 import type { RunFilter, RunOrder } from './run.filter'
 import { runWhere, sortKeys } from './run.query'
 import { COLUMN_METRICS, DEFAULT_MAX_POINTS, downsample, MAX_POINTS } from './downsample'
-import { checkName } from '../dataset/dataset.content'
+import { checkName, FLOAT32_MAX } from '../dataset/dataset.content'
 import { Likelihood, ModelFamily } from '../../models/family.enums'
 import { familyOf } from '../../models/registry'
 import { checkMetricName } from './run.metrics'
@@ -175,8 +175,11 @@ export class RunService {
       )
     }
     const learningRate = args.learningRate ?? DEFAULTS.learningRate
-    if (!Number.isFinite(learningRate) || learningRate <= 0) {
-      throw badInput(`learningRate is ${learningRate}; it must be positive`, { field: 'learningRate' })
+    // Training runs in float32: a larger rate would be Infinity there.
+    if (!Number.isFinite(learningRate) || learningRate <= 0 || learningRate > FLOAT32_MAX) {
+      throw badInput(`learningRate is ${learningRate}; it must be positive and a float32 number`, {
+        field: 'learningRate',
+      })
     }
     const tags = [...new Set((args.tags ?? []).map((t) => t.trim()))]
     if (tags.length > LIMITS.maxTags || tags.some((t) => t.length === 0 || t.length > LIMITS.maxTagLength)) {
@@ -185,6 +188,10 @@ export class RunService {
       })
     }
     const seed = args.seed ?? randomInt(0, 2 ** 31 - 1)
+    // The column is int4; a sweep's JSON values can hold any number.
+    if (!Number.isInteger(seed) || seed < -(2 ** 31) || seed > 2 ** 31 - 1) {
+      throw badInput(`seed is ${seed}; it must be a 32-bit integer`, { field: 'seed' })
+    }
     const experiment = checkName(args.experiment ?? DEFAULTS.experiment, 'experiment')
     const id = randomUUID()
     const name = args.name == null ? `run-${id.slice(0, 8)}` : checkName(args.name, 'name')

@@ -41,6 +41,12 @@ export const MAX_GRID = 10_000
 /** Runs of a RANDOM sweep without runCap. */
 export const DEFAULT_RANDOM_RUN_CAP = 20
 
+/** A value as an error message quotes it: never the whole of a large one. */
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text
+}
+
 function checkValue(name: SweepableName, value: unknown): void {
   const kind: Kind = SWEEPABLE[name]
   const ok =
@@ -56,7 +62,7 @@ function checkValue(name: SweepableName, value: unknown): void {
               ? ['ADAM', 'SGD', 'RMSPROP'].includes(value as string)
               : (Object.values(Likelihood) as unknown[]).includes(value)
   if (!ok) {
-    throw badInput(`parameter ${name}: ${JSON.stringify(value)} is not a valid ${kind} value`, {
+    throw badInput(`parameter ${name}: ${preview(value)} is not a valid ${kind} value`, {
       field: 'parameters',
     })
   }
@@ -68,12 +74,9 @@ export function parseParameters(specs: readonly ParameterSpec[], method: SweepMe
   const seen = new Set<string>()
   return specs.map((p) => {
     if (!(p.name in SWEEPABLE)) {
-      throw badInput(
-        `${JSON.stringify(p.name)} cannot be swept; use one of ${Object.keys(SWEEPABLE).join(', ')}`,
-        {
-          field: 'parameters',
-        },
-      )
+      throw badInput(`${preview(p.name)} cannot be swept; use one of ${Object.keys(SWEEPABLE).join(', ')}`, {
+        field: 'parameters',
+      })
     }
     if (seen.has(p.name)) throw badInput(`parameter ${p.name} is given twice`, { field: 'parameters' })
     seen.add(p.name)

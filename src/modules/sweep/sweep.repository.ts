@@ -1,4 +1,7 @@
 import type { Db } from '../../db/client'
+import { notFound } from '../../errors'
+import { mapConstraints } from '../common/db-errors'
+import { boundError } from '../common/stored-error'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { notify } from '../run/run.repository'
 import { isTerminal, RunStatus } from '../run/run.status'
@@ -92,13 +95,18 @@ export class SweepRepository {
     seed: number
   }): Promise<SweepRecord> {
     const { experiment, config, ...rest } = data
-    const row = await this.db.$transaction(async (tx) => {
-      const exp = await ensureExperiment(tx, experiment)
-      return tx.sweep.create({
-        data: { ...rest, experimentId: exp.id, config: config as unknown as Prisma.InputJsonValue },
-        select: SELECT,
-      })
-    })
+    const row = await mapConstraints(
+      () =>
+        this.db.$transaction(async (tx) => {
+          const exp = await ensureExperiment(tx, experiment)
+          return tx.sweep.create({
+            data: { ...rest, experimentId: exp.id, config: config as unknown as Prisma.InputJsonValue },
+            select: SELECT,
+          })
+        }),
+      // The dataset was deleted after the sweep's runs were checked.
+      { foreignKey: () => notFound('dataset', data.datasetId) },
+    )
     return toRecord(row)
   }
 
@@ -210,7 +218,12 @@ export class SweepRepository {
     return this.db.$transaction(async (tx) => {
       const { count } = await tx.sweep.updateMany({
         where: { id, status: SweepStatus.RUNNING },
-        data: { ...data, status, finishedAt: new Date() },
+        data: {
+          ...data,
+          ...(data.error != null ? { error: boundError(data.error) } : {}),
+          status,
+          finishedAt: new Date(),
+        },
       })
       if (count === 0) return null
       const row = await tx.sweep.findUniqueOrThrow({ where: { id }, select: SELECT })

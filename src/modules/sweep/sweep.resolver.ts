@@ -1,3 +1,4 @@
+import { GraphQLJSON } from 'graphql-scalars'
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql'
 import type { AppContext } from '../../app'
 import { pageArgs, toConnection } from '../common/pagination'
@@ -5,6 +6,7 @@ import { RunOrderField, SortDirection } from '../run/run.filter'
 import { RunService } from '../run/run.service'
 import { Run, RunConnection } from '../run/run.type'
 import type { SweepEventPayload } from './sweep.events'
+import type { SweepRecord } from './sweep.repository'
 import { SweepService } from './sweep.service'
 import { Sweep, SweepConnection, SweepEvent, SweepInput } from './sweep.type'
 
@@ -43,6 +45,11 @@ export class SweepResolver {
   @FieldResolver(() => String, { description: 'Experiment name.' })
   experiment(@Root() sweep: Sweep & { experiment?: string }) {
     return sweep.experiment ?? ''
+  }
+
+  @FieldResolver(() => GraphQLJSON, { description: 'The parameters as validated.' })
+  parameters(@Root() sweep: Sweep & Pick<SweepRecord, 'config'>) {
+    return sweep.config.parameters
   }
 
   @FieldResolver(() => ID)

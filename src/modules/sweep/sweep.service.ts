@@ -3,6 +3,7 @@ import { AppError, badInput, conflict, ErrorCode, notFound } from '../../errors'
 import type { RunEventMessage } from '../../events/run-events'
 import type { Logger } from '../../logger'
 import { isId } from '../common/ids'
+import { storedError } from '../common/stored-error'
 import { Page, PageArgs } from '../common/page'
 import { checkName } from '../dataset/dataset.content'
 import type { StartRunArgs } from '../run/run.service'
@@ -125,7 +126,11 @@ export class SweepService {
         }
       } catch (err) {
         if (err instanceof AppError && err.code === ErrorCode.BAD_USER_INPUT) {
-          throw badInput(`parameters ${JSON.stringify(point)}: ${err.message}`, { ...err.details })
+          const shown = JSON.stringify(point)
+          throw badInput(
+            `parameters ${shown.length > 200 ? `${shown.slice(0, 200)}...` : shown}: ${err.message}`,
+            { ...err.details },
+          )
         }
         throw err
       }
@@ -262,7 +267,7 @@ export class SweepService {
             sweepId: sweep.id,
           } as StartRunArgs)
         } catch (err) {
-          const message = err instanceof Error ? err.message : String(err)
+          const message = storedError(err, this.logger, { sweepId })
           await this.repo.end(sweepId, SweepStatus.FAILED, {
             error: `could not start run ${index + 1}: ${message}`,
           })
