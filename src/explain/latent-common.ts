@@ -5,6 +5,15 @@
 import { DEFAULT_MAX_BATCH_ROWS } from './model'
 import { ExplainInputError, assertRowWidths } from './errors'
 
+/** Decoder mean for each latent row, in the dataset's own units (what `sample` returns); one Float64Array of d values per row. */
+export type Decode = (z: readonly Float64Array[]) => Float64Array[]
+/** d x_hat_i / d z_j for each latent row: Float64Array of d*k values, row-major [output i][latent j]. */
+export type DecoderJacobian = (z: readonly Float64Array[]) => Float64Array[]
+/** Posterior mean and log-variance for each input row (raw feature units). */
+export type Encode = (rows: readonly Float64Array[]) => { mean: Float64Array[]; logVar: Float64Array[] }
+/** d mu_j / d x_i for each input row: Float64Array of k*m values, row-major [latent j][feature i], with respect to raw features. */
+export type EncoderJacobian = (rows: readonly Float64Array[]) => Float64Array[]
+
 /** A model function of the latent methods: one output row per input row. */
 export type RowFunction = (rows: readonly Float64Array[]) => Float64Array[]
 

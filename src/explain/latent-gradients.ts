@@ -17,7 +17,7 @@ import {
   type CompletenessCheck,
   type RowFunction,
 } from './latent-common'
-import type { Decode, DecoderJacobian, Encode, EncoderJacobian } from './latent'
+import type { Decode, DecoderJacobian, Encode, EncoderJacobian } from './latent-common'
 
 /** Options of {@link decoderIntegratedGradients}. */
 export interface DecoderIntegratedGradientsOptions {

@@ -13,7 +13,7 @@ import {
   callInBatches,
   resolveMaxBatchRows,
 } from './latent-common'
-import type { Decode } from './latent'
+import type { Decode } from './latent-common'
 
 /** Default number of prior draws the generator surrogate is fitted on. */
 export const DEFAULT_GENERATOR_DRAWS = 2000

@@ -14,14 +14,9 @@ import {
   resolveMaxBatchRows,
 } from './latent-common'
 
-/** Decoder mean for each latent row, in the dataset's own units (what `sample` returns); one Float64Array of d values per row. */
-export type Decode = (z: readonly Float64Array[]) => Float64Array[]
-/** d x_hat_i / d z_j for each latent row: Float64Array of d*k values, row-major [output i][latent j]. */
-export type DecoderJacobian = (z: readonly Float64Array[]) => Float64Array[]
-/** Posterior mean and log-variance for each input row (raw feature units). */
-export type Encode = (rows: readonly Float64Array[]) => { mean: Float64Array[]; logVar: Float64Array[] }
-/** d mu_j / d x_i for each input row: Float64Array of k*m values, row-major [latent j][feature i], with respect to raw features. */
-export type EncoderJacobian = (rows: readonly Float64Array[]) => Float64Array[]
+import type { Decode, DecoderJacobian } from './latent-common'
+
+export type { Decode, DecoderJacobian, Encode, EncoderJacobian } from './latent-common'
 
 export type { CompletenessCheck } from './latent-common'
 export {

@@ -1,12 +1,9 @@
 import PgBoss from 'pg-boss'
 import type { TxSql } from '../modules/run/run.repository'
 
-/** The pg-boss queue that carries one job per run attempt. */
-export const TRAIN_QUEUE = 'train-run'
+import { TRAIN_QUEUE, type TrainJob } from './jobs'
 
-export interface TrainJob {
-  runId: string
-}
+export { TRAIN_QUEUE, type TrainJob } from './jobs'
 
 /**
  * Opens pg-boss on the application database (its tables live in the `pgboss` schema). The job only

@@ -8,7 +8,7 @@ import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
 import { AppError, badInput, conflict, ErrorCode, notFound } from '../../errors'
-import { TRAIN_QUEUE } from '../../training/queue'
+import { TRAIN_QUEUE } from '../../training/jobs'
 import { isUniqueViolation, mapConstraints } from '../common/db-errors'
 import { boundError } from '../common/stored-error'
 import {
