@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs'
 import type { ModelArtifacts, Normalization, Predictor } from './artifacts'
 import { predictorForModel, toArtifacts } from './artifacts'
 import { computeNormalization, standardizeRows } from '../common/normalization'
-import { seededRandom, shuffledRange, splitRows, yieldToEventLoop } from '../common/random'
+import { forEachBatch, YieldPacer } from '../common/batches'
+import { seededRandom, shuffledRange, splitRows } from '../common/random'
 import { applyModel, createOptimizer, trainableVariables } from '../common/tf'
 import { buildModel, perRowCorrect, perRowLoss } from './network'
 import type { TrainData, TrainSpec } from './spec'
@@ -76,7 +77,6 @@ export interface TrainResult {
   predictor?: Predictor
 }
 
-const DEFAULT_YIELD_EVERY_MS = 50
 // Bounds one validation forward pass on large holdouts.
 const EVAL_CHUNK_ROWS = 8192
 
@@ -103,7 +103,6 @@ export async function train(
   const { trainIndices, holdoutIndices } = splitRows(data.rowCount, spec.validationSplit, spec.seed)
   const normalization = computeNormalization(data.features, data.featureCount, trainIndices)
   const classification = spec.task === 'BINARY_CLASSIFICATION'
-  const yieldEveryMs = options.yieldEveryMs ?? DEFAULT_YIELD_EVERY_MS
   const { signal } = options
   const f = data.featureCount
   const nTrain = trainIndices.length
@@ -132,7 +131,7 @@ export async function train(
     let cancelled = false
     let batchMs = 0
     let samples = 0
-    let lastYield = performance.now()
+    const pacer = new YieldPacer(options.yieldEveryMs)
 
     for (let epoch = 1; epoch <= spec.epochs && !cancelled; epoch++) {
       if (signal?.aborted) {
@@ -148,12 +147,7 @@ export async function train(
       let lossSum: tf.Scalar = tf.scalar(0)
       let correctSum: tf.Scalar = tf.scalar(0)
       try {
-        for (let start = 0; start < nTrain; start += spec.batchSize) {
-          if (signal?.aborted) {
-            cancelled = true
-            break
-          }
-          const size = Math.min(spec.batchSize, nTrain - start)
+        const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size) => {
           const [nextLoss, nextCorrect] = tf.tidy(() => {
             const xb = xs.slice([start, 0], [size, f])
             const yb = ys.slice([start, 0], [size, 1])
@@ -181,11 +175,8 @@ export async function train(
           lossSum = nextLoss
           correctSum = nextCorrect
           samples += size
-          if (performance.now() - lastYield >= yieldEveryMs) {
-            await yieldToEventLoop()
-            lastYield = performance.now()
-          }
-        }
+        })
+        if (!completed) cancelled = true
         if (cancelled) break
         const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
         batchMs += performance.now() - epochStart
@@ -203,8 +194,7 @@ export async function train(
       } finally {
         tf.dispose([xs, ys, lossSum, correctSum])
       }
-      await yieldToEventLoop()
-      lastYield = performance.now()
+      await pacer.now()
     }
 
     const artifacts = await toArtifacts(model, spec.task, normalization)

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { Normalization } from '../common/normalization'
 import { computeNormalization, identityNormalization, standardizeRows } from '../common/normalization'
-import { deriveSeed, seededRandom, shuffledRange, splitRows, yieldToEventLoop } from '../common/random'
+import { forEachBatch, YieldPacer } from '../common/batches'
+import { deriveSeed, seededRandom, shuffledRange, splitRows } from '../common/random'
 import { TrainingError, validateCommonSpec } from '../common/spec'
 import { createOptimizer, trainableVariables } from '../common/tf'
 import type { EpochReport, MetricValue, TrainHooks } from '../family'
@@ -17,7 +18,6 @@ import { buildVae, forwardTerms } from './network'
 import type { VaeSpec } from './spec'
 import { VAE_LIMITS } from './spec'
 
-const DEFAULT_YIELD_EVERY_MS = 50
 const EVAL_CHUNK_ROWS = 4096
 
 export interface VaeData {
@@ -104,7 +104,6 @@ export async function trainVae(
   const optimizer = createOptimizer(spec.optimizer, spec.learningRate)
   const variables = [...trainableVariables(nets.encoder), ...trainableVariables(nets.decoder)]
   const shuffleRandom = seededRandom(spec.seed, 'epoch-shuffle')
-  const yieldEveryMs = options.yieldEveryMs ?? DEFAULT_YIELD_EVERY_MS
   const { signal } = options
   let keep = false
   try {
@@ -112,7 +111,7 @@ export async function trainVae(
     let cancelled = false
     let batchMs = 0
     let samples = 0
-    let lastYield = performance.now()
+    const pacer = new YieldPacer(options.yieldEveryMs)
     for (let epoch = 1; epoch <= spec.epochs && !cancelled; epoch++) {
       if (signal?.aborted) {
         cancelled = true
@@ -125,12 +124,7 @@ export async function trainVae(
       let reconSum: tf.Scalar = tf.scalar(0)
       let klSum: tf.Tensor1D = tf.zeros([k])
       try {
-        for (let start = 0, batch = 0; start < nTrain; start += spec.batchSize, batch++) {
-          if (signal?.aborted) {
-            cancelled = true
-            break
-          }
-          const size = Math.min(spec.batchSize, nTrain - start)
+        const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size, batch) => {
           const noiseSeed = deriveSeed(spec.seed, `noise/${epoch}/${batch}`)
           const [nextRecon, nextKl] = tf.tidy(() => {
             const xb = xs.slice([start, 0], [size, m])
@@ -157,11 +151,8 @@ export async function trainVae(
           reconSum = nextRecon
           klSum = nextKl
           samples += size
-          if (performance.now() - lastYield >= yieldEveryMs) {
-            await yieldToEventLoop()
-            lastYield = performance.now()
-          }
-        }
+        })
+        if (!completed) cancelled = true
         if (cancelled) break
         const [reconTotal, klTotals] = await Promise.all([reconSum.data(), klSum.data()])
         batchMs += performance.now() - epochStart
@@ -195,8 +186,7 @@ export async function trainVae(
       } finally {
         tf.dispose([xs, reconSum, klSum])
       }
-      await yieldToEventLoop()
-      lastYield = performance.now()
+      await pacer.now()
     }
     const model = new VaeModel(nets, k, spec.likelihood, normalization)
     keep = true
