@@ -14,14 +14,16 @@ import {
   encoderAttribution,
   generatorSurrogate,
   latentTraversals,
+  standardNormalRows,
 } from '../../explain/latent'
 import { createRng } from '../../explain/random'
+import { columnMeans, columnStds } from '../../explain/stats'
 import { sampleFidelity } from '../../explain/sample-fidelity'
 import { ExplanationMethod, type MethodCheck, type MethodCosts } from '../../explain/types'
 import type { DatasetContent } from '../../modules/dataset/dataset.content'
-import { seededRandom, yieldToEventLoop } from '../common/random'
+import { yieldToEventLoop } from '../common/random'
 import type { ExplainSizes, FamilyExplanation } from '../family'
-import { gaussian, VaeModel } from './model'
+import type { VaeModel } from './model'
 
 /** The methods that apply to a VAE, in canonical order; DISENTANGLEMENT only with known factors. */
 export const VAE_METHODS: readonly ExplanationMethod[] = [
@@ -105,10 +107,11 @@ export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanat
     return value
   }
   const posteriorSample = (count: number): Float64Array[] => {
-    const rng = createRng(seed, 'posterior-sample')
-    return posteriorOfEval.mean.slice(0, count).map((mu, i) => {
+    const means = posteriorOfEval.mean.slice(0, count)
+    const noise = standardNormalRows(means.length, k, createRng(seed, 'posterior-sample'))
+    return means.map((mu, i) => {
       const logVar = posteriorOfEval.logVar[i]!
-      return Float64Array.from(mu, (v, j) => v + Math.exp(0.5 * logVar[j]!) * gaussian(rng))
+      return Float64Array.from(mu, (v, j) => v + Math.exp(0.5 * logVar[j]!) * noise[i]![j]!)
     })
   }
 
@@ -173,10 +176,7 @@ export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanat
         break
       case ExplanationMethod.ENCODER_ATTRIBUTION:
         result['encoderAttribution'] = await timed(method, () => {
-          const trainMean = new Float64Array(m)
-          for (const i of input.trainIndices)
-            for (let c = 0; c < m; c++) trainMean[c]! += content.features[i * m + c]!
-          for (let c = 0; c < m; c++) trainMean[c]! /= input.trainIndices.length
+          const trainMean = columnMeans(input.trainIndices.map(row), m)
           const rows = evalRows.slice(0, Math.min(VAE_EXPLAIN_DEFAULTS.encoderRows, sizes.sampleSize))
           const attribution = encoderAttribution({
             encode: (x) => model.encodeRows(x),
@@ -205,8 +205,7 @@ export async function explainVae(input: VaeExplainInput): Promise<FamilyExplanat
         break
       case ExplanationMethod.SAMPLE_FIDELITY:
         result['sampleFidelity'] = await timed(method, () => {
-          const samples = model.sample(evalRows.length, seed, 1).map((r) => Float64Array.from(r))
-          return sampleFidelity(samples, evalRows, featureNames)
+          return sampleFidelity(model.sampleRows(evalRows.length, seed, 1), evalRows, featureNames)
         })
         break
       default:
@@ -230,19 +229,14 @@ export async function fitDecoderSurrogate(
 ): Promise<{ hiddenLayers: number[]; fidelityR2: number; agreement: null }> {
   const k = model.latentDim
   const d = model.featureCount
-  const rng = seededRandom(seed, 'decoder-surrogate')
-  const draw = (n: number) =>
-    Array.from({ length: n }, () => Float64Array.from({ length: k }, () => gaussian(rng)))
-  const zTrain = draw(VAE_EXPLAIN_DEFAULTS.surrogateDraws)
-  const zTest = draw(Math.floor(VAE_EXPLAIN_DEFAULTS.surrogateDraws / 4))
+  const rng = createRng(seed, 'decoder-surrogate')
+  const zTrain = standardNormalRows(VAE_EXPLAIN_DEFAULTS.surrogateDraws, k, rng)
+  const zTest = standardNormalRows(Math.floor(VAE_EXPLAIN_DEFAULTS.surrogateDraws / 4), k, rng)
   const yTrain = model.decodeRows(zTrain)
   const yTest = model.decodeRows(zTest)
   // Outputs standardised with the training draws' statistics, so one learning rate suits any units.
-  const mean = new Float64Array(d)
-  const sd = new Float64Array(d)
-  for (const y of yTrain) for (let j = 0; j < d; j++) mean[j]! += y[j]! / yTrain.length
-  for (const y of yTrain) for (let j = 0; j < d; j++) sd[j]! += (y[j]! - mean[j]!) ** 2 / yTrain.length
-  for (let j = 0; j < d; j++) sd[j] = Math.sqrt(sd[j]!) > 1e-9 ? Math.sqrt(sd[j]!) : 1
+  const mean = columnMeans(yTrain, d)
+  const sd = columnStds(yTrain, d).map((s) => (s > 1e-9 ? s : 1))
   const flat = (rows: Float64Array[], w: number, norm?: boolean) => {
     const out = new Float32Array(rows.length * w)
     rows.forEach((r, i) => {
@@ -307,8 +301,7 @@ function pooledR2(
   const d = mean.length
   let sse = 0
   let sst = 0
-  const colMean = new Float64Array(d)
-  for (const r of truth) for (let j = 0; j < d; j++) colMean[j]! += r[j]! / truth.length
+  const colMean = columnMeans(truth, d)
   truth.forEach((r, i) => {
     for (let j = 0; j < d; j++) {
       const hat = predicted[i * d + j]! * sd[j]! + mean[j]!

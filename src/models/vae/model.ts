@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-import { decoderIntegratedGradients } from '../../explain/latent'
+import { decoderIntegratedGradients, standardNormalRows } from '../../explain/latent'
 import { createRng } from '../../explain/random'
 import type { Normalization } from '../common/normalization'
 import { applyModel } from '../common/tf'
@@ -64,11 +64,13 @@ export class VaeModel implements GenerativeModel {
 
   /** n decoded draws of z ~ N(0, temperature^2 I); the draws come from a seeded generator of our own. */
   sample(n: number, seed: number, temperature: number): number[][] {
-    const rng = createRng(seed, 'vae-sample')
-    const z = Array.from({ length: n }, () =>
-      Float64Array.from({ length: this.latentDim }, () => temperature * gaussian(rng)),
-    )
-    return this.decode(z)
+    return this.sampleRows(n, seed, temperature).map((r) => Array.from(r))
+  }
+
+  sampleRows(n: number, seed: number, temperature: number): Float64Array[] {
+    const z = standardNormalRows(n, this.latentDim, createRng(seed, 'vae-sample'))
+    for (const row of z) for (let j = 0; j < row.length; j++) row[j]! *= temperature
+    return this.decodeRows(z)
   }
 
   /**
@@ -260,9 +262,4 @@ function activate(name: string, pre: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
     default:
       throw new Error(`no forward-mode derivative for activation ${name}`)
   }
-}
-
-/** A standard normal draw by Box-Muller (1 - u keeps log away from 0). */
-export function gaussian(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng())
 }
