@@ -6,7 +6,7 @@
 import type { MethodCosts } from '../explain/types'
 import type { ExplanationMethod } from '../explain/types'
 import type { DatasetContent } from '../modules/dataset/dataset.content'
-import type { Activation, OptimizerName } from './common/spec'
+import type { CommonSpec } from './common/spec'
 import type { Likelihood, ModelFamily } from './family.enums'
 
 /** Rows the predictor accepts: `number[][]` or `Float64Array[]`, each of `featureCount` raw feature values. */
@@ -46,16 +46,8 @@ export interface EpochReport {
 }
 
 /** The hyperparameters of a run as stored; the family-specific ones are null for families without them. */
-export interface RunSpec {
+export interface RunSpec extends CommonSpec {
   family: ModelFamily
-  hiddenLayers: number[]
-  activation: Activation
-  epochs: number
-  batchSize: number
-  learningRate: number
-  optimizer: OptimizerName
-  validationSplit: number
-  seed: number
   latentDim: number | null
   beta: number | null
   likelihood: Likelihood | null

@@ -12,6 +12,22 @@ export type OptimizerName = 'ADAM' | 'SGD' | 'RMSPROP'
 export const ACTIVATIONS: readonly Activation[] = ['RELU', 'TANH', 'SIGMOID', 'ELU']
 export const OPTIMIZERS: readonly OptimizerName[] = ['ADAM', 'SGD', 'RMSPROP']
 
+/** The hyperparameters every family trains with. Same spec + same data + same backend => bit-identical losses. */
+export interface CommonSpec {
+  /** Units per hidden Dense layer, input side first (a VAE's encoder; its decoder mirrors them). */
+  hiddenLayers: number[]
+  activation: Activation
+  /** Number of passes over the training rows; epochs are numbered from 1. */
+  epochs: number
+  batchSize: number
+  learningRate: number
+  optimizer: OptimizerName
+  /** Fraction in [0, 1) of the rows held out for validation (and later for explanations). */
+  validationSplit: number
+  /** Seeds the split, the per-epoch shuffles and the weight initialisation. Any integer, 0 included. */
+  seed: number
+}
+
 /** Why a run could not train; lets the caller map failures to its own error codes without parsing messages. */
 export type TrainingErrorCode = 'INVALID_SPEC' | 'INVALID_DATA' | 'NON_FINITE_LOSS'
 
@@ -38,16 +54,7 @@ export const TF_ACTIVATIONS: Record<Activation, 'relu' | 'tanh' | 'sigmoid' | 'e
 }
 
 /** Throws INVALID_SPEC unless every shared hyperparameter can be trained with. */
-export function validateCommonSpec(spec: {
-  hiddenLayers: number[]
-  activation: Activation
-  optimizer: OptimizerName
-  epochs: number
-  batchSize: number
-  learningRate: number
-  validationSplit: number
-  seed: number
-}): void {
+export function validateCommonSpec(spec: CommonSpec): void {
   const fail = (message: string): never => {
     throw new TrainingError(`invalid training spec: ${message}`, 'INVALID_SPEC')
   }

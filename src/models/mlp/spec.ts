@@ -3,7 +3,7 @@
  * TensorFlow.js, so the API and the CLI can validate a request without loading it.
  */
 import { TrainingError, validateCommonSpec } from '../common/spec'
-import type { Activation, OptimizerName } from '../common/spec'
+import type { CommonSpec } from '../common/spec'
 
 export type { Activation, OptimizerName, TrainingErrorCode } from '../common/spec'
 export { TrainingError } from '../common/spec'
@@ -11,21 +11,9 @@ export { TrainingError } from '../common/spec'
 /** What the network predicts: a probability of the positive class, or a real value. */
 export type Task = 'BINARY_CLASSIFICATION' | 'REGRESSION'
 
-/** Hyperparameters of one training run. Same spec + same data + same backend => bit-identical losses. */
-export interface TrainSpec {
+/** Hyperparameters of one MLP run: the shared ones and the task. Empty hiddenLayers: a linear / logistic model. */
+export interface TrainSpec extends CommonSpec {
   task: Task
-  /** Units per hidden Dense layer, input side first. Empty means a linear / logistic model. */
-  hiddenLayers: number[]
-  activation: Activation
-  /** Number of passes over the training rows; epochs are numbered from 1. */
-  epochs: number
-  batchSize: number
-  learningRate: number
-  optimizer: OptimizerName
-  /** Fraction in [0, 1) of the rows held out for validation (and later for explanations). */
-  validationSplit: number
-  /** Seeds the split, the per-epoch shuffles and the weight initialisation. Any integer, 0 included. */
-  seed: number
 }
 
 /** A numeric table. Features are row-major: the value of column c in row r is `features[r * featureCount + c]`. */

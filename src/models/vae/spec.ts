@@ -1,13 +1,14 @@
 /** The VAE family's hyperparameters, defaults and metric names. No TensorFlow.js here. */
 import { badInput } from '../../errors'
-import type { DatasetShape, FamilyArgs, RunSpec } from '../family'
+import type { CommonSpec } from '../common/spec'
+import type { DatasetShape, FamilyArgs } from '../family'
 import { Likelihood } from '../family.enums'
 
 export const VAE_DEFAULTS = { latentDim: 4, beta: 1 } as const
 export const VAE_LIMITS = { minLatentDim: 1, maxLatentDim: 64, maxBeta: 1000 } as const
 
 /** Everything one VAE training needs besides the rows. */
-export interface VaeSpec extends Omit<RunSpec, 'family' | 'latentDim' | 'beta' | 'likelihood'> {
+export interface VaeSpec extends CommonSpec {
   latentDim: number
   beta: number
   likelihood: Likelihood

@@ -46,7 +46,7 @@ export class GenerationService {
   decode(runId: string, latents: number[][]): Promise<number[][]> {
     return this.predictions.withGenerator(runId, (model) => {
       checkLatents(latents, model.latentDim, 'latents')
-      return finite(model.decode(latents))
+      return finiteAnswer(model.decode(latents), 'latents')
     })
   }
 

@@ -3,6 +3,7 @@ import type { GenerativeModel, LoadedModel, Predictor } from '../../models/famil
 import type { RunRecord, StoredModel } from './run.repository'
 import { RunRepository } from './run.repository'
 import { isId } from '../common/ids'
+import { FLOAT32_MAX } from '../dataset/dataset.content'
 import { RunStatus } from './run.status'
 
 /** Most rows one predict (or encode, decode, sample ...) call may send or ask for. */
@@ -126,9 +127,6 @@ async function disposeEntry(entry: CacheEntry): Promise<void> {
     () => {},
   )
 }
-
-/** Largest magnitude of a float32; a finite float64 beyond it becomes Infinity inside the network. */
-export const FLOAT32_MAX = 3.4028234663852886e38
 
 /** Rows sent by a client for a model with `featureCount` inputs. */
 export function checkRows(rows: number[][], featureCount: number, field = 'rows'): void {

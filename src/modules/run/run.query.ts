@@ -173,7 +173,6 @@ export function runOrderBy(keys: SortKey[]): Prisma.RunOrderByWithRelationInput[
 
 export type CursorValue = string | number | null
 
-/** An opaque cursor holding the sort values of the last row of a page. */
 /** The value a row sorts by under a key: dates as ISO strings, a missing metric as null. */
 export function sortValue(row: Record<string, unknown>, k: SortKey): CursorValue {
   if (k.column === 'metric') {
@@ -184,6 +183,7 @@ export function sortValue(row: Record<string, unknown>, k: SortKey): CursorValue
   return v instanceof Date ? v.toISOString() : (v as CursorValue)
 }
 
+/** An opaque cursor holding the sort values of the last row of a page. */
 export function encodeRunCursor(row: Record<string, unknown>, keys: SortKey[]): string {
   const values = keys.map((k) => sortValue(row, k))
   return Buffer.from(JSON.stringify({ k: keys.map(keyName), v: values })).toString('base64url')

@@ -296,9 +296,9 @@ export class RunRepository {
   }
 
   /**
-   * Creates a QUEUED run and its job in one transaction (or returns the run an idempotency key made). With `maxQueuedPerKey`, a run of a key that
-   * already has that many QUEUED is refused with TOO_MANY_QUEUED_RUNS (counted under a per-key lock, so
-   * concurrent requests cannot overshoot).
+   * Creates a QUEUED run and its job in one transaction (or returns the run an idempotency key made). With
+   * `maxQueuedPerKey`, a run of a key that already has that many QUEUED is refused with TOO_MANY_QUEUED_RUNS
+   * (counted under a per-key lock, so concurrent requests cannot overshoot).
    */
   async create(
     spec: NewRun,

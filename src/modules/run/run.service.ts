@@ -101,8 +101,10 @@ export class RunService {
     return downsample(await this.repo.metricSeries(run.id, metric), limit)
   }
 
-  /** Validates everything, then creates the QUEUED run and its job together. Nothing is queued on bad input. */
-  /** Queues a run; `apiKeyId` (the key asking) is recorded and held to LAB_MAX_QUEUED_RUNS_PER_KEY. */
+  /**
+   * Validates everything, then creates the QUEUED run and its job together; nothing is queued on bad input.
+   * `apiKeyId` (the key asking) is recorded and held to LAB_MAX_QUEUED_RUNS_PER_KEY.
+   */
   async start(args: StartRunArgs, apiKeyId: string | null = null): Promise<RunRecord> {
     const idempotencyKey = args.idempotencyKey?.trim() || null
     if (idempotencyKey !== null && idempotencyKey.length > 200) {
