@@ -62,14 +62,9 @@ export function errorBody(err: AppError): { errors: GraphQLFormattedError[] } {
   return { errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }] }
 }
 
-/** Longest message sent: graphql-js quotes the offending value whole (a 10 MB id, say). */
-const MAX_MESSAGE_LENGTH = 1_000
-
-const bounded = (message: string) =>
-  message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message
-
 /**
- * The one place where errors become what a client sees. Domain errors keep their code and
+ * The one place where errors become what a client sees (http.ts then bounds their size, see
+ * boundFormattedError). Domain errors keep their code and
  * message; anything unexpected is logged and answered with a bare INTERNAL_SERVER_ERROR, so stack
  * traces and SQL never reach a client.
  */
@@ -83,18 +78,14 @@ export function createErrorFormatter(logger: Logger) {
         : unwrapped
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path }
     if (original instanceof AppError) {
-      return {
-        ...base,
-        message: bounded(original.message),
-        extensions: { ...original.details, code: original.code },
-      }
+      return { ...base, message: original.message, extensions: { ...original.details, code: original.code } }
     }
     if (original instanceof ArgumentValidationError) {
       return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }
     }
     const code = formatted.extensions?.['code']
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-      return { ...base, message: bounded(base.message), extensions: { code } }
+      return { ...base, extensions: { code } }
     }
     // Errors raised by graphql-js itself while coercing variables or validating carry no original
     // error and no path (Apollo marks some of them INTERNAL_SERVER_ERROR, e.g. "Too many errors
@@ -104,7 +95,7 @@ export function createErrorFormatter(logger: Logger) {
       !error.originalError &&
       (code === undefined || (code === ErrorCode.INTERNAL_SERVER_ERROR && !error.path))
     ) {
-      return { ...base, message: bounded(base.message), extensions: { code: ErrorCode.BAD_USER_INPUT } }
+      return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error while answering a request')
     return {

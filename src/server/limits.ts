@@ -106,9 +106,13 @@ const SUGGESTION = /\s*Did you mean .+\?/g
 /** Echoed values are cut to this many characters (a 10 MB id must not come back as 20 MB). */
 export const MAX_ECHO_CHARS = 500
 
-/** `text` cut to at most `max` characters, with the cut said. */
+/** `text` cut to at most `max` characters in all, the cut said at its end. */
 export function boundText(text: string, max = MAX_ECHO_CHARS): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`
+  if (text.length <= max) return text
+  const said = (cut: number) => `... (${cut} more characters)`
+  // The note for the whole length is the longest it can be: keeping that much room keeps the total in bounds.
+  const kept = Math.max(0, max - said(text.length).length)
+  return text.slice(0, kept) + said(text.length - kept)
 }
 
 /**
