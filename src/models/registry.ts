@@ -17,5 +17,3 @@ export function familyOf(name: ModelFamily): Family {
   if (!family) throw new Error(`unknown model family ${String(name)}`)
   return family
 }
-
-export const FAMILY_NAMES: readonly ModelFamily[] = Object.values(ModelFamily)
