@@ -43,7 +43,8 @@ export class RunEventBus {
     })
     // A server that closes the connection (a restart, pg_terminate_backend) may end it without an error.
     const lost = (err?: unknown) => {
-      if (this.client !== client) return
+      // Our own stop() ends the connection too: that is no loss.
+      if (this.stopped || this.client !== client) return
       this.logger.warn({ err }, 'event listener connection lost; reconnecting')
       this.scheduleReconnect()
     }
