@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { startTestLab, TestLab } from '../helpers/lab'
+import { downsample } from '../../src/modules/run/downsample'
+import { RunRepository } from '../../src/modules/run/run.repository'
 
 let t: TestLab
 let queries = 0
@@ -214,6 +216,26 @@ describe('runs(filter, orderBy, first, after)', () => {
 })
 
 describe('Run.metricHistory', () => {
+  it('reduces in SQL exactly as downsample() specifies, ties and named metrics included', async () => {
+    const run = await t.lab.db.run.findFirstOrThrow({ where: { experiment: { name: 'gamma' } } })
+    // Values on a coarse grid: many ties inside buckets, where "the first minimum" decides.
+    let state = 12345
+    const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) % 17
+    const epochs = Array.from({ length: 3001 }, (_, i) => i + 1).filter((e) => e % 7 !== 3)
+    const rows = epochs.map((epoch) => ({ epoch, loss: next() / 4, named: next() - 8 }))
+    await t.lab.db.$executeRaw`
+      INSERT INTO "EpochMetric" ("runId", epoch, loss, "durationMs", "values")
+      SELECT ${run.id}::uuid, r.epoch, r.loss, 1, jsonb_build_array(jsonb_build_object('name', 'kl', 'value', r.named))
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(epoch int, loss float8, named float8)`
+    const repo = new RunRepository(t.lab.db)
+    for (const maxPoints of [4, 5, 64, 1001, 2999, 5000]) {
+      const loss = rows.map((r) => ({ epoch: r.epoch, value: r.loss }))
+      expect(await repo.metricHistory(run.id, 'loss', maxPoints)).toEqual(downsample(loss, maxPoints))
+      const kl = rows.map((r) => ({ epoch: r.epoch, value: r.named }))
+      expect(await repo.metricHistory(run.id, 'kl', maxPoints)).toEqual(downsample(kl, maxPoints))
+    }
+  })
+
   it('downsamples 100,000 epochs to maxPoints keeping first, last and extremes; full resolution when short', async () => {
     const run = await t.lab.db.run.findFirstOrThrow({ where: { experiment: { name: 'alpha' } } })
     await t.lab.db.$executeRaw`

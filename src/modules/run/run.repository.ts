@@ -3,7 +3,7 @@ import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../eve
 import { Prisma } from '../../generated/prisma/client'
 import type { EpochReport, StoredModel } from '../../models/family'
 import { Likelihood, ModelFamily } from '../../models/family.enums'
-import { COLUMN_METRICS, type ColumnMetric } from './downsample'
+import { COLUMN_METRICS, type ColumnMetric, type Point } from './downsample'
 import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
@@ -644,18 +644,36 @@ export class RunRepository {
       WHERE status = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => ${olderThanMs / 1000})`
   }
 
-  /** (epoch, value) of one metric, in epoch order, skipping epochs without it. */
-  async metricSeries(runId: string, metric: string): Promise<{ epoch: number; value: number }[]> {
-    if ((COLUMN_METRICS as readonly string[]).includes(metric)) {
-      const column = Prisma.raw(`"${metric as ColumnMetric}"`)
-      return this.db.$queryRaw<{ epoch: number; value: number }[]>`
-        SELECT epoch, ${column} AS value FROM "EpochMetric"
-        WHERE "runId" = ${runId}::uuid AND ${column} IS NOT NULL ORDER BY epoch`
-    }
-    return this.db.$queryRaw<{ epoch: number; value: number }[]>`
-      SELECT m.epoch, (v->>'value')::float8 AS value
-      FROM "EpochMetric" m CROSS JOIN LATERAL jsonb_array_elements(m."values") v
-      WHERE m."runId" = ${runId}::uuid AND v->>'name' = ${metric} ORDER BY m.epoch`
+  /**
+   * One metric's series (epochs without it skipped) reduced in the database to at most `maxPoints` points by
+   * the rule of `downsample` (downsample.ts), which is its specification (a test holds the two equal): the first and last
+   * points, then per bucket of the points between them its first minimum and first maximum, in epoch order.
+   * Only the reduced points leave the database.
+   */
+  async metricHistory(runId: string, metric: string, maxPoints: number): Promise<Point[]> {
+    if (maxPoints < 4) throw new RangeError('maxPoints must be at least 4')
+    const buckets = Math.floor((maxPoints - 2) / 2)
+    const series = (COLUMN_METRICS as readonly string[]).includes(metric)
+      ? Prisma.sql`SELECT epoch, ${Prisma.raw(`"${metric as ColumnMetric}"`)} AS value FROM "EpochMetric"
+          WHERE "runId" = ${runId}::uuid AND ${Prisma.raw(`"${metric as ColumnMetric}"`)} IS NOT NULL`
+      : Prisma.sql`SELECT m.epoch, (v->>'value')::float8 AS value
+          FROM "EpochMetric" m CROSS JOIN LATERAL jsonb_array_elements(m."values") v
+          WHERE m."runId" = ${runId}::uuid AND v->>'name' = ${metric}`
+    // Point i (from 0) of n; the inner points 1..n-2 fall in bucket floor((i * B - 1) / (n - 2)), the
+    // integer form of downsample's bucket bounds 1 + floor(b * inner / B). Bucket -1: kept as it is.
+    return this.db.$queryRaw<Point[]>`
+      WITH s AS (
+        SELECT epoch, value, row_number() OVER (ORDER BY epoch) - 1 AS i, count(*) OVER () AS n FROM (${series}) q
+      ), b AS (
+        SELECT epoch, value, i,
+          CASE WHEN n <= ${maxPoints} OR i = 0 OR i = n - 1 THEN -1 ELSE (i * ${buckets} - 1) / (n - 2) END AS bucket
+        FROM s
+      )
+      SELECT epoch, value FROM (
+        SELECT epoch, value FROM b WHERE bucket = -1
+        UNION (SELECT DISTINCT ON (bucket) epoch, value FROM b WHERE bucket >= 0 ORDER BY bucket, value, i)
+        UNION (SELECT DISTINCT ON (bucket) epoch, value FROM b WHERE bucket >= 0 ORDER BY bucket, value DESC, i)
+      ) r ORDER BY epoch`
   }
 
   /** QUEUED runs older than `olderThanMs` without a live job in pg-boss's `queue` (their job was lost). */

@@ -4,7 +4,7 @@ import { isId } from '../common/ids'
 import { pageSize } from '../common/page'
 import type { RunFilter, RunOrder } from './run.filter'
 import { runWhere, sortKeys } from './run.query'
-import { COLUMN_METRICS, DEFAULT_MAX_POINTS, downsample, MAX_POINTS } from './downsample'
+import { COLUMN_METRICS, DEFAULT_MAX_POINTS, MAX_POINTS } from './downsample'
 import { checkName, FLOAT32_MAX } from '../dataset/dataset.content'
 import { Likelihood, ModelFamily } from '../../models/family.enums'
 import { familyOf } from '../../models/registry'
@@ -98,7 +98,7 @@ export class RunService {
         field: 'metric',
       })
     }
-    return downsample(await this.repo.metricSeries(run.id, metric), limit)
+    return this.repo.metricHistory(run.id, metric, limit)
   }
 
   /**
