@@ -6,6 +6,7 @@
  */
 import { closeDb, createDb } from '../../src/db/client'
 import { RunRepository } from '../../src/modules/run/run.repository'
+import { RunStatus } from '../../src/modules/run/run.status'
 import { createTestDatabase, TestDatabase } from '../helpers/db'
 import { collect, startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
@@ -214,4 +215,95 @@ describe('a trainer killed between checkpoints', () => {
     expect(reference.attempt).toBe(1)
     expect(done.history).toEqual(reference.history)
   }, 600_000)
+})
+
+describe('the checkpoint store', () => {
+  let t: TestLab
+  beforeAll(async () => {
+    t = await startTestLab({ LAB_WORKERS: '0', LAB_HEARTBEAT_TIMEOUT_MS: '60000' })
+  }, 60_000)
+  afterAll(async () => {
+    await t?.stop()
+  })
+
+  const checkpoint = (epoch: number) => ({
+    epoch,
+    meta: { format: 1, note: `epoch ${epoch}` },
+    weightSpecs: [{ name: 'w', shape: [2], dtype: 'float32' }],
+    weights: new Uint8Array(new Float32Array([epoch, -epoch]).buffer),
+  })
+  const report = (epoch: number) => ({
+    epoch,
+    durationMs: 1,
+    metrics: [
+      { name: 'loss', value: 10 - epoch },
+      { name: 'valLoss', value: 20 - epoch },
+    ],
+  })
+
+  async function queuedRun(): Promise<string> {
+    const { generateDataset } = await gqlOk<{ generateDataset: { id: string } }>(
+      t,
+      `mutation { generateDataset(input: { name: "store", generator: LINEAR, rows: 100, seed: 1 }) { id } }`,
+    )
+    const { startRun } = await gqlOk<{ startRun: { id: string } }>(
+      t,
+      `mutation($id: ID!) { startRun(input: { datasetId: $id, epochs: 5, hiddenLayers: [4] }) { id } }`,
+      { id: generateDataset.id },
+    )
+    return startRun.id
+  }
+
+  it('refuses a checkpoint ahead of the stored epochs or from a stale attempt, and keeps one per run', async () => {
+    const id = await queuedRun()
+    const repo = new RunRepository(t.lab.db)
+    const first = (await repo.claim(id, 'ghost:1', 'cpu'))!
+    await repo.recordEpoch(id, first.attempt, report(1))
+    expect(await repo.saveCheckpoint(id, first.attempt, first.family, checkpoint(2))).toBe(false)
+    expect(await repo.saveCheckpoint(id, first.attempt, first.family, checkpoint(1))).toBe(true)
+    await repo.recordEpoch(id, first.attempt, report(2))
+    expect(await repo.saveCheckpoint(id, first.attempt, first.family, checkpoint(2))).toBe(true)
+    const stored = await repo.findCheckpoint(id)
+    expect(stored?.family).toBe(first.family)
+    expect(stored?.checkpoint.epoch).toBe(2)
+    expect(stored?.checkpoint.meta).toEqual(checkpoint(2).meta)
+    expect(Buffer.from(stored!.checkpoint.weights).equals(Buffer.from(checkpoint(2).weights))).toBe(true)
+
+    // Handed back with a checkpoint: the history and summary stay for the next attempt.
+    await repo.abandon(id, first.attempt, 'its worker shut down', 1, async () => {})
+    const queued = await getRun(t, id)
+    expect(queued.status).toBe('QUEUED')
+    expect(queued.history.map((h) => h.epoch)).toEqual([1, 2])
+    expect(queued.summary).toEqual({ finalLoss: 8, bestValLoss: 18, bestEpoch: 2 })
+    const second = (await repo.claim(id, 'ghost:2', 'cpu'))!
+    expect(second.lastEpoch).toBe(2)
+    expect(await repo.saveCheckpoint(id, first.attempt, first.family, checkpoint(1))).toBe(false)
+    expect((await repo.findCheckpoint(id))?.checkpoint.epoch).toBe(2)
+
+    await repo.finish(id, second.attempt, RunStatus.CANCELLED, {})
+    expect(await repo.findCheckpoint(id)).toBeNull()
+  })
+
+  it('rewinds a run whose checkpoint cannot be used, and a stream starts its epochs again at 1', async () => {
+    const id = await queuedRun()
+    const repo = new RunRepository(t.lab.db)
+    const first = (await repo.claim(id, 'ghost:3', 'cpu'))!
+    await repo.recordEpoch(id, first.attempt, report(1))
+    await repo.recordEpoch(id, first.attempt, report(2))
+    await repo.saveCheckpoint(id, first.attempt, first.family, checkpoint(2))
+    await repo.abandon(id, first.attempt, 'worker lost', 1, async () => {})
+    const events = collect<RunEvent>(t.ws(), EVENTS, { id })
+    await waitFor(() => epochsOf(events.items).length === 2 || undefined, { what: 'the stored epochs' })
+    const second = (await repo.claim(id, 'ghost:4', 'cpu'))!
+    // A newer attempt owns the run: the old one cannot rewind it.
+    expect(await repo.rewind(id, first.attempt)).toBe(false)
+    expect(await repo.rewind(id, second.attempt)).toBe(true)
+    const rewound = await getRun(t, id)
+    expect(rewound.history).toEqual([])
+    expect(rewound.summary).toEqual({ finalLoss: null, bestValLoss: null, bestEpoch: null })
+    expect(await repo.findCheckpoint(id)).toBeNull()
+    await repo.recordEpoch(id, second.attempt, report(1))
+    await repo.finish(id, second.attempt, RunStatus.FAILED, { error: 'test' })
+    expect(epochsOf(await events.done)).toEqual([1, 2, 1])
+  })
 })

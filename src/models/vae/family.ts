@@ -41,7 +41,7 @@ export const vaeFamily: Family = {
       { features: content.features, rowCount: content.rowCount, featureCount: content.featureNames.length },
       vaeSpec,
       hooks,
-      { ...(signal ? { signal } : {}), ...(resume ? { resume } : {}) },
+      { keepState: true, ...(signal ? { signal } : {}), ...(resume ? { resume } : {}) },
     )
     const { lastState } = result
     const dispose = () => {

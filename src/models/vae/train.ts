@@ -38,7 +38,7 @@ export interface VaeTrainResult {
   cancelled: boolean
   backend: string
   samplesPerSecond: number
-  /** The state at the end of the last epoch this call completed, if any; the caller disposes it. */
+  /** With `options.keepState`: the state at the end of the last epoch this call completed, if any. */
   lastState?: TrainingState
 }
 
@@ -83,7 +83,14 @@ export async function trainVae(
   data: VaeData,
   spec: VaeSpec,
   hooks: TrainHooks,
-  options: { signal?: AbortSignal; yieldEveryMs?: number; resume?: Checkpoint } = {},
+  options: {
+    signal?: AbortSignal
+    yieldEveryMs?: number
+    /** Continue from this checkpoint of an earlier call with the same data and spec (epochs after it only). */
+    resume?: Checkpoint
+    /** Return the state of the last completed epoch as `result.lastState` (the caller disposes it). */
+    keepState?: boolean
+  } = {},
 ): Promise<VaeTrainResult> {
   validateVae(data, spec)
   await tf.ready()
@@ -214,7 +221,7 @@ export async function trainVae(
       cancelled,
       backend: tf.getBackend(),
       samplesPerSecond: batchMs > 0 ? (samples / batchMs) * 1000 : 0,
-      ...(lastState ? { lastState } : {}),
+      ...(lastState && options.keepState ? { lastState } : {}),
     }
   } finally {
     tf.dispose([xTrain, ...(xVal ? [xVal] : [])])
@@ -222,8 +229,8 @@ export async function trainVae(
     if (!keep) {
       nets.encoder.dispose()
       nets.decoder.dispose()
-      lastState?.dispose()
     }
+    if (!keep || !options.keepState) lastState?.dispose()
   }
 }
 
