@@ -99,16 +99,20 @@ export class RunCheckpoints {
     const { everyEpochs, minIntervalMs } = this.policy
     if (everyEpochs === 0 || epoch >= this.run.epochs) return
     if (epoch - this.lastEpoch < everyEpochs || performance.now() - this.lastAt < minIntervalMs) return
-    await this.save(await take())
+    await this.save(take)
   }
 
   /**
-   * Stores a checkpoint (at hand-back, or before the explanation), unless checkpoints are off or it is none.
-   * A checkpoint is an optimisation: failing to store one is logged, never fatal to the run.
+   * Takes and stores a checkpoint (periodic, at hand-back, or before the explanation) unless checkpoints are off,
+   * there is none, or it is no newer than the stored one. A checkpoint is an optimisation: failing to take or
+   * store one is logged, never fatal to the run.
    */
-  async save(checkpoint: Checkpoint | null): Promise<void> {
-    if (!checkpoint || this.policy.everyEpochs === 0 || checkpoint.epoch <= this.lastEpoch) return
+  async save(take: () => Promise<Checkpoint | null>): Promise<void> {
+    if (this.policy.everyEpochs === 0) return
+    let checkpoint: Checkpoint | null = null
     try {
+      checkpoint = await take()
+      if (!checkpoint || checkpoint.epoch <= this.lastEpoch) return
       const saved = await this.runs.saveCheckpoint(this.run.id, this.run.attempt, this.run.family, checkpoint)
       if (!saved) {
         this.log.warn({ epoch: checkpoint.epoch }, 'checkpoint refused: the run moved on from this attempt')
@@ -118,7 +122,10 @@ export class RunCheckpoints {
       this.lastAt = performance.now()
       this.log.debug({ epoch: checkpoint.epoch, bytes: checkpoint.weights.byteLength }, 'checkpoint stored')
     } catch (err) {
-      this.log.warn({ err, epoch: checkpoint.epoch }, 'could not store a checkpoint; training goes on')
+      this.log.warn(
+        { err, epoch: checkpoint?.epoch },
+        'could not take or store a checkpoint; the run goes on',
+      )
     }
   }
 }

@@ -143,10 +143,10 @@ async function main() {
     }
     try {
       if (result.cancelled && shuttingDown && !state.cancelRequested)
-        await checkpoints.save(await result.checkpoint())
+        await checkpoints.save(() => result.checkpoint())
       // Explaining can take long: should this process die meanwhile, the retry goes straight to the explanation.
       else if (!result.cancelled && run.explainMethods.length > 0)
-        await checkpoints.save(await result.checkpoint())
+        await checkpoints.save(() => result.checkpoint())
       const stopped =
         state.cancelRequested ||
         (result.cancelled && shuttingDown) ||
