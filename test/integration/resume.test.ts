@@ -307,3 +307,63 @@ describe('the checkpoint store', () => {
     expect(epochsOf(await events.done)).toEqual([1, 2, 1])
   })
 })
+
+describe('a checkpoint the family cannot use', () => {
+  let database: TestDatabase
+  beforeAll(async () => {
+    database = await createTestDatabase()
+  })
+  afterAll(async () => {
+    await database?.drop()
+  })
+
+  it('makes the trainer start over from epoch 1, and the stream shows the history starting again', async () => {
+    // An API without workers, where the test plays a first attempt that stored two epochs and a checkpoint.
+    const api = await startTestLab({ LAB_WORKERS: '0' }, { databaseUrl: database.url })
+    let workers: TestLab | undefined
+    try {
+      const { generateDataset } = await gqlOk<{ generateDataset: { id: string } }>(
+        api,
+        `mutation { generateDataset(input: { name: "corrupt", generator: LINEAR, rows: 100, seed: 1 }) { id } }`,
+      )
+      const { startRun } = await gqlOk<{ startRun: { id: string } }>(
+        api,
+        `mutation($id: ID!) { startRun(input: { datasetId: $id, epochs: 4, hiddenLayers: [4], explain: [] }) { id } }`,
+        { id: generateDataset.id },
+      )
+      const id = startRun.id
+      const repo = new RunRepository(api.lab.db)
+      const ghost = (await repo.claim(id, 'ghost:5', 'cpu'))!
+      const fake = (epoch: number) => ({
+        epoch,
+        durationMs: 1,
+        metrics: [{ name: 'loss', value: 100 + epoch }],
+      })
+      await repo.recordEpoch(id, ghost.attempt, fake(1))
+      await repo.recordEpoch(id, ghost.attempt, fake(2))
+      // The right family and format, but other networks: only the family can tell.
+      const unusable = {
+        epoch: 2,
+        meta: { format: 1, optimizer: 'ADAM', networks: [{ name: 'mlp', weights: 1 }], optimizerWeights: 0 },
+        weightSpecs: [{ name: 'net/mlp/0', shape: [1], dtype: 'float32' }],
+        weights: new Uint8Array(4),
+      }
+      expect(await repo.saveCheckpoint(id, ghost.attempt, ghost.family, unusable)).toBe(true)
+      // The run's first job is still queued (nothing consumed it), so the requeue needs no new one.
+      await repo.abandon(id, ghost.attempt, 'worker lost', 1, async () => {})
+      const events = collect<RunEvent>(api.ws(), EVENTS, { id })
+      await waitFor(() => epochsOf(events.items).length === 2 || undefined, { what: 'the stored epochs' })
+
+      workers = await startTestLab(ENV, { databaseUrl: database.url })
+      const done = await ended(api, id)
+      expect(done.status).toBe('SUCCEEDED')
+      expect(done.attempt).toBe(ghost.attempt + 1)
+      expect(done.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4])
+      expect(done.history.map((h) => h.loss)).not.toContain(101)
+      expect(epochsOf(await events.done)).toEqual([1, 2, 1, 2, 3, 4])
+    } finally {
+      await workers?.stop()
+      await api.stop()
+    }
+  }, 200_000)
+})
