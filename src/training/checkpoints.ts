@@ -21,7 +21,8 @@ export class StaleAttempt extends Error {}
 export class RunCheckpoints {
   /** Epochs up to this one are stored already: when trained again they are replayed, not recorded. */
   private recordedThrough: number
-  private lastEpoch = 0
+  /** Epoch of the newest checkpoint stored (or resumed from) by this attempt. */
+  private checkpointEpoch = 0
   private lastAt = performance.now()
   /** The stored values of the epochs to be replayed, to notice a replay that comes out differently. */
   private stored = new Map<number, EpochMetricValue>()
@@ -52,7 +53,7 @@ export class RunCheckpoints {
     }
     const { checkpoint } = usable
     for (const m of await this.runs.history(this.run.id, checkpoint.epoch)) this.stored.set(m.epoch, m)
-    this.lastEpoch = checkpoint.epoch
+    this.checkpointEpoch = checkpoint.epoch
     this.log.info(
       { fromEpoch: checkpoint.epoch, replaying: this.recordedThrough - checkpoint.epoch },
       'resuming from checkpoint',
@@ -64,7 +65,7 @@ export class RunCheckpoints {
   async rewind(): Promise<void> {
     if (!(await this.runs.rewind(this.run.id, this.run.attempt))) throw new StaleAttempt()
     this.recordedThrough = 0
-    this.lastEpoch = 0
+    this.checkpointEpoch = 0
     this.stored.clear()
   }
 
@@ -98,7 +99,7 @@ export class RunCheckpoints {
   async afterEpoch(epoch: number, take: TakeCheckpoint): Promise<void> {
     const { everyEpochs, minIntervalMs } = this.policy
     if (everyEpochs === 0 || epoch >= this.run.epochs) return
-    if (epoch - this.lastEpoch < everyEpochs || performance.now() - this.lastAt < minIntervalMs) return
+    if (epoch - this.checkpointEpoch < everyEpochs || performance.now() - this.lastAt < minIntervalMs) return
     await this.save(take)
   }
 
@@ -112,13 +113,13 @@ export class RunCheckpoints {
     let checkpoint: Checkpoint | null = null
     try {
       checkpoint = await take()
-      if (!checkpoint || checkpoint.epoch <= this.lastEpoch) return
+      if (!checkpoint || checkpoint.epoch <= this.checkpointEpoch) return
       const saved = await this.runs.saveCheckpoint(this.run.id, this.run.attempt, this.run.family, checkpoint)
       if (!saved) {
         this.log.warn({ epoch: checkpoint.epoch }, 'checkpoint refused: the run moved on from this attempt')
         return
       }
-      this.lastEpoch = checkpoint.epoch
+      this.checkpointEpoch = checkpoint.epoch
       this.lastAt = performance.now()
       this.log.debug({ epoch: checkpoint.epoch, bytes: checkpoint.weights.byteLength }, 'checkpoint stored')
     } catch (err) {
