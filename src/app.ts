@@ -124,6 +124,8 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
         env: {
           LOG_LEVEL: config.logLevel,
           ...(config.tfBackend ? { LAB_TF_BACKEND: config.tfBackend } : {}),
+          LAB_CHECKPOINT_EVERY_EPOCHS: String(config.checkpointEveryEpochs),
+          LAB_CHECKPOINT_MIN_INTERVAL_MS: String(config.checkpointMinIntervalMs),
         },
       })
       pool.start()

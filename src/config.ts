@@ -59,6 +59,10 @@ export interface Config {
   heartbeatIntervalMs: number
   /** How many times a run whose worker died is retried before it is failed. */
   maxRunRetries: number
+  /** A running run's checkpoint is taken every this many epochs (0: no checkpoints, a retry starts at epoch 1). */
+  checkpointEveryEpochs: number
+  /** ... and no sooner than this after the previous one, so tiny fast epochs do not write every time. */
+  checkpointMinIntervalMs: number
   /** Held-out rows the global explanations use at most. */
   explainMaxRows: number
   /** Rows explained by Integrated Gradients (Shapley uses a prefix of them). */
@@ -219,6 +223,8 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
     maxRunRetries: int(env, 'LAB_MAX_RUN_RETRIES', 0, 0, 10),
+    checkpointEveryEpochs: int(env, 'LAB_CHECKPOINT_EVERY_EPOCHS', 5, 0, 1_000_000),
+    checkpointMinIntervalMs: int(env, 'LAB_CHECKPOINT_MIN_INTERVAL_MS', 30_000, 0, 86_400_000),
     explainMaxRows: int(env, 'LAB_EXPLAIN_MAX_ROWS', 1000, 10, 100_000),
     explainSampleSize: int(env, 'LAB_EXPLAIN_SAMPLE_SIZE', 200, 1, 10_000),
     auth,

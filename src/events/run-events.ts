@@ -29,5 +29,7 @@ export type RunEventMessage =
       error: string | null
     }
   | { type: 'explanation'; runId: string; experimentId: string; sweepId: string | null }
+  /** The run's stored epochs were deleted (a retry without a usable checkpoint): its next epoch is 1 again. */
+  | { type: 'rewound'; runId: string; experimentId: string; sweepId: string | null }
   | { type: 'created'; runId: string; experimentId: string; sweepId: string | null }
   | { type: 'sweep'; runId?: undefined; experimentId: string; sweepId: string; status: string }

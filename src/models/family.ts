@@ -94,10 +94,32 @@ export interface FamilyExplanation {
   cost: MethodCosts
 }
 
+/**
+ * Where a training stood at the end of an epoch: enough to continue it exactly as if it had never stopped (every
+ * network's weights, the optimizer's moments and step counters). The family makes it and reads it back; the
+ * platform stores it as it is (src/models/common/checkpoint.ts builds one from networks and an optimizer).
+ */
+export interface Checkpoint {
+  /** The last completed epoch (from 1). */
+  epoch: number
+  /** Family-defined JSON besides the tensors (format version, tensor roles, anything the loop needs). */
+  meta: Record<string, unknown>
+  /** tf.io weight manifest of `weights`. */
+  weightSpecs: unknown
+  /** The tensors, as tf.io.encodeWeights lays them out. */
+  weights: Uint8Array
+}
+
+/** Serialises the training state as of the end of the epoch just reported; valid while onEpoch runs. */
+export type TakeCheckpoint = () => Promise<Checkpoint>
+
 /** Called by {@link Family.train}; the next epoch starts only once onEpoch has settled. */
 export interface TrainHooks {
-  /** Return 'stop' to end training after this epoch; the result then says `cancelled: true`. */
-  onEpoch(report: EpochReport): Promise<void | 'stop'> | void | 'stop'
+  /**
+   * Return 'stop' to end training after this epoch; the result then says `cancelled: true`. `checkpoint` is how
+   * the platform takes a checkpoint when its policy says so (most epochs it is not called: it reads every tensor).
+   */
+  onEpoch(report: EpochReport, checkpoint: TakeCheckpoint): Promise<void | 'stop'> | void | 'stop'
 }
 
 export interface TrainInput {
@@ -106,6 +128,12 @@ export interface TrainInput {
   hooks: TrainHooks
   /** Aborting stops at the next batch. */
   signal?: AbortSignal
+  /**
+   * Continue from this checkpoint (one this family made for the same spec and dataset): training starts at
+   * `resume.epoch + 1` and reports only the epochs after it. A checkpoint that does not fit (corrupt, another
+   * format, other shapes) makes train reject with a `CheckpointError` (src/models/common/checkpoint.ts) before any epoch.
+   */
+  resume?: Checkpoint
 }
 
 /** A finished training: the model still in memory (for the explanation), and its stored form. */
@@ -117,6 +145,11 @@ export interface TrainedRun {
   backend: string
   samplesPerSecond: number
   model: StoredModel
+  /**
+   * The state at the end of the last epoch this call completed, for a later attempt to continue from (a
+   * hand-back, or a retry should this process die while explaining); null when it completed none.
+   */
+  checkpoint(): Promise<Checkpoint | null>
   /**
    * Explains the trained model with the given methods (all of them apply to this family). Aborting `signal`
    * stops it between steps (methods, surrogate epochs) with the signal's reason.

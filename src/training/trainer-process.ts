@@ -14,17 +14,16 @@ import { selectBackend } from './backend'
 import { PoolMessage, PoolMessageType, TrainerMessage, TrainerMessageType } from './protocol'
 import { enqueueWith, openQueue, TRAIN_QUEUE, TrainJob } from './queue'
 import { TrainingError } from '../models/common/spec'
-import type { RunSpec, TrainedRun } from '../models/family'
+import type { Checkpoint, RunSpec, TrainedRun } from '../models/family'
 import { familyOf } from '../models/registry'
 import { isFatalBackendError } from './fatal'
 import { RunFinisher } from './finisher'
 import { storedError } from '../modules/common/stored-error'
+import { CheckpointError } from '../models/common/checkpoint'
+import { RunCheckpoints, StaleAttempt } from './checkpoints'
 
 /** How often a trainer asks whether its run was cancelled while it explains the model. */
 const CANCEL_POLL_MS = 1000
-
-/** Thrown from the epoch hook when the run was taken from this attempt (a newer attempt owns it). */
-class StaleAttempt extends Error {}
 
 const send = (m: TrainerMessage) => process.send?.(m)
 
@@ -44,6 +43,10 @@ async function main() {
     sampleSize: config.explainSampleSize,
   })
   const workerId = `${os.hostname()}:${process.pid}`
+  const checkpointPolicy = {
+    everyEpochs: config.checkpointEveryEpochs,
+    minIntervalMs: config.checkpointMinIntervalMs,
+  }
   let shuttingDown = false
   let current: Promise<void> | undefined
   /** Set after a fatal backend error: the trainer exits after the run, and its pool starts a fresh one. */
@@ -72,7 +75,7 @@ async function main() {
     }, CANCEL_POLL_MS)
     cancelPoll.unref()
     try {
-      const epochs = await trainAndFinish(run, controller.signal, state)
+      const epochs = await trainAndFinish(run, controller.signal, state, log)
       log.info({ epochs }, 'run ended')
     } catch (err) {
       if (err instanceof StaleAttempt) {
@@ -93,34 +96,64 @@ async function main() {
     }
   }
 
-  /** Trains, then explains and stores - or, when stopped on the way, cancels or hands the run back. */
+  /**
+   * Trains (from the run's checkpoint when it has one), then explains and stores - or, when stopped on the way,
+   * cancels or hands the run back with a checkpoint of its last completed epoch.
+   */
   async function trainAndFinish(
     run: RunRecord,
     signal: AbortSignal,
     state: { cancelRequested: boolean },
+    log: typeof logger,
   ): Promise<number> {
     const content = await datasets.findContent(run.datasetId)
     if (!content) throw new TrainingError('the dataset of this run no longer exists', 'INVALID_DATA')
-    const result: TrainedRun = await familyOf(run.family).train({
-      content,
-      spec: toRunSpec(run),
-      signal,
-      hooks: {
-        onEpoch: async (report) => {
-          const outcome = await runs.recordEpoch(run.id, run.attempt, report)
-          if (outcome === 'stale') throw new StaleAttempt()
-          state.cancelRequested ||= outcome.cancelRequested
-          return state.cancelRequested || shuttingDown ? 'stop' : undefined
+    const checkpoints = new RunCheckpoints(runs, run, checkpointPolicy, log)
+    const train = (resume: Checkpoint | undefined): Promise<TrainedRun> =>
+      familyOf(run.family).train({
+        content,
+        spec: toRunSpec(run),
+        signal,
+        ...(resume ? { resume } : {}),
+        hooks: {
+          onEpoch: async (report, takeCheckpoint) => {
+            // Epochs an earlier attempt stored are trained again from its checkpoint, but never stored or
+            // announced twice: subscribers see each epoch once.
+            if (checkpoints.isReplay(report.epoch)) await checkpoints.replayed(report)
+            else {
+              const outcome = await runs.recordEpoch(run.id, run.attempt, report)
+              if (outcome === 'stale') throw new StaleAttempt()
+              state.cancelRequested ||= outcome.cancelRequested
+            }
+            if (state.cancelRequested || shuttingDown) return 'stop'
+            await checkpoints.afterEpoch(report.epoch, takeCheckpoint)
+            return undefined
+          },
         },
-      },
-    })
+      })
+    const resume = await checkpoints.resumePoint()
+    let result: TrainedRun
     try {
+      result = await train(resume)
+    } catch (err) {
+      if (!(resume && err instanceof CheckpointError)) throw err
+      log.warn({ err }, 'the checkpoint cannot be used; starting over from epoch 1')
+      await checkpoints.rewind()
+      result = await train(undefined)
+    }
+    try {
+      if (result.cancelled && shuttingDown && !state.cancelRequested)
+        await checkpoints.save(() => result.checkpoint())
+      // Explaining can take long: should this process die meanwhile, the retry goes straight to the explanation.
+      else if (!result.cancelled && run.explainMethods.length > 0)
+        await checkpoints.save(() => result.checkpoint())
       const stopped =
         state.cancelRequested ||
         (result.cancelled && shuttingDown) ||
         (await finisher.finish(run, result, signal)) === 'aborted'
       if (!stopped) return result.history.length
-      // A cancel wins over a shutdown (the user asked for it); a shutdown hands the run back to the queue.
+      // A cancel wins over a shutdown (the user asked for it); a shutdown hands the run back to the queue,
+      // which keeps its history when it has a checkpoint to continue from.
       if (state.cancelRequested) await runs.finish(run.id, run.attempt, RunStatus.CANCELLED, {})
       else await runs.abandon(run.id, run.attempt, 'its worker shut down', Number.POSITIVE_INFINITY, enqueue)
       return result.history.length

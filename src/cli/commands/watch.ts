@@ -59,6 +59,8 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
   let status: RunStatus = run.status
   let error: string | null = run.error
   let lastEpoch = 0
+  /** The run went back to the queue: its next epoch may be a continuation or a fresh epoch 1. */
+  let requeued = false
   let drawnLines = 0
   let lastFrame = 0
   let pendingFrame: NodeJS.Timeout | undefined
@@ -96,6 +98,13 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
     switch (event.__typename) {
       case 'EpochCompleted': {
         const m = event.metric
+        // A retry without a checkpoint starts its history again from epoch 1 (one with a checkpoint goes on).
+        if (requeued && m.epoch === 1 && lastEpoch > 0) {
+          lastEpoch = 0
+          losses.length = 0
+          valLosses.length = 0
+        }
+        requeued = false
         // A reconnect replays from the start; keep each epoch once.
         if (m.epoch <= lastEpoch) return
         lastEpoch = m.epoch
@@ -106,12 +115,7 @@ export async function watchRun(ctx: Context, runId: string, opts: { json?: boole
         return
       }
       case 'RunStatusChanged':
-        // A retried run starts its history again from epoch 1.
-        if (event.status === 'QUEUED' && lastEpoch > 0) {
-          lastEpoch = 0
-          losses.length = 0
-          valLosses.length = 0
-        }
+        if (event.status === 'QUEUED') requeued = true
         status = event.status
         error = event.error
         if (draw) frame()

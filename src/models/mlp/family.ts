@@ -36,7 +36,7 @@ export const mlpFamily: Family = {
 
   explanationMethods: () => [...ALL_METHODS],
 
-  async train({ content, spec, hooks, signal }) {
+  async train({ content, spec, hooks, signal, resume }) {
     if (content.task === Task.UNSUPERVISED) throw new Error('an MLP cannot train on an UNSUPERVISED dataset')
     const result = await train(
       {
@@ -46,19 +46,24 @@ export const mlpFamily: Family = {
         featureCount: content.featureNames.length,
       },
       { ...spec, task: content.task },
-      { onEpoch: (m) => hooks.onEpoch(toReport(m)) },
-      { keepPredictor: true, ...(signal ? { signal } : {}) },
+      { onEpoch: (m, checkpoint) => hooks.onEpoch(toReport(m), checkpoint) },
+      { keepPredictor: true, ...(signal ? { signal } : {}), ...(resume ? { resume } : {}) },
     )
     const predictor = result.predictor!
+    const { lastState } = result
     return {
       history: result.history.map(toReport),
       cancelled: result.cancelled,
       backend: result.backend,
       samplesPerSecond: result.samplesPerSecond,
       model: toStoredModel(result.artifacts),
+      checkpoint: async () => (lastState ? lastState.toCheckpoint() : null),
       explain: (methods, sizes, signal) =>
         explainMlp(predictor, content, result, methods, sizes, spec.seed, signal),
-      dispose: () => predictor.dispose(),
+      dispose: () => {
+        predictor.dispose()
+        lastState?.dispose()
+      },
     }
   },
 

@@ -9,8 +9,10 @@ import type { ModelArtifacts, Normalization, Predictor } from './artifacts'
 import { predictorForModel, toArtifacts } from './artifacts'
 import { computeNormalization, standardizeRows } from '../common/normalization'
 import { forEachBatch, YieldPacer } from '../common/batches'
+import { restoreTrainingState, TrainingParts, TrainingState } from '../common/checkpoint'
 import { seededRandom, shuffledRange, splitRows } from '../common/random'
 import { applyModel, createOptimizer, trainableVariables } from '../common/tf'
+import type { Checkpoint, TakeCheckpoint } from '../family'
 import { buildModel, perRowCorrect, perRowLoss } from './network'
 import type { TrainData, TrainSpec } from './spec'
 import { TrainingError, validateData, validateSpec } from './spec'
@@ -32,8 +34,11 @@ export interface EpochMetric {
 
 /** Called by {@link train}; the next epoch starts only once onEpoch has settled. */
 export interface TrainHooks {
-  /** Return 'stop' to end training after this epoch; the result then says `cancelled: true`. */
-  onEpoch(metric: EpochMetric): Promise<void | 'stop'> | void | 'stop'
+  /**
+   * Return 'stop' to end training after this epoch; the result then says `cancelled: true`. `checkpoint`
+   * serialises the state as of this epoch's end (see Family's TrainHooks).
+   */
+  onEpoch(metric: EpochMetric, checkpoint: TakeCheckpoint): Promise<void | 'stop'> | void | 'stop'
 }
 
 /** Optional knobs of {@link train}. */
@@ -49,8 +54,13 @@ export interface TrainOptions {
    * heartbeats, the abort signal). Default 50. Training also yields after every epoch.
    */
   yieldEveryMs?: number
-  /** Return the trained model as `result.predictor` instead of disposing it; the caller must dispose it. */
+  /**
+   * Return the trained model as `result.predictor`, and the state of the last completed epoch as
+   * `result.lastState`, instead of disposing them; the caller must dispose both.
+   */
   keepPredictor?: boolean
+  /** Continue from this checkpoint of an earlier call with the same data and spec (epochs after it only). */
+  resume?: Checkpoint
 }
 
 /** What a run produced. */
@@ -75,6 +85,8 @@ export interface TrainResult {
   samplesPerSecond: number
   /** Present only with `options.keepPredictor`. */
   predictor?: Predictor
+  /** With `options.keepPredictor`: the state at the end of the last epoch this call completed, if any. */
+  lastState?: TrainingState
 }
 
 // Bounds one validation forward pass on large holdouts.
@@ -84,11 +96,14 @@ const EVAL_CHUNK_ROWS = 8192
  * Trains a network for `spec` on `data`, awaiting `hooks.onEpoch` after every epoch.
  *
  * The rows are split with a seeded shuffle (the last `validationSplit` fraction is held out), standardised with
- * the training rows' mean and std, and reshuffled with a seeded generator every epoch; batches are then applied
- * with optimizer.minimize on contiguous slices, so tfjs's own Math.random shuffling is never involved.
+ * the training rows' mean and std, and reshuffled every epoch with a generator seeded by (seed, epoch); batches are
+ * then applied with optimizer.minimize on contiguous slices, so tfjs's own Math.random shuffling is never involved.
+ * With `options.resume` the weights and optimizer state come from the checkpoint and training continues at the
+ * epoch after it, exactly as the uninterrupted run would have on the same backend.
  *
  * @throws TrainingError `INVALID_SPEC` / `INVALID_DATA` before training, `NON_FINITE_LOSS` when an epoch's
- * training or validation loss is NaN or infinite (that epoch is not reported).
+ * training or validation loss is NaN or infinite (that epoch is not reported); CheckpointError when
+ * `options.resume` does not fit this spec.
  */
 export async function train(
   data: TrainData,
@@ -123,22 +138,33 @@ export async function train(
   const model = buildModel(spec, f)
   const optimizer = createOptimizer(spec.optimizer, spec.learningRate)
   const variables = trainableVariables(model)
-  const shuffleRandom = seededRandom(spec.seed, 'epoch-shuffle')
+  const parts: TrainingParts = {
+    networks: { mlp: model },
+    optimizer,
+    optimizerName: spec.optimizer,
+    variables,
+  }
 
   let keepModel = false
+  let lastState: TrainingState | undefined
   try {
+    const resumedAt = options.resume
+      ? (await restoreTrainingState(options.resume, parts, spec.epochs)).epoch
+      : 0
     const history: EpochMetric[] = []
     let cancelled = false
     let batchMs = 0
     let samples = 0
     const pacer = new YieldPacer(options.yieldEveryMs)
 
-    for (let epoch = 1; epoch <= spec.epochs && !cancelled; epoch++) {
+    for (let epoch = resumedAt + 1; epoch <= spec.epochs && !cancelled; epoch++) {
       if (signal?.aborted) {
         cancelled = true
         break
       }
       const epochStart = performance.now()
+      // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
+      const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
       const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
       const xs = tf.gather(xTrain, order)
       const ys = tf.gather(yTrain, order)
@@ -190,7 +216,9 @@ export async function train(
         metric.durationMs = performance.now() - epochStart
         assertFinite(metric)
         history.push(metric)
-        if ((await hooks.onEpoch(metric)) === 'stop') cancelled = true
+        lastState?.dispose()
+        const state = (lastState = await TrainingState.capture(epoch, parts))
+        if ((await hooks.onEpoch(metric, () => state.toCheckpoint())) === 'stop') cancelled = true
       } finally {
         tf.dispose([xs, ys, lossSum, correctSum])
       }
@@ -211,9 +239,11 @@ export async function train(
     if (options.keepPredictor) {
       result.predictor = predictorForModel(model, spec.task, normalization)
       keepModel = true
+      if (lastState) result.lastState = lastState
     }
     return result
   } finally {
+    if (!keepModel) lastState?.dispose()
     tf.dispose([xTrain, yTrain])
     if (xVal) xVal.dispose()
     if (yVal) yVal.dispose()

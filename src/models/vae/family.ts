@@ -27,7 +27,7 @@ export const vaeFamily: Family = {
   explanationMethods: (dataset) =>
     VAE_METHODS.filter((m) => m !== ExplanationMethod.DISENTANGLEMENT || dataset.factorNames.length > 0),
 
-  async train({ content, spec, hooks, signal }) {
+  async train({ content, spec, hooks, signal, resume }) {
     if (spec.latentDim === null || spec.beta === null || spec.likelihood === null) {
       throw new Error('a VAE run needs latentDim, beta and likelihood')
     }
@@ -41,8 +41,13 @@ export const vaeFamily: Family = {
       { features: content.features, rowCount: content.rowCount, featureCount: content.featureNames.length },
       vaeSpec,
       hooks,
-      signal ? { signal } : {},
+      { keepState: true, ...(signal ? { signal } : {}), ...(resume ? { resume } : {}) },
     )
+    const { lastState } = result
+    const dispose = () => {
+      result.model.dispose()
+      lastState?.dispose()
+    }
     try {
       const model = await toStoredVae(result.model)
       return {
@@ -51,6 +56,7 @@ export const vaeFamily: Family = {
         backend: result.backend,
         samplesPerSecond: result.samplesPerSecond,
         model,
+        checkpoint: async () => (lastState ? lastState.toCheckpoint() : null),
         explain: (methods, sizes, signal) =>
           explainVae({
             ...(signal ? { signal } : {}),
@@ -62,10 +68,10 @@ export const vaeFamily: Family = {
             sizes,
             seed: spec.seed,
           }),
-        dispose: () => result.model.dispose(),
+        dispose,
       }
     } catch (err) {
-      result.model.dispose()
+      dispose()
       throw err
     }
   },

@@ -1,17 +1,18 @@
 /**
  * The VAE training loop: pure computation, no database or queue. Everything random - the split, the shuffles,
- * the weights and the reparameterisation noise of every batch - is derived from `spec.seed`, so a run is
- * reproducible on the same backend.
+ * the weights and the reparameterisation noise of every batch - is derived from `spec.seed` and the epoch, so a run
+ * is reproducible on the same backend, and one resumed from a checkpoint continues exactly as it would have.
  */
 import * as tf from '@tensorflow/tfjs'
 
 import type { Normalization } from '../common/normalization'
 import { computeNormalization, identityNormalization, standardizeRows } from '../common/normalization'
 import { forEachBatch, YieldPacer } from '../common/batches'
+import { restoreTrainingState, TrainingParts, TrainingState } from '../common/checkpoint'
 import { deriveSeed, seededRandom, shuffledRange, splitRows } from '../common/random'
 import { TrainingError, validateCommonSpec } from '../common/spec'
 import { createOptimizer, trainableVariables } from '../common/tf'
-import type { EpochReport, MetricValue, TrainHooks } from '../family'
+import type { Checkpoint, EpochReport, MetricValue, TrainHooks } from '../family'
 import { Likelihood } from '../family.enums'
 import { VaeModel } from './model'
 import { buildVae, forwardTerms } from './network'
@@ -37,6 +38,8 @@ export interface VaeTrainResult {
   cancelled: boolean
   backend: string
   samplesPerSecond: number
+  /** With `options.keepState`: the state at the end of the last epoch this call completed, if any. */
+  lastState?: TrainingState
 }
 
 /** Throws INVALID_SPEC / INVALID_DATA before any tensor is made. */
@@ -80,7 +83,14 @@ export async function trainVae(
   data: VaeData,
   spec: VaeSpec,
   hooks: TrainHooks,
-  options: { signal?: AbortSignal; yieldEveryMs?: number } = {},
+  options: {
+    signal?: AbortSignal
+    yieldEveryMs?: number
+    /** Continue from this checkpoint of an earlier call with the same data and spec (epochs after it only). */
+    resume?: Checkpoint
+    /** Return the state of the last completed epoch as `result.lastState` (the caller disposes it). */
+    keepState?: boolean
+  } = {},
 ): Promise<VaeTrainResult> {
   validateVae(data, spec)
   await tf.ready()
@@ -103,21 +113,31 @@ export async function trainVae(
   const nets = buildVae(spec, m)
   const optimizer = createOptimizer(spec.optimizer, spec.learningRate)
   const variables = [...trainableVariables(nets.encoder), ...trainableVariables(nets.decoder)]
-  const shuffleRandom = seededRandom(spec.seed, 'epoch-shuffle')
+  const parts: TrainingParts = {
+    networks: { encoder: nets.encoder, decoder: nets.decoder },
+    optimizer,
+    optimizerName: spec.optimizer,
+    variables,
+  }
   const { signal } = options
   let keep = false
+  let lastState: TrainingState | undefined
   try {
+    const resumedAt = options.resume
+      ? (await restoreTrainingState(options.resume, parts, spec.epochs)).epoch
+      : 0
     const history: EpochReport[] = []
     let cancelled = false
     let batchMs = 0
     let samples = 0
     const pacer = new YieldPacer(options.yieldEveryMs)
-    for (let epoch = 1; epoch <= spec.epochs && !cancelled; epoch++) {
+    for (let epoch = resumedAt + 1; epoch <= spec.epochs && !cancelled; epoch++) {
       if (signal?.aborted) {
         cancelled = true
         break
       }
       const epochStart = performance.now()
+      const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
       const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
       const xs = tf.gather(xTrain, order)
       order.dispose()
@@ -182,7 +202,9 @@ export async function trainVae(
           )
         const report: EpochReport = { epoch, durationMs: performance.now() - epochStart, metrics }
         history.push(report)
-        if ((await hooks.onEpoch(report)) === 'stop') cancelled = true
+        lastState?.dispose()
+        const state = (lastState = await TrainingState.capture(epoch, parts))
+        if ((await hooks.onEpoch(report, () => state.toCheckpoint())) === 'stop') cancelled = true
       } finally {
         tf.dispose([xs, reconSum, klSum])
       }
@@ -199,6 +221,7 @@ export async function trainVae(
       cancelled,
       backend: tf.getBackend(),
       samplesPerSecond: batchMs > 0 ? (samples / batchMs) * 1000 : 0,
+      ...(lastState && options.keepState ? { lastState } : {}),
     }
   } finally {
     tf.dispose([xTrain, ...(xVal ? [xVal] : [])])
@@ -207,6 +230,7 @@ export async function trainVae(
       nets.encoder.dispose()
       nets.decoder.dispose()
     }
+    if (!keep || !options.keepState) lastState?.dispose()
   }
 }
 

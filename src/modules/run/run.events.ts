@@ -97,8 +97,11 @@ export class RunEventStream {
               return
             }
             await push({ runId, status: m.status, error: m.error })
-            // A retried run starts its history again from epoch 1.
-            if (m.status === RunStatus.QUEUED) last = 0
+            return
+          case 'rewound':
+            // A retry without a usable checkpoint starts its history again from epoch 1 (one that resumes
+            // from a checkpoint keeps it, and its epochs simply go on).
+            last = 0
             return
           case 'explanation':
             await catchUp()

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client'
 import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { Prisma } from '../../generated/prisma/client'
-import type { EpochReport, StoredModel } from '../../models/family'
+import type { Checkpoint, EpochReport, StoredModel } from '../../models/family'
 import { Likelihood, ModelFamily } from '../../models/family.enums'
 import { COLUMN_METRICS, type ColumnMetric, type Point } from './downsample'
 import { Page, pageOf } from '../common/page'
@@ -24,7 +24,7 @@ import {
 
 /** Most runs an ordering by a named metric sorts (in memory; see RunRepository.queryByMetric). */
 export const MAX_METRIC_SORTED = 20_000
-import { allowedFrom, RunStatus } from './run.status'
+import { allowedFrom, isTerminal, RunStatus } from './run.status'
 
 export interface RunRecord {
   id: string
@@ -151,6 +151,18 @@ const RUN_SELECT = {
 } satisfies Prisma.RunSelect
 
 type RunRow = Prisma.RunGetPayload<{ select: typeof RUN_SELECT }>
+
+/** The summary columns of a run with no epochs. */
+const EMPTY_SUMMARY = {
+  lastEpoch: 0,
+  finalLoss: null,
+  finalValLoss: null,
+  bestValLoss: null,
+  bestEpoch: null,
+  finalAccuracy: null,
+  finalValAccuracy: null,
+  finalMetrics: {},
+} satisfies Prisma.RunUpdateManyMutationInput
 
 const toRecord = (row: RunRow): RunRecord => ({
   ...row,
@@ -403,6 +415,8 @@ export class RunRepository {
         },
       })
       if (count === 0) return null
+      // An ended run is never resumed: its checkpoint goes with the same transaction.
+      if (isTerminal(to)) await t.runCheckpoint.deleteMany({ where: { runId: id } })
       const row = await t.run.findUniqueOrThrow({ where: { id }, select: RUN_SELECT })
       await notify(t, {
         type: 'status',
@@ -592,8 +606,9 @@ export class RunRepository {
   }
 
   /**
-   * A run whose worker is gone: back to QUEUED for another attempt (its partial history removed, and
-   * a new job enqueued) while retries remain, else FAILED with the reason.
+   * A run whose worker is gone (or handed it back): back to QUEUED for another attempt, with a new job, while
+   * retries remain, else FAILED with the reason. With a checkpoint the history stays (the next attempt continues
+   * from the checkpoint); without one it is removed, and the next attempt starts from epoch 1.
    */
   async abandon(
     id: string,
@@ -604,36 +619,87 @@ export class RunRepository {
   ): Promise<RunRecord | null> {
     return this.db.$transaction(async (tx) => {
       if (attempt <= maxRetries) {
+        const resumable = (await tx.runCheckpoint.count({ where: { runId: id } })) > 0
         const requeued = await this.transition(
           id,
           RunStatus.QUEUED,
           {
             attempt,
             error: `retrying: ${reason}`,
-            // The new attempt starts from epoch 1: nothing of the old one's summary may remain.
-            data: {
-              lastEpoch: 0,
-              workerId: null,
-              heartbeatAt: null,
-              finalLoss: null,
-              finalValLoss: null,
-              bestValLoss: null,
-              bestEpoch: null,
-              finalAccuracy: null,
-              finalValAccuracy: null,
-              finalMetrics: {},
-            },
+            data: { workerId: null, heartbeatAt: null, ...(resumable ? {} : EMPTY_SUMMARY) },
           },
           tx,
         )
         if (requeued) {
-          await tx.epochMetric.deleteMany({ where: { runId: id } })
+          if (!resumable) await this.dropHistory(tx, requeued)
           await enqueue(id, txSql(tx))
           return requeued
         }
       }
       return this.transition(id, RunStatus.FAILED, { attempt, error: reason }, tx)
     })
+  }
+
+  /**
+   * Clears a RUNNING run's history for an attempt that cannot resume (its checkpoint is unusable): epochs,
+   * summary and checkpoint go, and subscribers are told the next epoch is 1. False when the attempt is stale.
+   */
+  async rewind(id: string, attempt: number): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.run.updateMany({
+        where: { id, attempt, status: RunStatus.RUNNING },
+        data: EMPTY_SUMMARY,
+      })
+      if (count === 0) return false
+      await tx.runCheckpoint.deleteMany({ where: { runId: id } })
+      await this.dropHistory(tx, await tx.run.findUniqueOrThrow({ where: { id }, select: RUN_SELECT }))
+      return true
+    })
+  }
+
+  private async dropHistory(tx: Tx, run: Pick<RunRow, 'id' | 'experimentId' | 'sweepId'>): Promise<void> {
+    await tx.epochMetric.deleteMany({ where: { runId: run.id } })
+    await notify(tx, { type: 'rewound', runId: run.id, experimentId: run.experimentId, sweepId: run.sweepId })
+  }
+
+  /**
+   * Stores (replaces) the run's checkpoint. Refused (false) unless the run is RUNNING on this attempt and has
+   * stored the checkpoint's epoch: a checkpoint is never ahead of the history it continues.
+   */
+  async saveCheckpoint(
+    id: string,
+    attempt: number,
+    family: ModelFamily,
+    checkpoint: Checkpoint,
+  ): Promise<boolean> {
+    const meta = JSON.stringify(checkpoint.meta)
+    const specs = JSON.stringify(checkpoint.weightSpecs)
+    const weights = new Uint8Array(checkpoint.weights)
+    const count = await this.db.$executeRaw`
+      INSERT INTO "RunCheckpoint" ("runId", family, epoch, attempt, meta, "weightSpecs", weights, "createdAt")
+      SELECT id, ${family}::"ModelFamily", ${checkpoint.epoch}, ${attempt}, ${meta}::jsonb, ${specs}::jsonb,
+             ${weights}, now()
+      FROM "Run"
+      WHERE id = ${id}::uuid AND attempt = ${attempt} AND status = 'RUNNING' AND "lastEpoch" >= ${checkpoint.epoch}
+      ON CONFLICT ("runId") DO UPDATE SET
+        family = EXCLUDED.family, epoch = EXCLUDED.epoch, attempt = EXCLUDED.attempt, meta = EXCLUDED.meta,
+        "weightSpecs" = EXCLUDED."weightSpecs", weights = EXCLUDED.weights, "createdAt" = EXCLUDED."createdAt"`
+    return count > 0
+  }
+
+  /** The run's checkpoint and the family that wrote it, if it has one. */
+  async findCheckpoint(id: string): Promise<{ family: ModelFamily; checkpoint: Checkpoint } | null> {
+    const row = await this.db.runCheckpoint.findUnique({ where: { runId: id } })
+    if (!row) return null
+    return {
+      family: row.family as ModelFamily,
+      checkpoint: {
+        epoch: row.epoch,
+        meta: (row.meta ?? {}) as Record<string, unknown>,
+        weightSpecs: row.weightSpecs,
+        weights: row.weights,
+      },
+    }
   }
 
   /** RUNNING runs whose heartbeat is older than `olderThanMs`. */
