@@ -227,8 +227,10 @@ describe('npm start with a run in flight on its embedded PostgreSQL', () => {
         DATABASE_URL: '',
       }
       let postmaster: number | undefined
+      const started: Started[] = []
       try {
         const first = await startMain(env, { detached: true })
+        started.push(first)
         const id = await runInFlight(first.url, 500)
         postmaster = Number(
           fs.readFileSync(path.join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0],
@@ -241,6 +243,7 @@ describe('npm start with a run in flight on its embedded PostgreSQL', () => {
 
         // The next start finds the run handed back to the queue, not RUNNING under a dead trainer.
         const second = await startMain({ ...env, LAB_WORKERS: '0' })
+        started.push(second)
         const { run } = await gql<{ run: { status: string; error: string | null } }>(
           second.url,
           `query($id: ID!) { run(id: $id) { status error } }`,
@@ -250,6 +253,7 @@ describe('npm start with a run in flight on its embedded PostgreSQL', () => {
         second.child.kill('SIGTERM')
         expect(await second.exited).toBe(0)
       } finally {
+        for (const { child } of started) if (child.exitCode === null) child.kill('SIGKILL')
         if (postmaster !== undefined && isAlive(postmaster)) process.kill(postmaster, 'SIGINT')
         fs.rmSync(dataDir, { recursive: true, force: true })
       }
