@@ -15,6 +15,13 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** The key already has LAB_MAX_QUEUED_RUNS_PER_KEY runs QUEUED. */
   TOO_MANY_QUEUED_RUNS = 'TOO_MANY_QUEUED_RUNS',
+  /**
+   * The database is unreachable (down, restarting, out of connections): nothing is wrong with the request;
+   * send it again shortly (HTTP 503 with Retry-After when nothing else was answered).
+   */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** The database cancelled a statement that ran longer than LAB_DB_STATEMENT_TIMEOUT_MS. */
+  TIMEOUT = 'TIMEOUT',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

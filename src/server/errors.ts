@@ -1,8 +1,10 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server'
 import { unwrapResolverError } from '@apollo/server/errors'
 import { GraphQLError, GraphQLFormattedError } from 'graphql'
 import { ArgumentValidationError } from 'type-graphql'
 import { AppError, ErrorCode, UnreachableCaseError } from '../errors'
 import type { Logger } from '../logger'
+import { dbFailureOf, describeDbFailure } from '../modules/common/db-errors'
 
 /** Codes graphql-js and Apollo assign themselves, which are safe to pass through. */
 const CLIENT_CODES = new Set([
@@ -28,9 +30,12 @@ export function httpStatusOf(code: ErrorCode): number {
       return 413
     case ErrorCode.BAD_USER_INPUT:
       return 400
+    case ErrorCode.SERVICE_UNAVAILABLE:
+      return 503
     case ErrorCode.NOT_FOUND:
     case ErrorCode.CONFLICT:
     case ErrorCode.TOO_MANY_QUEUED_RUNS:
+    case ErrorCode.TIMEOUT:
     case ErrorCode.INTERNAL_SERVER_ERROR:
       return 200
     default:
@@ -38,10 +43,39 @@ export function httpStatusOf(code: ErrorCode): number {
   }
 }
 
+/** Seconds a client is asked to wait (Retry-After) before sending a request the outage refused again. */
+export const RETRY_AFTER_S = 5
+
+/**
+ * A database outage or statement timeout as the client's error (its message names no host, SQL or driver),
+ * or undefined for any other error. Used wherever errors reach clients: the formatter below, the auth
+ * middleware.
+ */
+export function fromDbFailure(err: unknown): AppError | undefined {
+  const failure = dbFailureOf(err)
+  if (failure === 'unavailable') {
+    return new AppError(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      `the database is unavailable (${describeDbFailure(err)}); try again shortly`,
+      { retryAfterMs: RETRY_AFTER_S * 1000 },
+    )
+  }
+  if (failure === 'timeout') {
+    return new AppError(
+      ErrorCode.TIMEOUT,
+      'the database cancelled a statement that ran longer than LAB_DB_STATEMENT_TIMEOUT_MS; ' +
+        'narrow the request (smaller pages, a filter) or try again when the server is less busy',
+    )
+  }
+  return undefined
+}
+
 /** The graphql-ws close code for an error that refuses a connection. */
 export function wsCloseCode(code: ErrorCode): number {
   if (code === ErrorCode.UNAUTHENTICATED) return 4401
   if (code === ErrorCode.FORBIDDEN) return 4403
+  // WebSocket's own "try again later": graphql-ws clients treat it as worth a reconnect.
+  if (code === ErrorCode.SERVICE_UNAVAILABLE) return 1013
   return 4500
 }
 
@@ -80,6 +114,14 @@ export function createErrorFormatter(logger: Logger) {
     if (original instanceof AppError) {
       return { ...base, message: original.message, extensions: { ...original.details, code: original.code } }
     }
+    const failure = fromDbFailure(original)
+    if (failure) {
+      logger.warn(
+        { err: original, path: formatted.path, code: failure.code },
+        'database failure while answering a request',
+      )
+      return { ...base, message: failure.message, extensions: { ...failure.details, code: failure.code } }
+    }
     if (original instanceof ArgumentValidationError) {
       return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }
     }
@@ -104,5 +146,29 @@ export function createErrorFormatter(logger: Logger) {
       path: formatted.path,
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     }
+  }
+}
+
+/**
+ * Apollo plugin: an HTTP request that got nothing but SERVICE_UNAVAILABLE errors (no field answered) answers 503 with
+ * Retry-After, so load balancers and clients see the outage in the status line too. Partial results keep
+ * GraphQL's 200, like every other execution error.
+ */
+export function outageStatusPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return
+          const { data, errors } = response.body.singleResult
+          // A nullable field that failed answers null: nothing was answered when every field is null.
+          const answered = data != null && Object.values(data).some((v) => v !== null)
+          if (answered || !errors || errors.length === 0) return
+          if (!errors.every((e) => e.extensions?.['code'] === ErrorCode.SERVICE_UNAVAILABLE)) return
+          response.http.status = 503
+          response.http.headers.set('retry-after', String(RETRY_AFTER_S))
+        },
+      }
+    },
   }
 }

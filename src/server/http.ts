@@ -17,7 +17,7 @@ import { ErrorCode } from '../errors'
 import type { Logger } from '../logger'
 import type { Principal } from '../modules/apikey/apikey.scope'
 import { apolloAuthPlugin, httpAuthMiddleware, RequestGuard, wsAuthHooks } from './auth'
-import { createErrorFormatter } from './errors'
+import { createErrorFormatter, outageStatusPlugin } from './errors'
 import { checkUpgrade, GuardOptions, hostAllowed, refuseUpgrade } from './guard'
 import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimits } from './limits'
 
@@ -159,6 +159,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       apolloAuthPlugin<C>(opts.auth),
+      outageStatusPlugin<C>(),
       {
         async serverWillStart() {
           return {

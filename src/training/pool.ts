@@ -2,6 +2,7 @@ import { ChildProcess, fork } from 'node:child_process'
 import path from 'node:path'
 import type { Logger } from '../logger'
 import type { Enqueue, RunRepository } from '../modules/run/run.repository'
+import { isDatabaseUnavailable } from '../modules/common/db-errors'
 import { isTrainerMessage, PoolMessage, PoolMessageType, TrainerMessageType } from './protocol'
 
 export interface WorkerPoolOptions {
@@ -94,16 +95,35 @@ export class WorkerPool {
             : `worker process ${child.pid} exited (${signal ?? `code ${code}`}) during training`
           this.opts.logger.warn({ runId: held.runId, code, signal, stopping }, 'trainer exited holding a run')
           const retries = stopping ? Number.POSITIVE_INFINITY : this.opts.maxRetries
-          await this.opts.runs
-            .abandon(held.runId, held.attempt, reason, retries, this.opts.enqueue)
-            .catch((err: unknown) =>
-              this.opts.logger.error({ err, runId: held.runId }, 'could not fail the run'),
-            )
+          await this.abandonOnceReachable(held, reason, retries).catch((err: unknown) =>
+            this.opts.logger.error({ err, runId: held.runId }, 'could not fail the run'),
+          )
         }
         if (this.state.phase === 'running') this.respawnAfterCrash()
       }
       void finish().finally(resolveExit)
     })
+  }
+
+  /**
+   * Abandons a dead trainer's run; while the database is unavailable (the likely reason the trainer died) the
+   * write is tried again, so the run gets its true reason rather than the heartbeat check's "worker lost".
+   * A stopping pool tries once: its shutdown must not wait for a database that may not come back.
+   */
+  private async abandonOnceReachable(
+    held: { runId: string; attempt: number },
+    reason: string,
+    retries: number,
+  ) {
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await this.opts.runs.abandon(held.runId, held.attempt, reason, retries, this.opts.enqueue)
+        return
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.state.phase !== 'running') throw err
+        await new Promise((resolve) => setTimeout(resolve, delay))
+      }
+    }
   }
 
   /** Replaces a dead trainer; backs off when trainers keep dying at start (e.g. a broken install). */

@@ -21,11 +21,31 @@ import { RunFinisher } from './finisher'
 import { storedError } from '../modules/common/stored-error'
 import { CheckpointError } from '../models/common/checkpoint'
 import { RunCheckpoints, StaleAttempt } from './checkpoints'
+import { describeDbFailure, isDatabaseUnavailable } from '../modules/common/db-errors'
 
 /** How often a trainer asks whether its run was cancelled while it explains the model. */
 const CANCEL_POLL_MS = 1000
 
-const send = (m: TrainerMessage) => process.send?.(m)
+/** How long a trainer waits between attempts to reach a database that is down (it backs off up to this). */
+const OUTAGE_RETRY_MAX_MS = 5000
+
+// After the pool is gone (its IPC channel closed), a send would raise an 'error' event nobody handles.
+const send = (m: TrainerMessage) => {
+  if (process.connected) process.send?.(m)
+}
+
+/** Why the trainer stops: what a run it hands back says, and whether the retry policy applies. */
+interface StopCause {
+  reason: string
+  retries: number
+}
+
+const POOL_SHUTDOWN: StopCause = { reason: 'its worker shut down', retries: Number.POSITIVE_INFINITY }
+// The API that ran the pool died (kill -9, OOM): the run did nothing wrong, and the next start picks it up.
+const POOL_VANISHED: StopCause = {
+  reason: 'its worker pool went away (the process that started the trainer ended)',
+  retries: Number.POSITIVE_INFINITY,
+}
 
 async function main() {
   const config = loadConfig()
@@ -48,15 +68,64 @@ async function main() {
     minIntervalMs: config.checkpointMinIntervalMs,
   }
   let shuttingDown = false
+  let stopCause = POOL_SHUTDOWN
   let current: Promise<void> | undefined
   /** Set after a fatal backend error: the trainer exits after the run, and its pool starts a fresh one. */
   let recycle = false
   /** Aborts the current run's training or explanation at once (shutdown, or a cancel seen while explaining). */
   let abortCurrent: (() => void) | undefined
 
+  /**
+   * Runs a database write again while the database is unavailable (down, restarting), backing off, so what
+   * the trainer must record is recorded once the database is back instead of being lost with the process.
+   */
+  async function untilDatabaseAnswers<T>(what: string, write: () => Promise<T>): Promise<T> {
+    let delay = 250
+    let warned = false
+    for (;;) {
+      try {
+        const result = await write()
+        if (warned) logger.info({ what }, 'the database is back')
+        return result
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err
+        if (!warned) logger.warn({ err, what }, 'the database is unavailable; retrying until it is back')
+        warned = true
+        await new Promise((resolve) => setTimeout(resolve, delay))
+        delay = Math.min(delay * 2, OUTAGE_RETRY_MAX_MS)
+      }
+    }
+  }
+
+  /**
+   * The database went away under a run: once it is back, the run is handed back for another attempt (per the
+   * retry policy) or FAILED, with the outage as its reason - never left RUNNING for the heartbeat check.
+   */
+  async function handBackAfterOutage(runId: string, attempt: number, err: unknown): Promise<void> {
+    const reason = `database unavailable during training: ${describeDbFailure(err)}`
+    logger.warn({ runId, attempt, err }, reason)
+    await untilDatabaseAnswers('hand the run back', () =>
+      runs.abandon(runId, attempt, reason, config.maxRunRetries, enqueue),
+    )
+  }
+
+  /** Claims a run; when the database fails mid-claim, a claim that did commit is handed back. */
+  async function claim(runId: string): Promise<RunRecord | null> {
+    try {
+      return await runs.claim(runId, workerId, backend)
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err
+      const owner = await untilDatabaseAnswers('check the claim', () => runs.ownerOf(runId))
+      if (owner?.status === RunStatus.RUNNING && owner.workerId === workerId) {
+        await handBackAfterOutage(runId, owner.attempt, err)
+      }
+      return null
+    }
+  }
+
   async function runJob(runId: string): Promise<void> {
-    const run = await runs.claim(runId, workerId, backend)
-    if (!run) return // cancelled while queued, or another worker has it
+    const run = await claim(runId)
+    if (!run) return // cancelled while queued, another worker has it, or the database failed under the claim
     send({ type: TrainerMessageType.Started, runId, attempt: run.attempt })
     const log = logger.child({ runId, attempt: run.attempt })
     const controller = new AbortController()
@@ -82,8 +151,15 @@ async function main() {
         log.warn('run was taken over by a newer attempt; stopping without writing')
         return
       }
+      if (isDatabaseUnavailable(err)) {
+        await handBackAfterOutage(run.id, run.attempt, err)
+        return
+      }
       log.warn({ err }, 'training failed')
-      await runs.finish(run.id, run.attempt, RunStatus.FAILED, { error: storedError(err, log) })
+      const error = storedError(err, log)
+      await untilDatabaseAnswers('fail the run', () =>
+        runs.finish(run.id, run.attempt, RunStatus.FAILED, { error }),
+      )
       if (isFatalBackendError(err)) {
         // The backend's memory is corrupt or exhausted: every later run here would fail the same way.
         log.error({ err }, 'the TensorFlow.js backend is broken; this trainer exits for a fresh one')
@@ -155,23 +231,24 @@ async function main() {
       // A cancel wins over a shutdown (the user asked for it); a shutdown hands the run back to the queue,
       // which keeps its history when it has a checkpoint to continue from.
       if (state.cancelRequested) await runs.finish(run.id, run.attempt, RunStatus.CANCELLED, {})
-      else await runs.abandon(run.id, run.attempt, 'its worker shut down', Number.POSITIVE_INFINITY, enqueue)
+      else await runs.abandon(run.id, run.attempt, stopCause.reason, stopCause.retries, enqueue)
       return result.history.length
     } finally {
       result.dispose()
     }
   }
 
-  const shutdown = () => {
+  const shutdown = (cause: StopCause = POOL_SHUTDOWN) => {
     if (shuttingDown) return
     shuttingDown = true
+    stopCause = cause
     // Inside an epoch or an explanation: stop now and hand the run back, rather than be killed after the grace.
     abortCurrent?.()
     void (async () => {
       await boss.offWork(TRAIN_QUEUE).catch(() => {})
       await current?.catch(() => {})
       await boss.stop({ graceful: true, wait: true, close: true }).catch(() => {})
-      await closeDb(db)
+      await closeDb(db).catch(() => {})
       process.exit(0)
     })()
   }
@@ -179,10 +256,22 @@ async function main() {
     if (m?.type === PoolMessageType.Shutdown) shutdown()
   })
   // Ctrl-C in a terminal reaches the whole process group, trainers included: treat it as the pool's request.
-  process.on('SIGINT', shutdown)
-  process.on('SIGTERM', shutdown)
-  // The pool is our lifeline: if it is gone, so are we (our run gets failed by the heartbeat check).
-  process.on('disconnect', () => process.exit(1))
+  process.on('SIGINT', () => shutdown())
+  process.on('SIGTERM', () => shutdown())
+  // The pool keeps our run's heartbeat; without it the run would wait RUNNING for the heartbeat check. We
+  // still have the database: hand the run back ourselves, so the next start of the API picks it up.
+  process.on('disconnect', () => shutdown(POOL_VANISHED))
+  // pg-boss 10 does not await the complete()/fail() it calls after a job (manager.js `onFetch`): a job ending
+  // while the database is down rejects unhandled. The job is only a handle (the run's row is the truth, and
+  // every run is ended or handed back above), so that is logged; anything else still ends the trainer.
+  process.on('unhandledRejection', (reason) => {
+    if (isDatabaseUnavailable(reason)) {
+      logger.warn({ err: reason }, 'a queue call failed while the database was unavailable')
+      return
+    }
+    logger.error({ err: reason }, 'unhandled rejection; the trainer exits')
+    process.exit(1)
+  })
 
   await boss.work<TrainJob>(TRAIN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
     if (!job || shuttingDown) return

@@ -107,6 +107,37 @@ describe('embedded PostgreSQL', () => {
     await again.stop()
   })
 
+  it('runs the server in a process group and session of its own, so Ctrl-C in a terminal does not reach it', async () => {
+    const server = await start()
+    const postmaster = Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0])
+    const group = (pid: number) =>
+      execFileSync('ps', ['-o', 'pgid=,sid=', '-p', String(pid)])
+        .toString()
+        .trim()
+    const [pgid, sid] = group(postmaster).split(/\s+/).map(Number)
+    const [parentPgid] = group(server.pid).split(/\s+/).map(Number)
+    expect(pgid).toBe(postmaster)
+    expect(sid).toBe(postmaster)
+    expect(pgid).not.toBe(parentPgid)
+    // SIGINT to the parent's whole group (what a terminal sends): the parent stops the server itself.
+    process.kill(server.pid, 'SIGINT')
+    await server.exited
+    await waitUntilGone(postmaster)
+    expect(fs.existsSync(pidFile())).toBe(false)
+  })
+
+  it('stops a server a killed parent left running (an orphan of the same data directory) and starts afresh', async () => {
+    const orphaned = await start()
+    const postmaster = Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0])
+    process.kill(orphaned.pid, 'SIGKILL')
+    await orphaned.exited
+    expect(() => process.kill(postmaster, 0)).not.toThrow()
+    const next = await start()
+    await waitUntilGone(postmaster)
+    expect(await query(next.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+    await next.stop()
+  })
+
   it('refuses port 5432, which belongs to the machine PostgreSQL', async () => {
     await expect(startEmbeddedPostgres({ dataDir, port: 5432 })).rejects.toThrow(/5432/)
   })

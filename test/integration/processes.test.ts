@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { findFreePort } from '../../src/db/embedded'
+import pg from 'pg'
 import { createTestDatabase } from '../helpers/db'
 import { startTestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
@@ -23,10 +24,14 @@ interface Started {
   exited: Promise<number | null>
 }
 
-/** Starts `node dist/src/main.js` and waits for its "listening" log line. */
-async function startMain(env: Record<string, string>): Promise<Started> {
+/**
+ * Starts `node dist/src/main.js` and waits for its "listening" log line. `detached` makes it the leader of a
+ * process group of its own, as a shell makes a foreground command: a signal to `-pid` then reaches the group.
+ */
+async function startMain(env: Record<string, string>, { detached = false } = {}): Promise<Started> {
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
+    detached,
     // NODE_ENV as a user has it: jest's "test" hides Apollo's default signal handling.
     env: { ...process.env, NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -157,4 +162,159 @@ describe('npm run worker', () => {
       await database.drop()
     }
   }, 150_000)
+})
+
+async function sql<R extends pg.QueryResultRow>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<R>(text, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Generates a dataset and starts a run of `epochs` (long enough to be in flight when the test interrupts it). */
+async function runInFlight(url: string, epochs: number): Promise<string> {
+  const { generateDataset } = await gql<{ generateDataset: { id: string } }>(
+    url,
+    `mutation { generateDataset(input: { name: "in-flight", generator: FRIEDMAN1, rows: 2000, seed: 5 }) { id } }`,
+  )
+  const { startRun } = await gql<{ startRun: { id: string } }>(
+    url,
+    `mutation($id: ID!) { startRun(input: { datasetId: $id, epochs: ${epochs}, hiddenLayers: [16], batchSize: 32, explain: [] }) { id } }`,
+    { id: generateDataset.id },
+  )
+  await waitFor(
+    async () =>
+      (
+        await gql<{ run: { lastEpoch: number } }>(url, `query($id: ID!) { run(id: $id) { lastEpoch } }`, {
+          id: startRun.id,
+        })
+      ).run.lastEpoch >= 1,
+    { timeoutMs: 90_000, what: 'the first epoch' },
+  )
+  return startRun.id
+}
+
+describe('npm start with a run in flight on its embedded PostgreSQL', () => {
+  it.each([
+    ['SIGTERM to the process', (pid: number) => process.kill(pid, 'SIGTERM')],
+    // What Ctrl-C in a terminal does: every process of the foreground group gets SIGINT.
+    ['SIGINT to its process group', (pid: number) => process.kill(-pid, 'SIGINT')],
+  ])(
+    'exits 0 on %s, hands the run back, then stops PostgreSQL (no orphan left)',
+    async (_name, signal) => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-main-signal-'))
+      const env = {
+        LAB_DATA_DIR: dataDir,
+        LAB_EMBEDDED_PG_PORT: String(await findFreePort()),
+        LAB_WORKERS: '1',
+        LAB_TF_BACKEND: 'cpu',
+        DATABASE_URL: '',
+      }
+      let postmaster: number | undefined
+      const started: Started[] = []
+      try {
+        const first = await startMain(env, { detached: true })
+        started.push(first)
+        const id = await runInFlight(first.url, 500)
+        postmaster = Number(
+          fs.readFileSync(path.join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0],
+        )
+        expect(isAlive(postmaster)).toBe(true)
+        signal(first.child.pid!)
+        expect(await first.exited).toBe(0)
+        expect(isAlive(postmaster)).toBe(false)
+        expect(fs.existsSync(path.join(dataDir, 'pgdata', 'postmaster.pid'))).toBe(false)
+
+        // The next start finds the run handed back to the queue, not RUNNING under a dead trainer.
+        const second = await startMain({ ...env, LAB_WORKERS: '0' })
+        started.push(second)
+        const { run } = await gql<{ run: { status: string; error: string | null } }>(
+          second.url,
+          `query($id: ID!) { run(id: $id) { status error } }`,
+          { id },
+        )
+        expect(run).toEqual({ status: 'QUEUED', error: 'retrying: its worker shut down' })
+        second.child.kill('SIGTERM')
+        expect(await second.exited).toBe(0)
+      } finally {
+        for (const { child } of started) if (child.exitCode === null) child.kill('SIGKILL')
+        if (postmaster !== undefined && isAlive(postmaster)) process.kill(postmaster, 'SIGINT')
+        fs.rmSync(dataDir, { recursive: true, force: true })
+      }
+    },
+    240_000,
+  )
+})
+
+describe('kill -9 of the API while a run trains', () => {
+  it('its trainer hands the run back and exits; a new API on the same database trains it, each epoch once', async () => {
+    const database = await createTestDatabase()
+    const epochs = 30
+    try {
+      const api = await startMain({ DATABASE_URL: database.url, LAB_WORKERS: '1', LAB_TF_BACKEND: 'cpu' })
+      let id: string
+      try {
+        id = await runInFlight(api.url, epochs)
+      } finally {
+        api.child.kill('SIGKILL')
+        await api.exited
+      }
+      const [{ workerId }] = (await sql<{ workerId: string }>(
+        database.url,
+        `SELECT "workerId" FROM "Run" WHERE id = $1`,
+        [id],
+      )) as [{ workerId: string }]
+      const trainer = Number(workerId.split(':').pop())
+      await waitFor(() => !isAlive(trainer), { timeoutMs: 30_000, what: 'the orphaned trainer to exit' })
+      const [handedBack] = await sql<{ status: string; error: string }>(
+        database.url,
+        `SELECT status, error FROM "Run" WHERE id = $1`,
+        [id],
+      )
+      expect(handedBack).toEqual({
+        status: 'QUEUED',
+        error: 'retrying: its worker pool went away (the process that started the trainer ended)',
+      })
+
+      const lab = await startTestLab(
+        { LAB_WORKERS: '1', LAB_TF_BACKEND: 'cpu' },
+        { databaseUrl: database.url },
+      )
+      try {
+        const done = await waitFor(
+          async () => {
+            const r = await lab.gql<{ run: { status: string; history: { epoch: number }[] } }>(
+              `query($id: ID!) { run(id: $id) { status history { epoch } } }`,
+              { id },
+            )
+            const run = r.data?.run
+            return run && run.status !== 'QUEUED' && run.status !== 'RUNNING' ? run : undefined
+          },
+          { timeoutMs: 150_000, what: 'the handed-back run to end' },
+        )
+        expect(done.status).toBe('SUCCEEDED')
+        expect(done.history.map((h) => h.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1))
+      } finally {
+        await lab.stop()
+      }
+    } finally {
+      await database.drop()
+    }
+  }, 300_000)
 })

@@ -702,12 +702,16 @@ export class RunRepository {
     }
   }
 
-  /** RUNNING runs whose heartbeat is older than `olderThanMs`. */
+  /**
+   * RUNNING runs whose heartbeat is older than `olderThanMs`, counting the database server's own start as a
+   * sign of life: after a restart, trainers need a moment to reconnect and beat again.
+   */
   async findStale(olderThanMs: number): Promise<{ id: string; attempt: number; heartbeatAt: Date | null }[]> {
     // Compared on the database's clock, the clock heartbeats are written with.
     return this.db.$queryRaw<{ id: string; attempt: number; heartbeatAt: Date | null }[]>`
       SELECT id::text AS id, attempt, "heartbeatAt" FROM "Run"
-      WHERE status = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => ${olderThanMs / 1000})`
+      WHERE status = 'RUNNING' AND "heartbeatAt" < now() - make_interval(secs => ${olderThanMs / 1000})
+        AND pg_postmaster_start_time() < now() - make_interval(secs => ${olderThanMs / 1000})`
   }
 
   /**
@@ -781,6 +785,15 @@ export class RunRepository {
       list.push(toEpochMetricValue(m))
     }
     return out
+  }
+
+  /** Who holds a run (the trainer checks, after an outage cut its claim short, whether the claim committed). */
+  async ownerOf(id: string): Promise<{ status: RunStatus; attempt: number; workerId: string | null } | null> {
+    const row = await this.db.run.findUnique({
+      where: { id },
+      select: { status: true, attempt: true, workerId: true },
+    })
+    return row && { ...row, status: row.status as RunStatus }
   }
 
   async findModel(runId: string): Promise<StoredModel | null> {
