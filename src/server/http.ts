@@ -101,7 +101,18 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
       refuseUpgrade(socket, refusal.status, refusal.message)
       return
     }
-    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req))
+    wsServer.handleUpgrade(req, socket, head, (ws) => {
+      wsServer.emit('connection', ws, req)
+      // graphql-ws's listener writes every socket error to the console (a multi-line stack among the
+      // JSON logs). ws emits 'error' only for what the client sent (a message above maxPayload, a bad
+      // frame, invalid UTF-8) and has already closed the socket with the matching code (1009, 1002,
+      // 1007) by then, so the listener is replaced by a debug log. A socket without any 'error'
+      // listener would throw, so one always stays.
+      ws.removeAllListeners('error')
+      ws.on('error', (err: Error & { code?: string }) => {
+        logger.debug({ code: err.code, reason: err.message }, 'WebSocket closed on a protocol error')
+      })
+    })
   })
   const wsAuth = wsAuthHooks(opts.auth)
   const wsCleanup = useServer(
