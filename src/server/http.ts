@@ -3,6 +3,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
 import {
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   GraphQLFormattedError,
   GraphQLSchema,
@@ -136,6 +138,27 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
         }
         const checked = parseAndValidate(opts.schema, payload.query, rules, limits)
         if ('errors' in checked) return checked.errors
+        // Variables that do not coerce (an Int beyond 32 bits, a string for an Int) are the client's
+        // error: Apollo answers them BAD_USER_INPUT over HTTP, and graphql-js would report them here
+        // wrapping its own error, which the formatter cannot tell from a server fault.
+        const operation = getOperationAST(checked.document, payload.operationName)
+        if (operation) {
+          const coerced = getVariableValues(
+            opts.schema,
+            operation.variableDefinitions ?? [],
+            payload.variables ?? {},
+            { maxErrors: 10 },
+          )
+          if (coerced.errors) {
+            return coerced.errors.map(
+              (e) =>
+                new GraphQLError(e.message, {
+                  nodes: e.nodes,
+                  extensions: { code: ErrorCode.BAD_USER_INPUT },
+                }),
+            )
+          }
+        }
         return {
           schema: opts.schema,
           document: checked.document,

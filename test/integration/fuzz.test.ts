@@ -518,13 +518,13 @@ describe('fuzz subscriptions over graphql-ws', () => {
                       ? (answer.error as { extensions?: { code?: unknown } }[])
                       : undefined
                     : answer.kind === 'next'
-                      ? answer.value.errors
+                      ? (answer.value.errors ?? [])
                       : []
                 if (errors === undefined) {
                   failures.push(`${where}: the connection failed: ${JSON.stringify(answer).slice(0, 300)}`)
                   return false
                 }
-                for (const e of errors ?? []) {
+                for (const e of errors) {
                   const code = e.extensions?.code
                   if (typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR') {
                     failures.push(`${where}: ${JSON.stringify(e).slice(0, 300)}`)
