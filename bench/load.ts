@@ -61,8 +61,8 @@ const IDLE_MS = 10_000
 const RANDOM_RESUBSCRIBE_MS = 8_000
 const BURST_EVERY_MS = 5_000
 const BURST_SIZE = 50
-/** The spec of every run: about 150 to 300 ms per epoch on wasm here, so a run lasts several seconds. */
-const RUN_EPOCHS = 40
+/** The spec of every run: 150 to 300 ms per epoch on wasm on a quiet machine, so a run lasts a few seconds. */
+const RUN_EPOCHS = 20
 const DATASET_ROWS = 2_000
 
 const RUNS_PAGE = `{ runs(first: 50) { totalCount edges { node { id name status lastEpoch
