@@ -26,9 +26,10 @@
 import { ChildProcess, fork } from 'node:child_process'
 import path from 'node:path'
 
-import type { Client } from 'graphql-ws'
+import { Client, createClient } from 'graphql-ws'
 import pg from 'pg'
 import seedrandom from 'seedrandom'
+import WebSocket from 'ws'
 
 import {
   Cleanups,
@@ -50,7 +51,6 @@ import {
   sampleRss,
   sleep,
   TERMINAL,
-  wsClient,
 } from './support'
 
 const SUBSCRIBERS = 200
@@ -135,7 +135,10 @@ class Subscriber {
   readonly received = new Map<string, number[]>()
   readonly ended = new Set<string>()
   subscriptions = 0
+  /** Subscriptions ended by a lost connection (then resubscribed, as a dashboard would). */
+  drops = 0
   errors: string[] = []
+  readonly closeCodes: number[] = []
   private current: { runId: string; unsubscribe: () => void } | undefined
 
   constructor(
@@ -165,7 +168,19 @@ class Subscriber {
           if (e.metric) epochs.push(e.metric.epoch)
           if (e.status && TERMINAL.has(e.status)) this.ended.add(runId)
         },
-        error: (err) => this.errors.push(JSON.stringify(err).slice(0, 200)),
+        error: (err) => {
+          if (!active) return
+          // A lost connection (a CloseEvent): resubscribe from the last epoch received, on a new socket.
+          if (typeof (err as { code?: unknown }).code === 'number') {
+            this.drops++
+            this.closeCodes.push((err as { code: number }).code)
+            setTimeout(() => {
+              if (active) this.follow(runId)
+            }, 200)
+            return
+          }
+          this.errors.push(JSON.stringify(err).slice(0, 200))
+        },
         complete: () => {},
       },
     )
@@ -363,10 +378,10 @@ runMain(async (cleanups) => {
   const subscribers: Subscriber[] = []
   const clients: Client[] = []
   for (let i = 0; i < SUBSCRIBERS; i++) {
-    const { client, connected } = wsClient(server.wsUrl)
+    // Lazy: the socket opens with the first subscription and again with the next one after a drop.
+    const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 })
     clients.push(client)
     cleanups.add(async () => client.dispose())
-    await connected
     subscribers.push(new Subscriber(i % SLOTS, client))
   }
   const rss = sampleRss(server.pid, 100)
@@ -496,8 +511,15 @@ runMain(async (cleanups) => {
       'out of order': outOfOrder,
       'runs not seen ending': unfinished,
       errors: subscriptionErrors.length,
+      'connections lost': subscribers.reduce((n, s) => n + s.drops, 0),
     },
   ])
+  const closeCodes = subscribers.flatMap((s) => s.closeCodes)
+  if (closeCodes.length > 0) {
+    const byCode = new Map<number, number>()
+    for (const c of closeCodes) byCode.set(c, (byCode.get(c) ?? 0) + 1)
+    console.log(`lost connections by close code: ${JSON.stringify(Object.fromEntries(byCode))}`)
+  }
   if (subscriptionErrors.length > 0)
     console.log(`first errors: ${subscriptionErrors.slice(0, 3).join(' | ')}`)
   console.log(
