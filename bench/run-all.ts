@@ -14,12 +14,14 @@ import path from 'node:path'
 import { fmt, machineLine, parseBenchArgs } from './support'
 
 /** In the order they run; `--backend` is passed to those that train. */
-const BENCHES: { name: string; trains: boolean }[] = [
+const BENCHES: { name: string; trains: boolean; args?: string[] }[] = [
   { name: 'datasets', trains: false },
   { name: 'training', trains: true },
   { name: 'explanations', trains: true },
   { name: 'queries', trains: false },
   { name: 'sweeps', trains: true },
+  // 20 s of training under load here (60 s when run alone): long enough for several run changes.
+  { name: 'load', trains: true, args: ['--duration', '20'] },
 ]
 
 function runBench(name: string, args: string[]): Promise<number> {
@@ -42,12 +44,12 @@ async function main(): Promise<void> {
   console.log(`# Explainable Lab benchmarks${args.quick ? ' (--quick)' : ''}\n${machineLine()}`)
   const start = performance.now()
   const failed: string[] = []
-  for (const { name, trains } of BENCHES) {
+  for (const { name, trains, args: own = [] } of BENCHES) {
     if (!fs.existsSync(path.join(__dirname, `${name}.js`))) {
       console.log(`\n==> ${name}: not built (dist/bench/${name}.js missing), skipped`)
       continue
     }
-    const code = await runBench(name, [...quick, ...(trains ? backend : [])])
+    const code = await runBench(name, [...quick, ...(trains ? backend : []), ...own])
     if (code !== 0) failed.push(`${name} (exit ${code})`)
   }
   console.log(`\n${machineLine()}`)

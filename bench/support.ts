@@ -40,6 +40,8 @@ export interface BenchArgs {
   only: string[]
   /** training.ts (c): how many runs to watch the trainer's memory over (default 100; 10 with --quick). */
   memoryRuns: number | undefined
+  /** load.ts: seconds of training under load (default 60; 15 with --quick). */
+  duration: number | undefined
 }
 
 export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
@@ -50,6 +52,7 @@ export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
       backend: { type: 'string' },
       only: { type: 'string' },
       'memory-runs': { type: 'string' },
+      duration: { type: 'string' },
     },
     strict: true,
   })
@@ -61,9 +64,14 @@ export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
   if (memoryRuns !== undefined && (!Number.isInteger(memoryRuns) || memoryRuns < 2)) {
     throw new Error(`--memory-runs must be an integer of at least 2, got "${values['memory-runs']}"`)
   }
+  const duration = values.duration === undefined ? undefined : Number(values.duration)
+  if (duration !== undefined && !(duration > 0)) {
+    throw new Error(`--duration must be a positive number of seconds, got "${values.duration}"`)
+  }
   return {
     quick: values.quick ?? false,
     memoryRuns,
+    duration,
     backend: backend as BenchArgs['backend'],
     only: values.only ? values.only.split(',').map((s) => s.trim().toLowerCase()) : [],
   }

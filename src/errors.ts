@@ -9,7 +9,7 @@ export enum ErrorCode {
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   /** No API key, or an unknown or revoked one (HTTP 401; graphql-ws closes with 4401). */
   UNAUTHENTICATED = 'UNAUTHENTICATED',
-  /** The key's scope is too low for the operation (HTTP 403; graphql-ws 4403 at connection). */
+  /** The key's scope is too low for the operation (HTTP 403; over graphql-ws an error result, the socket stays open). */
   FORBIDDEN = 'FORBIDDEN',
   /** The key sent more mutations than LAB_RATE_LIMIT_MUTATIONS_PER_MINUTE allows; see `retryAfterMs`. */
   RATE_LIMITED = 'RATE_LIMITED',

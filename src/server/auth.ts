@@ -114,11 +114,6 @@ export class RequestGuard {
     return principal
   }
 
-  /** A graphql-ws connection must be able to subscribe (READ); FORBIDDEN otherwise. */
-  authorizeConnection(principal: Principal): void {
-    requireScope(principal, ApiKeyScope.READ, 'open a WebSocket connection')
-  }
-
   /** The key again before each operation of a long-lived connection: UNAUTHENTICATED once revoked. */
   async refresh(principal: Principal): Promise<Principal> {
     if (principal.kind === 'open') return principal
@@ -220,9 +215,11 @@ export function apolloAuthPlugin<C extends { principal: Principal }>(
 type WsExtra = { socket: { close(code: number, reason: string): void } }
 
 /**
- * graphql-ws hooks: the key is checked at connection_init (closing with 4401/4403), again before each
- * operation (a revoked key closes the connection with 4401), and each operation is authorized before it
- * executes (an error result with FORBIDDEN or RATE_LIMITED).
+ * graphql-ws hooks: the key is checked at connection_init (no key, or an unknown or revoked one, closes
+ * the socket with 4401 and the error's message as the reason), again before each operation (a revoked
+ * key closes the connection with 4401), and each operation is authorized before it executes: a scope too
+ * low or the rate limit answers that operation with an error result (FORBIDDEN, RATE_LIMITED) and the
+ * connection stays open.
  */
 export function wsAuthHooks(guard: RequestGuard): {
   hooks: Pick<
@@ -257,9 +254,9 @@ export function wsAuthHooks(guard: RequestGuard): {
     hooks: {
       onConnect: async (ctx) => {
         try {
-          const principal = await guard.authenticate(ctx.connectionParams?.['authorization'])
-          guard.authorizeConnection(principal)
-          principals.set(ctx, principal)
+          // No scope check here: every key may subscribe (READ is the lowest scope), so a scope too low
+          // only ever concerns one operation, refused below with FORBIDDEN while the connection stays open.
+          principals.set(ctx, await guard.authenticate(ctx.connectionParams?.['authorization']))
           return true
         } catch (err) {
           const refusal = err instanceof AppError ? err : fromDbFailure(err)

@@ -3,6 +3,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
 import {
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   GraphQLFormattedError,
   GraphQLSchema,
@@ -101,7 +103,18 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
       refuseUpgrade(socket, refusal.status, refusal.message)
       return
     }
-    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req))
+    wsServer.handleUpgrade(req, socket, head, (ws) => {
+      wsServer.emit('connection', ws, req)
+      // graphql-ws's listener writes every socket error to the console (a multi-line stack among the
+      // JSON logs). ws emits 'error' only for what the client sent (a message above maxPayload, a bad
+      // frame, invalid UTF-8) and has already closed the socket with the matching code (1009, 1002,
+      // 1007) by then, so the listener is replaced by a debug log. A socket without any 'error'
+      // listener would throw, so one always stays.
+      ws.removeAllListeners('error')
+      ws.on('error', (err: Error & { code?: string }) => {
+        logger.debug({ code: err.code, reason: err.message }, 'WebSocket closed on a protocol error')
+      })
+    })
   })
   const wsAuth = wsAuthHooks(opts.auth)
   const wsCleanup = useServer(
@@ -125,6 +138,27 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
         }
         const checked = parseAndValidate(opts.schema, payload.query, rules, limits)
         if ('errors' in checked) return checked.errors
+        // Variables that do not coerce (an Int beyond 32 bits, a string for an Int) are the client's
+        // error: Apollo answers them BAD_USER_INPUT over HTTP, and graphql-js would report them here
+        // wrapping its own error, which the formatter cannot tell from a server fault.
+        const operation = getOperationAST(checked.document, payload.operationName)
+        if (operation) {
+          const coerced = getVariableValues(
+            opts.schema,
+            operation.variableDefinitions ?? [],
+            payload.variables ?? {},
+            { maxErrors: 10 },
+          )
+          if (coerced.errors) {
+            return coerced.errors.map(
+              (e) =>
+                new GraphQLError(e.message, {
+                  nodes: e.nodes,
+                  extensions: { code: ErrorCode.BAD_USER_INPUT },
+                }),
+            )
+          }
+        }
         return {
           schema: opts.schema,
           document: checked.document,

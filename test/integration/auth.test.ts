@@ -189,6 +189,63 @@ describe('API keys with LAB_AUTH=required', () => {
     await db.query(`UPDATE "Run" SET status = 'CANCELLED' WHERE id = $1`, [runId])
   })
 
+  it('gives the reason with 4401, and keeps a READ connection open after a FORBIDDEN mutation', async () => {
+    const reasons: [string | undefined, RegExp][] = [
+      [undefined, /^an API key is required: send "Authorization: Bearer <key>"$/],
+      ['lab_wrong-key-000000000000000000000000000', /^unknown or revoked API key$/],
+    ]
+    for (const [apiKey, reason] of reasons) {
+      const sub = observe(t.ws(apiKey === undefined ? {} : { apiKey }), `{ datasets { totalCount } }`)
+      await sub.done
+      const closed = sub.outcome.error as { code?: number; reason?: string }
+      expect([closed.code, closed.reason]).toEqual([4401, expect.stringMatching(reason)])
+    }
+
+    const closes: unknown[] = []
+    const client = t.ws({ apiKey: readKey, onClosed: (event) => closes.push(event) })
+    // A live table held open all along: the lazy client would close an idle connection by itself.
+    const table = observe(client, `subscription { experimentEvents(experiment: "reader-ws") { __typename } }`)
+    const refused = observe(client, CREATE_DATASET, datasetInput('by-reader-ws-2'))
+    await refused.done
+    expect(refused.outcome.events).toEqual([
+      {
+        errors: [
+          expect.objectContaining({
+            message: expect.stringMatching(/READ key cannot run a mutation: it needs WRITE/),
+            extensions: expect.objectContaining({ code: 'FORBIDDEN', requiredScope: 'WRITE' }),
+          }),
+        ],
+      },
+    ])
+    // The same connection still subscribes: a run started and cancelled by a WRITE key reaches it.
+    const started = await t.gql<{ startRun: { id: string } }>(
+      START_RUN,
+      { input: { datasetId, experiment: 'reader-ws' } },
+      { apiKey: writeKey },
+    )
+    expect(started.errors).toBeUndefined()
+    const runId = started.data!.startRun.id
+    const events = observe(
+      client,
+      `subscription($id: ID!) { runEvents(runId: $id) { __typename ... on RunStatusChanged { status } } }`,
+      { id: runId },
+    )
+    const cancel = await t.gql(
+      `mutation($id: ID!) { cancelRun(id: $id) { status } }`,
+      { id: runId },
+      { apiKey: writeKey },
+    )
+    expect(cancel.errors).toBeUndefined()
+    await events.done
+    expect(events.outcome.error).toBeUndefined()
+    expect(events.outcome.events.at(-1)).toEqual({
+      data: { runEvents: { __typename: 'RunStatusChanged', status: 'CANCELLED' } },
+    })
+    expect(closes).toEqual([])
+    expect(table.outcome.error).toBeUndefined()
+    table.unsubscribe()
+  })
+
   it('lets WRITE start runs (recording the key) but not manage keys', async () => {
     const started = await t.gql<{ startRun: { id: string; status: string } }>(
       START_RUN,

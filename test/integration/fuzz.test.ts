@@ -13,6 +13,8 @@ import {
   isRequiredArgument,
   isScalarType,
 } from 'graphql'
+import { Client, createClient } from 'graphql-ws'
+import WebSocket from 'ws'
 import { createTestDatabase, TestDatabase } from '../helpers/db'
 import { startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
@@ -25,6 +27,8 @@ import { waitFor } from '../helpers/wait'
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_201)
 const RUNS_PER_FIELD = Number(process.env['FUZZ_RUNS'] ?? 100)
+/** Subscriptions cost more per call (each is followed by a valid one on the same connection). */
+const RUNS_PER_SUBSCRIPTION = Number(process.env['FUZZ_SUBSCRIPTION_RUNS'] ?? 40)
 
 let t: TestLab
 let database: TestDatabase | undefined
@@ -45,6 +49,7 @@ const nastyStrings = (): fc.Arbitrary<string> =>
       '\u0000',
       '\u0007bell',
       'x'.repeat(20_000),
+      'x'.repeat(300_000),
       'NaN',
       '-Infinity',
       '1e400',
@@ -99,7 +104,23 @@ const floats = (): fc.Arbitrary<number> =>
 
 const ints = (): fc.Arbitrary<number> =>
   fc.oneof(
-    fc.constantFrom(0, 1, -1, 2, 3, 4, 8, 16, 100, 10_001, 2 ** 31 - 1, -(2 ** 31)),
+    fc.constantFrom(
+      0,
+      1,
+      -1,
+      2,
+      3,
+      4,
+      8,
+      16,
+      100,
+      10_001,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      2 ** 31,
+      2 ** 53,
+      -(2 ** 53),
+    ),
     fc.integer(),
     fc.integer({ min: -2, max: 20 }),
   )
@@ -237,7 +258,10 @@ function valuesOf(type: GraphQLInputType, depth = 0): fc.Arbitrary<unknown> {
 }
 
 /** The operation for one root field: every argument as a variable, leaf fields selected. */
-function operationFor(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): string {
+function operationFor(
+  kind: 'query' | 'mutation' | 'subscription',
+  field: GraphQLField<unknown, unknown>,
+): string {
   const defs = field.args.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ')
   const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ')
   const named = getNamedType(field.type)
@@ -388,3 +412,168 @@ describe('fuzz', () => {
     expect(failures).toEqual([])
   }, 240_000)
 })
+
+/** The first thing a subscription answers: an error, a result, completion, or nothing for a while. */
+type FirstAnswer =
+  | { kind: 'error'; error: unknown }
+  | { kind: 'next'; value: { data?: unknown; errors?: readonly { extensions?: { code?: unknown } }[] } }
+  | { kind: 'complete' }
+  | { kind: 'silent' }
+
+/** A subscription that is accepted and has nothing to say yet (a live table) is left after this long. */
+const SILENT_MS = 300
+
+function firstAnswer(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<FirstAnswer> {
+  return new Promise((resolve) => {
+    let settled = false
+    const settle = (answer: FirstAnswer) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      unsubscribe()
+      resolve(answer)
+    }
+    const timer = setTimeout(() => settle({ kind: 'silent' }), SILENT_MS)
+    const unsubscribe = client.subscribe(
+      { query, variables },
+      {
+        next: (value) => settle({ kind: 'next', value: value as never }),
+        error: (error) => settle({ kind: 'error', error }),
+        complete: () => settle({ kind: 'complete' }),
+      },
+    )
+  })
+}
+
+/** Every epoch of the fixture run and its end, over `client`: proof the connection still works. */
+function fixtureEvents(client: Client): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const seen: string[] = []
+    client.subscribe<{ runEvents: { __typename: string; metric?: { epoch: number }; status?: string } }>(
+      {
+        query: `subscription($id: ID!) { runEvents(runId: $id, afterEpoch: 0) { __typename
+          ... on EpochCompleted { metric { epoch } } ... on RunStatusChanged { status } } }`,
+        variables: { id: runId },
+      },
+      {
+        next: ({ data, errors }) => {
+          if (errors || !data) return reject(new Error(JSON.stringify(errors)))
+          const e = data.runEvents
+          seen.push(e.metric ? `epoch ${e.metric.epoch}` : (e.status ?? e.__typename))
+        },
+        error: (err) => reject(err instanceof Error ? err : new Error(JSON.stringify(err))),
+        complete: () => resolve(seen),
+      },
+    )
+  })
+}
+
+describe('fuzz subscriptions over graphql-ws', () => {
+  it('answers hostile arguments with a stable client code, never INTERNAL_SERVER_ERROR, and keeps the connection', async () => {
+    const expected = await fixtureEvents(t.ws())
+    expect(expected).toEqual(['epoch 1', 'epoch 2', 'ExplanationReady', 'SUCCEEDED'])
+    const fields = Object.values(t.lab.app.schema.getSubscriptionType()!.getFields())
+    expect(fields.map((f) => f.name).sort()).toEqual(['experimentEvents', 'runEvents', 'sweepEvents'])
+
+    // One connection for every call: it must never be closed by what a client sends as arguments.
+    const events = { closed: [] as unknown[] }
+    const client = createClient({
+      url: t.lab.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      on: { closed: (e) => events.closed.push(e) },
+    })
+    // A live table held open all along: graphql-ws's client closes a connection with no operation left.
+    const keep = client.subscribe(
+      { query: `subscription { experimentEvents(experiment: "fuzz-keep") { __typename } }` },
+      { next: () => {}, error: (err) => events.closed.push(err), complete: () => {} },
+    )
+    let closedBefore: unknown[] = []
+    const failures: string[] = []
+    const codes = new Map<string, Set<string>>()
+    try {
+      for (const field of fields) {
+        const query = operationFor('subscription', field)
+        const hostile: Record<string, fc.Arbitrary<unknown>> = {}
+        const plausible: Record<string, fc.Arbitrary<unknown>> = {}
+        for (const a of field.args) {
+          hostile[a.name] = valuesOf(a.type)
+          plausible[a.name] = isNonNullType(a.type)
+            ? benignOf(a.type, 0, a.name)
+            : optional(a.type, 0, a.name)
+        }
+        const required = field.args.filter((a) => isNonNullType(a.type)).map((a) => a.name)
+        await fc
+          .assert(
+            fc.asyncProperty(
+              fc.oneof(
+                fc.record(hostile, { requiredKeys: required }),
+                fc.record(plausible, { requiredKeys: required }),
+              ),
+              async (variables) => {
+                const where = `${field.name} ${JSON.stringify(variables).slice(0, 300)}`
+                const answer = await firstAnswer(client, query, variables)
+                const errors =
+                  answer.kind === 'error'
+                    ? Array.isArray(answer.error)
+                      ? (answer.error as { extensions?: { code?: unknown } }[])
+                      : undefined
+                    : answer.kind === 'next'
+                      ? (answer.value.errors ?? [])
+                      : []
+                if (errors === undefined) {
+                  failures.push(`${where}: the connection failed: ${JSON.stringify(answer).slice(0, 300)}`)
+                  return false
+                }
+                for (const e of errors) {
+                  const code = e.extensions?.code
+                  if (typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR') {
+                    failures.push(`${where}: ${JSON.stringify(e).slice(0, 300)}`)
+                    return false
+                  }
+                  codes.set(field.name, (codes.get(field.name) ?? new Set()).add(code))
+                }
+                const after = await fixtureEvents(client)
+                if (JSON.stringify(after) !== JSON.stringify(expected)) {
+                  failures.push(`${where}: the next valid subscription got ${JSON.stringify(after)}`)
+                  return false
+                }
+                return true
+              },
+            ),
+            { seed: SEED, numRuns: RUNS_PER_SUBSCRIPTION, endOnFailure: true },
+          )
+          .catch(() => {})
+      }
+    } finally {
+      // dispose() closes it normally: only closes before that count.
+      closedBefore = [...events.closed]
+      keep()
+      await client.dispose()
+    }
+    if (process.env['FUZZ_VERBOSE']) console.log(Object.fromEntries([...codes].map(([k, v]) => [k, [...v]])))
+    expect(failures).toEqual([])
+    // The server never closes with 1000 (graphql-ws's client does, when it releases its last operation,
+    // and then reconnects for the next one); any other code would be the server refusing the connection.
+    const codesClosed = closedBefore.map((e) => (e as { code?: number }).code)
+    expect(codesClosed.filter((c) => c !== 1000)).toEqual([])
+    // Every field was refused at least once, and only with client codes.
+    for (const field of fields) {
+      expect([...(codes.get(field.name) ?? [])].every((c) => CLIENT_ERROR_CODES.has(c))).toBe(true)
+      expect(codes.get(field.name)?.size ?? 0).toBeGreaterThan(0)
+    }
+  }, 240_000)
+})
+
+/** What a refused subscription may answer with: all about the request, none about the server. */
+const CLIENT_ERROR_CODES = new Set([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'BAD_REQUEST',
+])

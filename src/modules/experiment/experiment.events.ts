@@ -69,7 +69,13 @@ export class ExperimentEventStream {
               if (before === undefined) await push({ kind: 'created', run })
               // A new run's 'created' already says QUEUED.
               const news = before === undefined ? run.status !== RunStatus.QUEUED : before !== run.status
-              if (news) await push({ runId: run.id, status: run.status, error: run.error })
+              if (news) {
+                // Progress still waiting in the throttle goes first; the status is queued behind it.
+                progress.flush(run.id)
+                serial(async () => {
+                  await push({ runId: run.id, status: run.status, error: run.error })
+                })
+              }
               if (run.status === RunStatus.RUNNING && run.lastEpoch > 0) {
                 const [latest] = await this.runs.history(run.id, run.lastEpoch - 1)
                 if (latest) progress.push(run.id, progressOf(run.id, run.epochs, latest))

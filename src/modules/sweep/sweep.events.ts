@@ -58,6 +58,8 @@ export class SweepEventStream {
     return new Repeater<SweepEventPayload>(async (push, stop) => {
       const serial = serialQueue((err) => stop(err))
       const announced = new Set<string>()
+      /** Runs whose end this subscriber was told of, or that had ended before it subscribed. */
+      const ended = new Set<string>()
       const epochsOf = new Map<string, number>()
       const progress = new Throttle<RunProgressPayload>(PROGRESS_INTERVAL_MS, (p) =>
         serial(async () => {
@@ -66,6 +68,7 @@ export class SweepEventStream {
       )
       let done = false
       const end = async (status: SweepStatus, bestRunId: string | null) => {
+        if (done) return
         const bestRun = bestRunId ? await this.runs.findById(bestRunId) : null
         await push({ kind: 'status', sweepId, status, bestRun })
         done = true
@@ -79,6 +82,34 @@ export class SweepEventStream {
         epochsOf.set(runId, run.epochs)
         await push({ kind: 'started', sweepId, run })
       }
+      const finish = async (runId: string) => {
+        if (ended.has(runId)) return
+        const run = await this.runs.findById(runId)
+        if (!run || !isTerminal(run.status)) return
+        ended.add(runId)
+        await push({ kind: 'finished', sweepId, run })
+      }
+      /**
+       * After a lost LISTEN connection: every event of the gap is gone, so the store is compared with
+       * what this subscriber was told - runs started, runs ended, the latest epoch of each running run -
+       * before the sweep's own status.
+       */
+      const resync = async () => {
+        for (const row of await this.sweeps.runs(sweepId)) {
+          if (ended.has(row.id)) continue
+          await announce(row.id)
+          // Flushed progress is queued behind this step: what follows it is queued too, to keep the order.
+          if (isTerminal(row.status as RunStatus)) {
+            progress.flush(row.id)
+            serial(() => finish(row.id))
+          } else if (row.status === RunStatus.RUNNING && row.lastEpoch > 0) {
+            const [latest] = await this.runs.history(row.id, row.lastEpoch - 1)
+            if (latest) progress.push(row.id, progressOf(row.id, epochsOf.get(row.id) ?? 0, latest))
+          }
+        }
+        const current = await this.sweeps.findById(sweepId)
+        if (current && isSweepTerminal(current.status)) serial(() => end(current.status, current.bestRunId))
+      }
       const handle = async (m: RunEventMessage | { type: 'resync' }) => {
         if (done) return
         switch (m.type) {
@@ -86,15 +117,13 @@ export class SweepEventStream {
             await announce(m.runId)
             return
           case 'epoch':
+            if (ended.has(m.runId)) return
             progress.push(m.runId, progressOf(m.runId, epochsOf.get(m.runId) ?? m.metric.epoch, m.metric))
             return
           case 'status':
             if (!isTerminal(m.status)) return
             progress.flush(m.runId)
-            serial(async () => {
-              const run = await this.runs.findById(m.runId)
-              if (run) await push({ kind: 'finished', sweepId, run })
-            })
+            serial(() => finish(m.runId))
             return
           case 'sweep': {
             const current = await this.sweeps.findById(sweepId)
@@ -102,12 +131,9 @@ export class SweepEventStream {
               serial(() => end(current.status, current.bestRunId))
             return
           }
-          case 'resync': {
-            const current = await this.sweeps.findById(sweepId)
-            if (current && isSweepTerminal(current.status))
-              serial(() => end(current.status, current.bestRunId))
+          case 'resync':
+            await resync()
             return
-          }
           case 'explanation':
             return
         }
@@ -118,6 +144,7 @@ export class SweepEventStream {
         if (current && isSweepTerminal(current.status)) return end(current.status, current.bestRunId)
         for (const run of await this.sweeps.runs(sweepId)) {
           if (run.status === RunStatus.QUEUED || run.status === RunStatus.RUNNING) await announce(run.id)
+          else ended.add(run.id)
         }
       })
       await stop

@@ -1,0 +1,557 @@
+/**
+ * Load: while two runs train at all times for `--duration` seconds (a new run starts in a slot as soon as
+ * the previous one ends), 200 graphql-ws subscribers follow them with `runEvents` and 50 HTTP queries per
+ * second ask for `runs(first: 50)` and `run(id) { history }`.
+ *
+ * - Subscribers: one WebSocket each, 100 per slot. When a slot's run ends and the next starts, its 100
+ *   subscribers subscribe to the new run at once (a burst); besides, each subscriber drops its subscription
+ *   at random (about every 8 s) and resubscribes with `afterEpoch` = the last epoch it received, and every
+ *   5 s a burst of 50 random subscribers does the same at the same moment. At the end, the epochs each
+ *   subscriber received for each run are compared with the `EpochMetric` rows of that run: **lost** (stored,
+ *   never received) and **duplicated** (received more than once) must both be 0.
+ * - Queries: open loop, one every 20 ms (not waiting for answers, so a slow server does not slow the
+ *   arrivals), alternating the two queries. Latency is measured from the scheduled send time. The same mix
+ *   runs for 10 s **idle** (no training, no subscriber) before the load, on the same data; the load's
+ *   percentiles are given as ratios to the idle p99 of the same run.
+ * - Memory: the API process's RSS (/proc) and heap (process.memoryUsage() after a full gc, asked over IPC)
+ *   before the load and after it, once every subscriber has disconnected; its peak RSS during the load.
+ *
+ * The server is bench/load-server.ts in a child process (LAB_WORKERS=2, so two trainer processes); the
+ * clients run in this process. Everything shares the machine's cores, so the tail latencies include the
+ * trainers' and PostgreSQL's CPU.
+ *
+ * Run (compiled): `npx tsc -p tsconfig.build.json && node dist/bench/load.js [--duration 60] [--quick]
+ * [--backend wasm|cpu|tensorflow]`; `BENCH_LOAD_SECONDS` sets the duration too. run-all passes `--duration 20`.
+ */
+import { ChildProcess, fork } from 'node:child_process'
+import path from 'node:path'
+
+import { Client, createClient } from 'graphql-ws'
+import pg from 'pg'
+import seedrandom from 'seedrandom'
+import WebSocket from 'ws'
+
+import {
+  Cleanups,
+  createBenchDatabase,
+  fmt,
+  gql,
+  gqlBody,
+  heading,
+  loadLine,
+  machineLine,
+  mb,
+  parseBenchArgs,
+  percentile,
+  printTable,
+  procCpuMs,
+  procMemory,
+  requireCompiled,
+  runMain,
+  sampleRss,
+  sleep,
+  TERMINAL,
+} from './support'
+
+const SUBSCRIBERS = 200
+const SLOTS = 2
+const QUERY_INTERVAL_MS = 20
+const IDLE_MS = 10_000
+/** Mean time between a subscriber's own random resubscriptions. */
+const RANDOM_RESUBSCRIBE_MS = 8_000
+const BURST_EVERY_MS = 5_000
+const BURST_SIZE = 50
+/** The spec of every run: 150 to 300 ms per epoch on wasm on a quiet machine, so a run lasts a few seconds. */
+const RUN_EPOCHS = 20
+const DATASET_ROWS = 2_000
+
+const RUNS_PAGE = `{ runs(first: 50) { totalCount edges { node { id name status lastEpoch
+  summary { finalLoss finalValLoss } } } } }`
+const RUN_HISTORY = `query($id: ID!) { run(id: $id) { id status history { epoch loss valLoss durationMs } } }`
+const RUN_EVENTS = `subscription($id: ID!, $after: Int) { runEvents(runId: $id, afterEpoch: $after) {
+  __typename ... on EpochCompleted { metric { epoch } } ... on RunStatusChanged { status } } }`
+
+type RunEvent = { runEvents: { __typename: string; metric?: { epoch: number }; status?: string } }
+
+interface Server {
+  url: string
+  databaseUrl: string
+  wsUrl: string
+  pid: number
+  memory(): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number }>
+}
+
+async function startServer(cleanups: Cleanups, env: Record<string, string>): Promise<Server> {
+  const database = await createBenchDatabase(cleanups)
+  const child: ChildProcess = fork(path.join(__dirname, 'load-server.js'), [], {
+    execArgv: ['--expose-gc'],
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      ...env,
+      DATABASE_URL: database.url,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  cleanups.add(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    await exited
+    clearTimeout(timer)
+  })
+  const ready = await new Promise<{ url: string; wsUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the load server did not start within 60 s')), 60_000)
+    child.once('message', (m: { type: string; url: string; wsUrl: string }) => {
+      clearTimeout(timer)
+      if (m.type === 'ready') resolve(m)
+      else reject(new Error(`unexpected message ${JSON.stringify(m)}`))
+    })
+    void exited.then(() => reject(new Error('the load server exited during start-up')))
+  })
+  if (child.pid === undefined) throw new Error('no pid for the load server')
+  return {
+    ...ready,
+    databaseUrl: database.url,
+    pid: child.pid,
+    memory: () =>
+      new Promise((resolve) => {
+        const onMessage = (m: { type: string }) => {
+          if (m.type !== 'memory') return
+          child.off('message', onMessage)
+          resolve(m as never)
+        }
+        child.on('message', onMessage)
+        child.send({ type: 'memory' })
+      }),
+  }
+}
+
+/** One subscriber: one WebSocket, following its slot's current run; epochs received per run. */
+class Subscriber {
+  readonly received = new Map<string, number[]>()
+  readonly ended = new Set<string>()
+  subscriptions = 0
+  /** Subscriptions ended by a lost connection (then resubscribed, as a dashboard would). */
+  drops = 0
+  errors: string[] = []
+  readonly closeCodes: number[] = []
+  private current: { runId: string; unsubscribe: () => void } | undefined
+
+  constructor(
+    readonly slot: number,
+    private readonly client: Client,
+  ) {}
+
+  /** Subscribes to `runId` after the last epoch received of it (0 for a new run). */
+  follow(runId: string): void {
+    this.current?.unsubscribe()
+    if (this.ended.has(runId)) return
+    const epochs = this.received.get(runId) ?? []
+    this.received.set(runId, epochs)
+    const after = epochs.length > 0 ? Math.max(...epochs) : 0
+    this.subscriptions++
+    let active = true
+    const unsubscribe = this.client.subscribe<RunEvent>(
+      { query: RUN_EVENTS, variables: { id: runId, after } },
+      {
+        next: ({ data, errors }) => {
+          if (!active) return
+          if (errors || !data) {
+            this.errors.push(JSON.stringify(errors).slice(0, 200))
+            return
+          }
+          const e = data.runEvents
+          if (e.metric) epochs.push(e.metric.epoch)
+          if (e.status && TERMINAL.has(e.status)) this.ended.add(runId)
+        },
+        error: (err) => {
+          if (!active) return
+          // A lost connection (a CloseEvent): resubscribe from the last epoch received, on a new socket.
+          if (typeof (err as { code?: unknown }).code === 'number') {
+            this.drops++
+            this.closeCodes.push((err as { code: number }).code)
+            setTimeout(() => {
+              if (active) this.follow(runId)
+            }, 200)
+            return
+          }
+          this.errors.push(JSON.stringify(err).slice(0, 200))
+        },
+        complete: () => {},
+      },
+    )
+    this.current = {
+      runId,
+      unsubscribe: () => {
+        active = false
+        unsubscribe()
+      },
+    }
+  }
+
+  /** Drops the subscription and resubscribes with afterEpoch = the last epoch received. */
+  resubscribe(): boolean {
+    if (!this.current || this.ended.has(this.current.runId)) return false
+    this.follow(this.current.runId)
+    return true
+  }
+
+  stop(): void {
+    this.current?.unsubscribe()
+    this.current = undefined
+  }
+}
+
+/** Open-loop queries: one every QUERY_INTERVAL_MS until stop(), latency from the scheduled time. */
+function queryLoad(url: string, runIds: () => readonly string[], random: () => number) {
+  const latencies: Record<'runs' | 'history', number[]> = { runs: [], history: [] }
+  let errors = 0
+  const errorSamples: string[] = []
+  let inFlight = 0
+  let maxInFlight = 0
+  let n = 0
+  const start = performance.now()
+  const pending = new Set<Promise<void>>()
+  let stopped = false
+  const tick = () => {
+    if (stopped) return
+    const scheduled = start + n * QUERY_INTERVAL_MS
+    const kind = n % 2 === 0 ? 'runs' : 'history'
+    n++
+    const ids = runIds()
+    const body =
+      kind === 'runs'
+        ? JSON.stringify({ query: RUNS_PAGE })
+        : JSON.stringify({ query: RUN_HISTORY, variables: { id: ids[Math.floor(random() * ids.length)] } })
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    const p = gqlBody(url, body).then(
+      () => void latencies[kind].push(performance.now() - scheduled),
+      (err: unknown) => {
+        errors++
+        if (errorSamples.length < 3) errorSamples.push(String(err).slice(0, 200))
+      },
+    )
+    const tracked = p.finally(() => {
+      inFlight--
+      pending.delete(tracked)
+    })
+    pending.add(tracked)
+    // Next send at its scheduled time, whatever this one does.
+    setTimeout(tick, Math.max(0, start + n * QUERY_INTERVAL_MS - performance.now()))
+  }
+  tick()
+  return {
+    stop: async () => {
+      stopped = true
+      await Promise.all(pending)
+      return {
+        latencies,
+        errors,
+        errorSamples,
+        maxInFlight,
+        sent: n,
+        seconds: (performance.now() - start) / 1000,
+      }
+    },
+  }
+}
+
+function summarise(label: string, l: Record<'runs' | 'history', number[]>, idleP99: number | undefined) {
+  const all = [...l.runs, ...l.history]
+  const p99 = percentile(all, 99)
+  return {
+    phase: label,
+    queries: all.length,
+    'p50 ms': fmt(percentile(all, 50), 1),
+    'p95 ms': fmt(percentile(all, 95), 1),
+    'p99 ms': fmt(p99, 1),
+    'max ms': fmt(Math.max(...all), 1),
+    'runs p99 ms': fmt(percentile(l.runs, 99), 1),
+    'history p99 ms': fmt(percentile(l.history, 99), 1),
+    'p99 / idle p99': idleP99 === undefined ? '-' : fmt(p99 / idleP99, 2),
+  }
+}
+
+runMain(async (cleanups) => {
+  requireCompiled()
+  const args = parseBenchArgs()
+  const durationS = args.duration ?? Number(process.env['BENCH_LOAD_SECONDS'] ?? (args.quick ? 15 : 60))
+  if (!Number.isFinite(durationS) || durationS <= 0) throw new Error(`bad duration ${durationS}`)
+  const backend = args.backend ?? 'wasm'
+  console.log(`# Load: ${SLOTS} runs training for ${durationS} s, ${SUBSCRIBERS} subscribers, 50 queries/s`)
+  console.log(machineLine())
+  const random = seedrandom.alea('load')
+
+  const server = await startServer(cleanups, {
+    LAB_WORKERS: String(SLOTS),
+    LAB_TF_BACKEND: backend,
+    LAB_WS_MAX_CONNECTIONS: String(SUBSCRIBERS + 50),
+  })
+  const db = new pg.Client({ connectionString: server.databaseUrl })
+  await db.connect()
+  cleanups.add(() => db.end())
+
+  const { generateDataset } = await gql<{ generateDataset: { id: string } }>(
+    server.url,
+    `mutation($input: GenerateDatasetInput!) { generateDataset(input: $input) { id } }`,
+    { input: { name: 'load', generator: 'FRIEDMAN1', rows: DATASET_ROWS, noise: 0.5, seed: 1 } },
+  )
+  const spec = (i: number) => ({
+    datasetId: generateDataset.id,
+    experiment: 'load',
+    name: `load-${i}`,
+    epochs: RUN_EPOCHS,
+    hiddenLayers: [32, 16],
+    batchSize: 32,
+    seed: i,
+    explain: [],
+  })
+  const startRun = async (i: number) =>
+    (
+      await gql<{ startRun: { id: string } }>(
+        server.url,
+        `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
+        { input: spec(i) },
+      )
+    ).startRun.id
+  const status = async (id: string) =>
+    (await db.query<{ status: string }>(`SELECT status FROM "Run" WHERE id = $1`, [id])).rows[0]?.status
+  const waitEnded = async (id: string, timeoutMs = 300_000) => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const s = await status(id)
+      if (s && TERMINAL.has(s)) return s
+      if (Date.now() > deadline) throw new Error(`run ${id} still ${s} after ${timeoutMs} ms`)
+      await sleep(100)
+    }
+  }
+
+  // Data for the queries, the same in both phases: two trained runs and 48 cancelled ones fill the page.
+  let runNo = 0
+  const prep = await Promise.all([startRun(runNo++), startRun(runNo++)])
+  const prepStarted = performance.now()
+  for (const id of prep) await waitEnded(id)
+  const prepSeconds = (performance.now() - prepStarted) / 1000
+  const epochMs = (
+    await db.query<{ ms: number }>(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY "durationMs") AS ms FROM "EpochMetric" WHERE "runId" = ANY($1)`,
+      [prep],
+    )
+  ).rows[0]?.ms
+  for (let i = 0; i < 48; i++) {
+    const id = await startRun(runNo++)
+    await gql(server.url, `mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id })
+  }
+  const queried = [...prep]
+  await sleep(2_000)
+
+  // Service time of one query at a time, for reading the open-loop figures: 50/s needs it well under 20 ms.
+  const serial: Record<'runs' | 'history', number[]> = { runs: [], history: [] }
+  for (let i = 0; i < 40; i++) {
+    const kind = i % 2 === 0 ? 'runs' : 'history'
+    const body =
+      kind === 'runs'
+        ? JSON.stringify({ query: RUNS_PAGE })
+        : JSON.stringify({ query: RUN_HISTORY, variables: { id: prep[i % 4 === 1 ? 0 : 1] } })
+    const t0 = performance.now()
+    await gqlBody(server.url, body)
+    if (i >= 10) serial[kind].push(performance.now() - t0)
+  }
+
+  heading('Idle: the query mix alone')
+  const idleLoad = queryLoad(server.url, () => queried, random)
+  await sleep(IDLE_MS)
+  const idle = await idleLoad.stop()
+  const idleP99 = percentile([...idle.latencies.runs, ...idle.latencies.history], 99)
+  console.log(
+    `${idle.sent} queries in ${fmt(idle.seconds, 1)} s, ${idle.errors} errors; ${loadLine()}; ` +
+      `prep runs: ${RUN_EPOCHS} epochs in ${fmt(prepSeconds, 1)} s, epoch median ${fmt(Number(epochMs), 0)} ms`,
+  )
+  const before = { ...(await server.memory()), proc: procMemory(server.pid) }
+
+  heading(`Load: ${durationS} s`)
+  const subscribers: Subscriber[] = []
+  const clients: Client[] = []
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    // Lazy: the socket opens with the first subscription and again with the next one after a drop.
+    const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 })
+    clients.push(client)
+    cleanups.add(async () => client.dispose())
+    subscribers.push(new Subscriber(i % SLOTS, client))
+  }
+  const rss = sampleRss(server.pid, 100)
+  const cpuBefore = { server: procCpuMs(server.pid), bench: process.cpuUsage() }
+  const loadStarted = performance.now()
+  const deadline = loadStarted + durationS * 1000
+  const queries = queryLoad(server.url, () => queried, random)
+  const runsOfSlot: string[][] = Array.from({ length: SLOTS }, () => [])
+  const counts = { runChange: 0, random: 0, burst: 0 }
+  const slots = Array.from({ length: SLOTS }, async (_, slot) => {
+    while (performance.now() < deadline) {
+      const id = await startRun(runNo++)
+      runsOfSlot[slot]!.push(id)
+      queried.push(id)
+      // The burst: every subscriber of the slot moves to the new run at once.
+      for (const s of subscribers) if (s.slot === slot) s.follow(id)
+      counts.runChange += SUBSCRIBERS / SLOTS
+      await waitEnded(id)
+    }
+  })
+  const randomTimer = setInterval(() => {
+    // Each subscriber about every RANDOM_RESUBSCRIBE_MS, checked every 100 ms.
+    for (const s of subscribers)
+      if (random() < 100 / RANDOM_RESUBSCRIBE_MS && s.resubscribe()) counts.random++
+  }, 100)
+  const burstTimer = setInterval(() => {
+    for (let i = 0; i < BURST_SIZE; i++) {
+      if (subscribers[Math.floor(random() * SUBSCRIBERS)]!.resubscribe()) counts.burst++
+    }
+  }, BURST_EVERY_MS)
+  await Promise.all(slots)
+  const trainedS = (performance.now() - loadStarted) / 1000
+  clearInterval(randomTimer)
+  clearInterval(burstTimer)
+  const load = await queries.stop()
+  const cpu = {
+    server: (procCpuMs(server.pid) - cpuBefore.server) / (trainedS * 10),
+    bench: (() => {
+      const u = process.cpuUsage(cpuBefore.bench)
+      return (u.user + u.system) / 1000 / (trainedS * 10)
+    })(),
+  }
+
+  // Every subscriber must have seen every run of its slot end; then compare with the store.
+  const allRuns = runsOfSlot.flat()
+  const settleDeadline = Date.now() + 30_000
+  while (subscribers.some((s) => runsOfSlot[s.slot]!.some((id) => !s.ended.has(id)))) {
+    if (Date.now() > settleDeadline) break
+    await sleep(100)
+  }
+  const peakRss = rss.stop()
+  const stored = new Map<string, number[]>()
+  for (const id of allRuns) {
+    const rows = await db.query<{ epoch: number }>(
+      `SELECT epoch FROM "EpochMetric" WHERE "runId" = $1 ORDER BY epoch`,
+      [id],
+    )
+    stored.set(
+      id,
+      rows.rows.map((r) => r.epoch),
+    )
+  }
+  let lost = 0
+  let duplicated = 0
+  let outOfOrder = 0
+  let unfinished = 0
+  const lossySubscribers = new Set<number>()
+  const dupSubscribers = new Set<number>()
+  subscribers.forEach((s, i) => {
+    for (const id of runsOfSlot[s.slot]!) {
+      const got = s.received.get(id) ?? []
+      const expected = stored.get(id) ?? []
+      const seen = new Set(got)
+      const missing = expected.filter((e) => !seen.has(e)).length
+      const dups = got.length - seen.size
+      if (!s.ended.has(id)) unfinished++
+      if (got.some((e, k) => k > 0 && e <= got[k - 1]!)) outOfOrder++
+      lost += missing
+      duplicated += dups
+      if (missing > 0) lossySubscribers.add(i)
+      if (dups > 0) dupSubscribers.add(i)
+    }
+  })
+  const expectedEpochs = subscribers.reduce(
+    (n, s) => n + runsOfSlot[s.slot]!.reduce((m, id) => m + (stored.get(id)?.length ?? 0), 0),
+    0,
+  )
+  const receivedEpochs = subscribers.reduce(
+    (n, s) => n + [...s.received.values()].reduce((m, e) => m + e.length, 0),
+    0,
+  )
+  const subscriptionErrors = subscribers.flatMap((s) => s.errors)
+  const statuses = await Promise.all(allRuns.map(status))
+
+  for (const s of subscribers) s.stop()
+  await Promise.all(clients.map((c) => c.dispose()))
+  await sleep(2_000)
+  const after = { ...(await server.memory()), proc: procMemory(server.pid) }
+
+  console.log(
+    `${allRuns.length} runs in ${fmt(trainedS, 1)} s (${statuses.filter((s) => s === 'SUCCEEDED').length} SUCCEEDED), ` +
+      `${load.sent} queries (${load.errors} errors, at most ${load.maxInFlight} in flight); ${loadLine()}`,
+  )
+  for (const [phase, r] of [
+    ['idle', idle],
+    ['load', load],
+  ] as const) {
+    if (r.errors > 0) console.log(`${phase} query errors, first ones: ${r.errorSamples.join(' | ')}`)
+  }
+  console.log(
+    `CPU over the load, % of one core: API process ${fmt(cpu.server, 0)} %, clients ${fmt(cpu.bench, 0)} %`,
+  )
+
+  heading('Subscribers')
+  printTable([
+    {
+      subscribers: SUBSCRIBERS,
+      runs: allRuns.length,
+      subscriptions: subscribers.reduce((n, s) => n + s.subscriptions, 0),
+      'on run change': counts.runChange,
+      'random resubscribes': counts.random,
+      'burst resubscribes': counts.burst,
+      'epochs expected': expectedEpochs,
+      received: receivedEpochs,
+      lost,
+      duplicated,
+      'out of order': outOfOrder,
+      'runs not seen ending': unfinished,
+      errors: subscriptionErrors.length,
+      'connections lost': subscribers.reduce((n, s) => n + s.drops, 0),
+    },
+  ])
+  const closeCodes = subscribers.flatMap((s) => s.closeCodes)
+  if (closeCodes.length > 0) {
+    const byCode = new Map<number, number>()
+    for (const c of closeCodes) byCode.set(c, (byCode.get(c) ?? 0) + 1)
+    console.log(`lost connections by close code: ${JSON.stringify(Object.fromEntries(byCode))}`)
+  }
+  if (subscriptionErrors.length > 0)
+    console.log(`first errors: ${subscriptionErrors.slice(0, 3).join(' | ')}`)
+  console.log(
+    `subscribers with a lost epoch: ${lossySubscribers.size}; with a duplicate: ${dupSubscribers.size} ` +
+      `(target: 0 and 0) -> ${lost === 0 && duplicated === 0 && unfinished === 0 ? 'met' : 'NOT MET'}`,
+  )
+
+  heading('Queries (ms, from the scheduled send time)')
+  printTable([
+    summarise('one at a time (service time)', serial, undefined),
+    summarise('idle', idle.latencies, idleP99),
+    summarise(`load (${durationS} s)`, load.latencies, idleP99),
+  ])
+
+  heading('API process memory (heap after a full gc)')
+  const row = (label: string, m: typeof before) => ({
+    when: label,
+    'RSS MB': fmt(mb(m.proc.rss), 1),
+    'heap used MB': fmt(mb(m.heapUsed), 1),
+    'heap total MB': fmt(mb(m.heapTotal), 1),
+    'external MB': fmt(mb(m.external), 1),
+  })
+  printTable([
+    row('before the load', before),
+    row('after (subscribers gone)', after),
+    {
+      when: 'peak during the load',
+      'RSS MB': fmt(mb(peakRss), 1),
+      'heap used MB': '',
+      'heap total MB': '',
+      'external MB': '',
+    },
+  ])
+  console.log(`\n${machineLine()}`)
+})
