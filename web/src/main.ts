@@ -2,6 +2,7 @@ import './style.css'
 import type { View } from './app'
 import { h, link, mount, notice } from './dom'
 import { LabClient, LabError, storedKey, storeKey } from './gql'
+import { datasetsView, datasetView } from './views/datasets'
 import { experimentsView } from './views/experiments'
 import { runView } from './views/run'
 import { runsView } from './views/runs'
@@ -10,6 +11,8 @@ const routes: [RegExp, string[], View][] = [
   [/^\/(?:experiments\/?)?$/, [], experimentsView],
   [/^\/experiments\/([^/]+)\/?$/, ['name'], runsView],
   [/^\/runs\/([^/]+)\/?$/, ['id'], runView],
+  [/^\/datasets\/?$/, [], datasetsView],
+  [/^\/datasets\/([^/]+)\/?$/, ['id'], datasetView],
 ]
 
 const client = new LabClient()
@@ -26,6 +29,7 @@ document.body.append(
       { 'aria-label': 'Main' },
       link('/', h('strong', {}, 'Explainable Lab')),
       link('/', 'Experiments'),
+      link('/datasets', 'Datasets'),
     ),
     keyButton,
   ),

@@ -2,6 +2,7 @@ import { TERMINAL, type View } from '../app'
 import { metricChart, type MetricChart } from '../chart'
 import { fmt, h, link, mount, notice, when } from '../dom'
 import { LabError } from '../gql'
+import { renderExplanation } from './explanation'
 import { statusBadge } from './runs'
 
 const RUN = `query Run($id: ID!) {
@@ -223,6 +224,10 @@ export const runView: View = (root, { client, params, canWrite }) => {
         held = Math.max(held, points[points.length - 1]?.epoch ?? 0)
       })
       if (names.length === 0 && run.lastEpoch > 0) held = 0
+      if (run.status === 'SUCCEEDED') {
+        const box = root.querySelector<HTMLElement>('[data-explanation]')
+        if (box) void renderExplanation(box, client, id)
+      }
       if (charts.size === 0)
         chartBox.append(
           notice(
