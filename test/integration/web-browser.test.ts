@@ -39,11 +39,15 @@ describeInBrowser('web dashboard in Chromium', () => {
     base = `http://127.0.0.1:${t.lab.port}`
     const res = await t.gql<{ generateDataset: { id: string } }>(
       `mutation($input: GenerateDatasetInput!) { generateDataset(input: $input) { id } }`,
-      { input: { name: 'web-linear', generator: 'LINEAR', rows: 1500, seed: 7, noise: 0.1 } },
+      { input: { name: 'web-linear', generator: 'LINEAR', rows: 800, seed: 7, noise: 0.1 } },
     )
     datasetId = res.data!.generateDataset.id
     browser = await launchBrowser()
   }, 120_000)
+  const cleanups: (() => Promise<unknown>)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => {})
+  })
   afterAll(async () => {
     await browser?.close()
     await t?.stop()
@@ -115,14 +119,16 @@ describeInBrowser('web dashboard in Chromium', () => {
   }, 240_000)
 
   test('a run: its curve grows while it trains, and a dropped socket loses no point', async () => {
-    const epochs = 60
+    const epochs = 30
     const id = await startRun({
       experiment: 'live',
       name: 'growing',
       epochs,
-      hiddenLayers: [32, 16],
-      batchSize: 4,
+      hiddenLayers: [16, 8],
+      batchSize: 8,
     })
+    // A failure below must not leave the one worker busy for the next test.
+    cleanups.push(() => t.gql(`mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id }))
     const page = await newPage()
     // Every page WebSocket goes through here, so the test can drop one like a network blip would.
     const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = []
