@@ -19,13 +19,13 @@ describeInBrowser('web dashboard with API keys', () => {
     if (res.errors) throw new Error(JSON.stringify(res.errors))
     return res.data!
   }
-  const signIn = async (key: string): Promise<Page> => {
+  const signIn = async (key: string, path: string, ready: string): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     page.setDefaultTimeout(30_000)
-    await page.goto(`${base}/runs/${runId}`)
+    await page.goto(base + path)
     await page.getByLabel('Key').fill(key)
     await page.getByRole('button', { name: 'Continue' }).click()
-    await page.locator('[data-run-status="QUEUED"]').waitFor()
+    await page.locator(ready).waitFor()
     return page
   }
 
@@ -74,7 +74,7 @@ describeInBrowser('web dashboard with API keys', () => {
   })
 
   test('a WRITE key is offered the cancel button, and it cancels', async () => {
-    const page = await signIn(keys.WRITE)
+    const page = await signIn(keys.WRITE, `/runs/${runId}`, '[data-run-status="QUEUED"]')
     await page.getByRole('button', { name: 'Cancel run' }).click()
     await page.locator('[data-run-status="CANCELLED"]').waitFor()
     await page.screenshot({ path: screenshotPath('run-cancelled'), fullPage: true })
@@ -82,7 +82,8 @@ describeInBrowser('web dashboard with API keys', () => {
   })
 
   test('an unreachable server is said so, in words', async () => {
-    const page = await signIn(keys.READ)
+    // The runs table holds a live subscription, so the lost socket shows at once.
+    const page = await signIn(keys.READ, '/experiments/auth', `tr[data-run-id="${runId}"]`)
     stopped = true
     await t.stop()
     await page.getByText('Connection to the server lost').waitFor()

@@ -39,7 +39,8 @@ export function notice(kind: 'empty' | 'error' | 'loading', text: string): HTMLE
 export function fmt(value: number | null | undefined, digits = 4): string {
   if (value === null || value === undefined) return '–'
   if (Number.isInteger(value)) return String(value)
-  return Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3 ? value.toExponential(2) : value.toPrecision(digits)
+  if (Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3) return value.toExponential(2)
+  return String(Number(value.toPrecision(digits)))
 }
 
 export function when(iso: string | null | undefined): string {

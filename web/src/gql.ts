@@ -48,6 +48,8 @@ export class LabClient {
   private readonly stateListeners = new Set<(s: ConnectionState) => void>()
   private readonly reconnectListeners = new Set<() => void>()
   private everConnected = false
+  /** Subscriptions the page holds: the lazy socket closing with none is no lost connection. */
+  private active = 0
 
   constructor(private readonly httpUrl = '/graphql') {
     const wsUrl = new URL(httpUrl, location.href)
@@ -70,7 +72,8 @@ export class LabClient {
           if (wasRetry) for (const l of this.reconnectListeners) l()
         },
         closed: () => {
-          if (this.everConnected) this.setState('reconnecting')
+          if (this.everConnected && this.active > 0) this.setState('reconnecting')
+          else this.setState('connecting')
         },
       },
     })
@@ -135,6 +138,7 @@ export class LabClient {
             // A released generation completes too (asynchronously): only the current one's counts.
             if (stopped || gen !== generation) return
             stopped = true
+            this.active -= 1
             offClosed()
             sink.complete?.()
           },
@@ -149,8 +153,10 @@ export class LabClient {
     // On a drop, release the old subscription (graphql-ws would resend the same variables) and subscribe
     // again with fresh ones; the new subscribe is what makes the lazy client reconnect.
     offClosed = this.ws.on('closed', () => queueMicrotask(restart))
+    this.active += 1
     start()
     return () => {
+      if (!stopped) this.active -= 1
       stopped = true
       offClosed()
       current?.()

@@ -111,7 +111,9 @@ export const runView: View = (root, { client, params, canWrite }) => {
   let unsubscribe: () => void = () => {}
   let ticker: ReturnType<typeof setInterval> | undefined
 
-  const chartWidth = () => Math.max(260, Math.min(640, (chartBox.clientWidth || root.clientWidth || 640) - 8))
+  // Two charts side by side at 1280 px, one per row on a narrow window (style.css .charts).
+  const chartWidth = () =>
+    Math.max(240, Math.min(560, (chartBox.clientWidth || root.clientWidth || 560) - 24))
   const chartFor = (name: string) => {
     let chart = charts.get(name)
     if (!chart) {
