@@ -176,6 +176,10 @@ describeInBrowser('web dashboard in Chromium', () => {
     // A reload draws the stored history through metricHistory: the same points.
     await page.reload()
     await waitFor(async () => (await pointsOf(page, 'loss').catch(() => 0)) === epochs)
+    // A narrow window: one chart per row, nothing wider than the window.
+    await page.setViewportSize({ width: 400, height: 800 })
+    await waitFor(async () => (await page.evaluate('document.documentElement.scrollWidth')) === 400)
+    await page.screenshot({ path: screenshotPath('run-narrow'), fullPage: true })
     await page.close()
   }, 360_000)
 
@@ -196,4 +200,21 @@ describeInBrowser('web dashboard in Chromium', () => {
     await expect(page.getByRole('button', { name: 'Cancel run' }).isHidden()).resolves.toBe(true)
     await page.close()
   }, 240_000)
+
+  test('datasets: the list with versions, and a version with its feature statistics', async () => {
+    const page = await newPage()
+    await page.goto(`${base}/`)
+    await page.getByRole('link', { name: 'Datasets' }).click()
+    await page.locator('tr[data-dataset="web-linear"]').getByRole('link', { name: 'v1' }).click()
+    const stats = page.locator('[data-feature-stats] tbody tr')
+    await stats.first().waitFor()
+    const dataset = await t.gql<{ dataset: { featureNames: string[] } }>(
+      `query($id: ID!) { dataset(id: $id) { featureNames } }`,
+      { id: datasetId },
+    )
+    expect(await stats.locator('td:first-child').allTextContents()).toEqual(
+      dataset.data!.dataset.featureNames,
+    )
+    await page.close()
+  })
 })

@@ -323,6 +323,11 @@ export const runsView: View = (root, { client, params }) => {
       case 'RunStatusChanged': {
         const cell = table.querySelector(`tr[data-run-id="${CSS.escape(e.runId)}"] td[data-col="status"]`)
         if (cell) mount(cell, statusBadge(e.status))
+        // A finished run has its summary metrics now: reload the page for them (and for the order).
+        if (cell && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.status)) {
+          clearTimeout(reloadTimer)
+          reloadTimer = setTimeout(() => void load(), 200)
+        }
         return
       }
     }
