@@ -12,10 +12,12 @@ export interface MetricChart {
   lastEpoch(): number
   /** Width the chart draws at, in CSS pixels: the maxPoints to ask metricHistory for. */
   width(): number
+  resize(width: number): void
   destroy(): void
 }
 
-export function metricChart(name: string, width: number): MetricChart {
+export function metricChart(name: string, initialWidth: number): MetricChart {
+  let width = initialWidth
   const xs: number[] = []
   const ys: number[] = []
   let duplicates = 0
@@ -74,6 +76,11 @@ export function metricChart(name: string, width: number): MetricChart {
     },
     lastEpoch: () => xs[xs.length - 1] ?? 0,
     width: () => width,
+    resize(w) {
+      if (w === width) return
+      width = w
+      plot.setSize({ width, height: 180 })
+    },
     destroy: () => plot.destroy(),
   }
 }

@@ -88,7 +88,10 @@ export async function renderExplanation(box: HTMLElement, client: LabClient, run
       mount(
         box,
         h('h2', {}, 'Explanation'),
-        notice('empty', 'No explanation yet: it is computed after training succeeds.'),
+        notice(
+          'empty',
+          'This run has no explanation: none was computed (it may have been started with explain: []).',
+        ),
       )
       return
     }

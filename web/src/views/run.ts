@@ -124,6 +124,12 @@ export const runView: View = (root, { client, params, canWrite }) => {
     return chart
   }
 
+  // A window resized: charts follow (the points stay; metricHistory was asked once, at load).
+  const resizer = new ResizeObserver(() => {
+    for (const c of charts.values()) c.resize(chartWidth())
+  })
+  resizer.observe(chartBox)
+
   const renderState = () => {
     if (!run) return
     mount(
@@ -178,11 +184,11 @@ export const runView: View = (root, { client, params, canWrite }) => {
         // Backend, timings and summary are fields of the run, not of the event.
         void refresh().catch(() => {})
         return
-      case 'ExplanationReady':
-        root
-          .querySelector('[data-explanation]')
-          ?.replaceChildren(notice('empty', 'The explanation is ready.'))
+      case 'ExplanationReady': {
+        const box = root.querySelector<HTMLElement>('[data-explanation]')
+        if (box) void renderExplanation(box, client, id)
         return
+      }
     }
   }
 
@@ -274,6 +280,7 @@ export const runView: View = (root, { client, params, canWrite }) => {
   return () => {
     unsubscribe()
     clearInterval(ticker)
+    resizer.disconnect()
     for (const c of charts.values()) c.destroy()
   }
 }
