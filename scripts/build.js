@@ -84,3 +84,11 @@ step('tsc', {
   outputs: ['dist/src/main.js'],
   build: () => run('node_modules/typescript/bin/tsc', ['-p', 'tsconfig.build.json']),
 })
+
+step('web', {
+  // The dashboard (web/ -> dist/web, served at /). Its own stamp: vite empties dist/web before writing.
+  inputs: ['web', 'package-lock.json'],
+  stamp: 'dist/.web-build-stamp',
+  outputs: ['dist/web/index.html'],
+  build: () => run('node_modules/vite/bin/vite.js', ['build', '--config', 'web/vite.config.mjs']),
+})

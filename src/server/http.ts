@@ -22,6 +22,7 @@ import { apolloAuthPlugin, httpAuthMiddleware, RequestGuard, wsAuthHooks } from 
 import { createErrorFormatter, outageStatusPlugin } from './errors'
 import { checkUpgrade, GuardOptions, hostAllowed, refuseUpgrade } from './guard'
 import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimits } from './limits'
+import { defaultWebDir, webPage } from './web'
 
 /** Limits of the WebSocket endpoint (see src/config.ts). */
 export interface WsLimits {
@@ -50,6 +51,8 @@ export interface HttpServerOptions<C extends BaseContext & { principal: Principa
   context: (principal: Principal) => C | Promise<C>
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>
+  /** The built web page served at `/` (default: dist/web of this checkout). */
+  webDir?: string
 }
 
 export interface RunningHttpServer {
@@ -235,6 +238,12 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
       context: async ({ res }) => opts.context(res.locals['principal'] as Principal),
     }),
   )
+  // The dashboard: after /graphql and /healthz, so its fallback never answers for them.
+  app.use((req, res, next) => {
+    if (hostAllowed(req.headers.host, guard)) return next()
+    res.status(403).type('text/plain').send('This Host is not allowed (LAB_ALLOWED_HOSTS)\n')
+  })
+  app.use(webPage(opts.webDir ?? defaultWebDir()))
   // Body-parser errors (too large, malformed JSON) answered in GraphQL's error shape.
   app.use(
     (
