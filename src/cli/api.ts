@@ -192,11 +192,15 @@ export interface DatasetView {
   targetName: string | null
   factorNames: string[]
   imageShape: number[] | null
+  /** TABLE or TEXT. */
+  kind: 'TABLE' | 'TEXT'
+  /** TEXT: the known characters; null for tables. */
+  vocabulary: string[] | null
   createdAt: string
 }
 
 const DATASET_FIELDS =
-  'id name version task rowCount featureNames targetName factorNames imageShape createdAt'
+  'id name version kind task rowCount featureNames targetName factorNames imageShape vocabulary createdAt'
 
 export interface SweepView {
   id: string
@@ -282,6 +286,13 @@ export const IMPORT_CSV = doc<
   { input: { name: string; task: Task; csv: string; targetColumn?: string; factorColumns?: string[] } }
 >(
   `mutation ImportCsv($input: ImportCsvDatasetInput!) { importCsvDataset(input: $input) { ${DATASET_FIELDS} } }`,
+)
+
+export const IMPORT_TEXT = doc<
+  { importTextDataset: DatasetView },
+  { input: { name: string; text: string; minCount?: number } }
+>(
+  `mutation ImportText($input: ImportTextDatasetInput!) { importTextDataset(input: $input) { ${DATASET_FIELDS} } }`,
 )
 
 export const START_SWEEP = doc<{ startSweep: SweepView }, { input: SweepInput }>(

@@ -1,4 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
 import { copyText } from '../../src/modules/dataset/generators'
+import { runCli } from '../unit/cli/harness'
 import { collect, GqlResponse, startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
 
@@ -150,6 +154,40 @@ describe('text datasets', () => {
     expect(code(await generateDataset({ name: 'c', generator: 'COPY_TEXT', rows: 10, noise: 1.5 }))).toBe(
       'BAD_USER_INPUT',
     )
+  })
+})
+
+describe('lab dataset import --text', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lab-text-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+  const lab = (argv: string[]) => runCli(argv, { env: { LAB_URL: t.lab.url }, cwd: dir })
+
+  it('imports a UTF-8 file as a TEXT dataset, with --min-count', async () => {
+    await writeFile(path.join(dir, 'corpus.txt'), 'héllo wörld, hello world 😀\n', 'utf8')
+    const r = await lab(['dataset', 'import', 'corpus.txt', '--text', '--min-count', '2', '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const d = JSON.parse(r.stdout) as Dataset
+    expect(d).toMatchObject({ name: 'corpus', kind: 'TEXT', rowCount: 27 })
+    // Seen once: é, e (only in "hello"), ö, ',', 😀 and the newline.
+    expect(d.vocabulary).toEqual([' ', 'd', 'h', 'l', 'o', 'r', 'w'])
+    const listed = await lab(['datasets'])
+    expect(listed.stdout).toMatch(/text \(7 chars\)/)
+  })
+
+  it('refuses table options with --text, and names the file in server errors', async () => {
+    await writeFile(path.join(dir, 'one.txt'), 'aaaa', 'utf8')
+    const mixed = await lab(['dataset', 'import', 'one.txt', '--text', '--target', 'y'])
+    expect(mixed.code).not.toBe(0)
+    expect(mixed.stderr).toMatch(/--text takes no --target/)
+    const tiny = await lab(['dataset', 'import', 'one.txt', '--text'])
+    expect(tiny.code).not.toBe(0)
+    expect(tiny.stderr).toMatch(/one\.txt: .*at least 2/)
   })
 })
 
