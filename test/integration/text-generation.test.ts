@@ -344,6 +344,67 @@ describe('SEQUENCE runs', () => {
     expect(code(await t.gql(GENERATE, { runId: tableRun, prompt: 'abc' }))).toBe('BAD_USER_INPUT')
   })
 
+  it('sweeps architecture and contextLength of SEQUENCE runs', async () => {
+    const { startSweep } = await ok<{ startSweep: { id: string } }>(
+      `mutation($input: SweepInput!) { startSweep(input: $input) { id } }`,
+      {
+        input: {
+          datasetId: textId,
+          experiment: 'text-sweep',
+          method: 'GRID',
+          metric: 'valPerplexity',
+          goal: 'MINIMIZE',
+          maxConcurrent: 1,
+          parameters: [
+            { name: 'architecture', values: ['WINDOW_MLP', 'RNN_GRU'] },
+            { name: 'contextLength', values: [2, 4] },
+          ],
+          base: { family: 'SEQUENCE', hiddenLayers: [4], epochs: 1, batchSize: 256, seed: 1 },
+        },
+      },
+    )
+    const sweep = await waitFor(
+      async () => {
+        const { sweep } = await ok<{
+          sweep: {
+            status: string
+            bestRun: { id: string } | null
+            runs: { edges: { node: { status: string; architecture: string; contextLength: number } }[] }
+          }
+        }>(
+          `query($id: ID!) { sweep(id: $id) { status bestRun { id }
+            runs(first: 10) { edges { node { status architecture contextLength } } } } }`,
+          { id: startSweep.id },
+        )
+        return sweep.status === 'RUNNING' ? undefined : sweep
+      },
+      { timeoutMs: 240_000, what: 'the sweep' },
+    )
+    expect(sweep.status).toBe('FINISHED')
+    expect(sweep.bestRun).not.toBeNull()
+    const points = sweep.runs.edges
+      .map(({ node: r }) => `${r.status} ${r.architecture} ${r.contextLength}`)
+      .sort()
+    expect(points).toEqual([
+      'SUCCEEDED RNN_GRU 2',
+      'SUCCEEDED RNN_GRU 4',
+      'SUCCEEDED WINDOW_MLP 2',
+      'SUCCEEDED WINDOW_MLP 4',
+    ])
+    const bad = await t.gql(`mutation($input: SweepInput!) { startSweep(input: $input) { id } }`, {
+      input: {
+        datasetId: textId,
+        experiment: 'text-sweep',
+        method: 'GRID',
+        metric: 'valLoss',
+        goal: 'MINIMIZE',
+        parameters: [{ name: 'architecture', values: ['LSTM'] }],
+        base: { family: 'SEQUENCE' },
+      },
+    })
+    expect(code(bad)).toBe('BAD_USER_INPUT')
+  }, 300_000)
+
   it('refuses SEQUENCE on tables, other families on TEXT, and foreign hyperparameters (BAD_USER_INPUT)', async () => {
     const cases: Record<string, unknown>[] = [
       { datasetId: tableId, family: 'SEQUENCE' },
