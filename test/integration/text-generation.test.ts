@@ -359,7 +359,14 @@ describe('SEQUENCE runs', () => {
             { name: 'architecture', values: ['WINDOW_MLP', 'RNN_GRU'] },
             { name: 'contextLength', values: [2, 4] },
           ],
-          base: { family: 'SEQUENCE', hiddenLayers: [4], epochs: 1, batchSize: 256, seed: 1 },
+          base: {
+            datasetId: textId,
+            family: 'SEQUENCE',
+            hiddenLayers: [4],
+            epochs: 1,
+            batchSize: 256,
+            seed: 1,
+          },
         },
       },
     )
@@ -399,7 +406,7 @@ describe('SEQUENCE runs', () => {
         metric: 'valLoss',
         goal: 'MINIMIZE',
         parameters: [{ name: 'architecture', values: ['LSTM'] }],
-        base: { family: 'SEQUENCE' },
+        base: { datasetId: textId, family: 'SEQUENCE' },
       },
     })
     expect(code(bad)).toBe('BAD_USER_INPUT')
@@ -418,10 +425,32 @@ describe('SEQUENCE runs', () => {
       { datasetId: textId, family: 'SEQUENCE', contextLength: 257 },
       { datasetId: textId, family: 'SEQUENCE', architecture: 'RNN_GRU', hiddenLayers: [] },
       { datasetId: textId, family: 'SEQUENCE', explain: ['PERMUTATION_IMPORTANCE'] },
+      // 256 x 27 one-hot inputs into 4096 units: about 28 million weights, above LAB_MAX_MODEL_PARAMETERS.
+      { datasetId: textId, family: 'SEQUENCE', contextLength: 256, hiddenLayers: [4096] },
+      // About 4,000 training targets in batches of 1, x 256 recurrent steps x 3 epochs: about 3 million
+      // steps, above LAB_MAX_TRAINING_STEPS (2,000,000).
+      {
+        datasetId: textId,
+        family: 'SEQUENCE',
+        architecture: 'RNN_GRU',
+        contextLength: 256,
+        batchSize: 1,
+        epochs: 3,
+      },
     ]
     for (const input of cases) {
       const res = await startRun(input)
       expect([input, code(res)]).toEqual([input, 'BAD_USER_INPUT'])
     }
+    // The same step count is fine for a WINDOW_MLP (one step per batch): queued, then cancelled.
+    const window = await startRun({
+      datasetId: textId,
+      family: 'SEQUENCE',
+      contextLength: 256,
+      batchSize: 1,
+      epochs: 2,
+    })
+    expect(window.errors).toBeUndefined()
+    await ok(`mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: window.data!.startRun.id })
   })
 })

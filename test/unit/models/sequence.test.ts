@@ -12,7 +12,8 @@ import {
   rankSymbols,
   samplingDistribution,
 } from '../../../src/models/sequence/sampling'
-import { sequenceParameters, type SequenceSpec } from '../../../src/models/sequence/spec'
+import { sequenceParameters, sequenceWork, type SequenceSpec } from '../../../src/models/sequence/spec'
+import { AppError } from '../../../src/errors'
 import { loadSequence, toStoredSequence } from '../../../src/models/sequence/stored'
 import { trainSequence } from '../../../src/models/sequence/train'
 import { copyText } from '../../../src/modules/dataset/generators'
@@ -66,6 +67,32 @@ describe('the SEQUENCE networks', () => {
     } finally {
       model.dispose()
     }
+  })
+
+  it('counts the work of an epoch: training targets, and contextLength steps per GRU batch', () => {
+    const base = { validationSplit: 0, seed: 1, contextLength: 16 }
+    expect(
+      sequenceWork({ ...base, architecture: SequenceArchitecture.WINDOW_MLP }, { rowCount: 1000 }),
+    ).toEqual({
+      examples: 999,
+      stepsPerBatch: 1,
+    })
+    expect(sequenceWork({ ...base, architecture: SequenceArchitecture.RNN_GRU }, { rowCount: 1000 })).toEqual(
+      {
+        examples: 999,
+        stepsPerBatch: 16,
+      },
+    )
+    // One block: nothing can be held out.
+    expect(() =>
+      sequenceWork(
+        { ...base, validationSplit: 0.2, architecture: SequenceArchitecture.RNN_GRU },
+        { rowCount: 200 },
+      ),
+    ).toThrow(AppError)
+    expect(() =>
+      sequenceWork({ ...base, architecture: SequenceArchitecture.RNN_GRU }, { rowCount: 1 }),
+    ).toThrow(AppError)
   })
 
   it('one-hot encodes windows right-aligned, zero before the segment start', () => {
