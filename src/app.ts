@@ -45,6 +45,8 @@ export interface AppContext {
   principal: Principal
   loaders: Loaders
   runEvents: RunEventStream
+  /** Text generation, for the generationEvents subscription. */
+  generation: GenerationService
   sweepEvents: SweepEventStream
   experimentEvents: ExperimentEventStream
 }
@@ -82,6 +84,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       maxRows: config.maxDatasetRows,
       maxCells: config.maxDatasetCells,
       maxFeatures: config.maxDatasetFeatures,
+      maxTextBytes: config.maxTextBytes,
     })
     const runRepo = new RunRepository(db)
     const experiments = new ExperimentRepository(db)
@@ -94,7 +97,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       await selectBackend(config.tfBackend)
       return familyOf(run.family).load(stored)
     })
-    const generation = new GenerationService(predictions, runRepo, datasets)
+    const generation = new GenerationService(predictions, runRepo, datasets, config.maxGenerateTokens)
     closers.push(async () => predictions.dispose())
     const explanations = new ExplanationService(new ExplanationRepository(db), runRepo, datasets, predictions)
     const runEvents = new RunEventStream(runRepo, bus, (runId) => explanations.forRun(runId))
@@ -177,6 +180,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
         principal,
         loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations, sweeps }),
         runEvents,
+        generation,
         sweepEvents,
         experimentEvents,
       }),

@@ -19,6 +19,10 @@ export interface Config {
   maxDatasetRows: number
   /** Features per dataset row (a 32x32 image is 1024). */
   maxDatasetFeatures: number
+  /** Largest text corpus, in UTF-8 bytes. */
+  maxTextBytes: number
+  /** Most tokens one generate call may ask for. */
+  maxGenerateTokens: number
   maxQueryDepth: number
   /** Depth allowed to introspection (`__schema`); the explorer's own query is 15 deep. */
   maxIntrospectionDepth: number
@@ -200,6 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxDatasetCells: int(env, 'LAB_MAX_DATASET_CELLS', 4_000_000, 1, 100_000_000),
     maxDatasetRows: int(env, 'LAB_MAX_DATASET_ROWS', 100_000, 1, 10_000_000),
     maxDatasetFeatures: int(env, 'LAB_MAX_DATASET_FEATURES', 1024, 1, 1_000_000),
+    maxTextBytes: int(env, 'LAB_MAX_TEXT_BYTES', 8 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    maxGenerateTokens: int(env, 'LAB_MAX_GENERATE_TOKENS', 1000, 1, 1_000_000),
     maxQueryDepth: int(env, 'LAB_MAX_QUERY_DEPTH', 12, 2, 100),
     maxIntrospectionDepth: int(env, 'LAB_MAX_INTROSPECTION_DEPTH', 15, 2, 100),
     maxQueryAliases: int(env, 'LAB_MAX_QUERY_ALIASES', 20, 0, 10_000),

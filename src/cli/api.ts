@@ -21,10 +21,12 @@ export type SweepStatus = 'RUNNING' | 'FINISHED' | 'CANCELLED' | 'FAILED'
 export type Activation = 'ELU' | 'RELU' | 'SIGMOID' | 'TANH'
 export type Optimizer = 'ADAM' | 'RMSPROP' | 'SGD'
 export type Task = 'REGRESSION' | 'BINARY_CLASSIFICATION' | 'UNSUPERVISED'
-export const MODEL_FAMILIES = ['MLP', 'VAE'] as const
+export const MODEL_FAMILIES = ['MLP', 'VAE', 'SEQUENCE'] as const
 export type ModelFamily = (typeof MODEL_FAMILIES)[number]
 export const LIKELIHOODS = ['GAUSSIAN', 'BERNOULLI'] as const
 export type Likelihood = (typeof LIKELIHOODS)[number]
+export const SEQUENCE_ARCHITECTURES = ['RNN_GRU', 'WINDOW_MLP'] as const
+export type SequenceArchitecture = (typeof SEQUENCE_ARCHITECTURES)[number]
 /** Every method the API knows; the server checks which apply to a run's family and dataset. */
 export const EXPLANATION_METHODS = [
   'INTEGRATED_GRADIENTS',
@@ -84,6 +86,10 @@ export interface RunSettings {
   beta?: number
   /** VAE only. */
   likelihood?: Likelihood
+  /** SEQUENCE only. */
+  architecture?: SequenceArchitecture
+  /** SEQUENCE only. */
+  contextLength?: number
   tags?: string[]
   explain?: ExplanationMethod[]
 }
@@ -192,11 +198,15 @@ export interface DatasetView {
   targetName: string | null
   factorNames: string[]
   imageShape: number[] | null
+  /** TABLE or TEXT. */
+  kind: 'TABLE' | 'TEXT'
+  /** TEXT: the known characters; null for tables. */
+  vocabulary: string[] | null
   createdAt: string
 }
 
 const DATASET_FIELDS =
-  'id name version task rowCount featureNames targetName factorNames imageShape createdAt'
+  'id name version kind task rowCount featureNames targetName factorNames imageShape vocabulary createdAt'
 
 export interface SweepView {
   id: string
@@ -282,6 +292,13 @@ export const IMPORT_CSV = doc<
   { input: { name: string; task: Task; csv: string; targetColumn?: string; factorColumns?: string[] } }
 >(
   `mutation ImportCsv($input: ImportCsvDatasetInput!) { importCsvDataset(input: $input) { ${DATASET_FIELDS} } }`,
+)
+
+export const IMPORT_TEXT = doc<
+  { importTextDataset: DatasetView },
+  { input: { name: string; text: string; minCount?: number } }
+>(
+  `mutation ImportText($input: ImportTextDatasetInput!) { importTextDataset(input: $input) { ${DATASET_FIELDS} } }`,
 )
 
 export const START_SWEEP = doc<{ startSweep: SweepView }, { input: SweepInput }>(

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import { LabClient, DEFAULT_URL } from './client'
-import { importDataset, listDatasets, parseTask } from './commands/datasets'
+import { importDataset, listDatasets, parseMinCount, parseTask } from './commands/datasets'
 import { listRuns, parseLimit, parseSort, parseStatuses } from './commands/runs'
 import { cancelSweep, runSweep } from './commands/sweep'
 import { createKey, listKeys, parseScope, revokeKey } from './commands/keys'
@@ -115,8 +115,16 @@ function buildProgram(io: CliIO, action: Action): Command {
   const dataset = program.command('dataset').description('dataset commands')
   dataset
     .command('import')
-    .description('import a CSV file (header line first, numeric cells) as a dataset')
-    .argument('<file>', 'CSV file')
+    .description(
+      'import a CSV file (header line first, numeric cells) as a dataset, or with --text a UTF-8 text file as a corpus',
+    )
+    .argument('<file>', 'CSV file (or text file with --text)')
+    .option('--text', 'import the file as a TEXT dataset (a corpus for SEQUENCE runs)')
+    .option(
+      '--min-count <n>',
+      '--text: characters seen fewer times map to the unknown symbol (default 1)',
+      parseMinCount,
+    )
     .option('--target <column>', 'the column to predict (required, except with --task unsupervised)')
     .option(
       '--factor <column>',

@@ -3,6 +3,7 @@ import {
   EXPLANATION_METHODS,
   LIKELIHOODS,
   MODEL_FAMILIES,
+  SEQUENCE_ARCHITECTURES,
   type Activation,
   type Distribution,
   type ExplanationMethod,
@@ -83,6 +84,8 @@ const PARAMETERS = {
   latentDim: { kind: 'int', min: 1, max: 64 },
   beta: { kind: 'float', min: 0, minExclusive: true },
   likelihood: { kind: 'enum', choices: LIKELIHOODS },
+  architecture: { kind: 'enum', choices: SEQUENCE_ARCHITECTURES },
+  contextLength: { kind: 'int', min: 1, max: 256 },
 } satisfies Record<string, ParamKind>
 
 type ParameterName = keyof typeof PARAMETERS
@@ -110,6 +113,11 @@ export const FAMILIES: Readonly<Record<ModelFamily, FamilyRules>> = {
     settings: ['latentDim', 'beta', 'likelihood'],
     metrics: ['loss', 'reconstruction', 'kl', 'valLoss', 'valReconstruction', 'valKl'],
     latentKl: true,
+  },
+  SEQUENCE: {
+    settings: ['architecture', 'contextLength'],
+    metrics: ['loss', 'valLoss', 'perplexity', 'valPerplexity', 'accuracy', 'valAccuracy'],
+    latentKl: false,
   },
 }
 const DEFAULT_FAMILY: ModelFamily = 'MLP'

@@ -4,6 +4,15 @@
 export enum ModelFamily {
   MLP = 'MLP',
   VAE = 'VAE',
+  SEQUENCE = 'SEQUENCE',
+}
+
+/** The network of a SEQUENCE run; the names of the Prisma and GraphQL enum `SequenceArchitecture`. */
+export enum SequenceArchitecture {
+  /** GRU layers over the one-hot characters of the context. */
+  RNN_GRU = 'RNN_GRU',
+  /** Dense layers over the concatenated one-hot window (the fast one). */
+  WINDOW_MLP = 'WINDOW_MLP',
 }
 
 /** The observation model of a VAE's decoder; the names of the Prisma and GraphQL enum `Likelihood`. */

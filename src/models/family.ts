@@ -7,7 +7,8 @@ import type { MethodCosts } from '../explain/types'
 import type { ExplanationMethod } from '../explain/types'
 import type { DatasetContent } from '../modules/dataset/dataset.content'
 import type { CommonSpec } from './common/spec'
-import type { Likelihood, ModelFamily } from './family.enums'
+import type { DatasetKind } from '../modules/dataset/dataset.enums'
+import type { Likelihood, ModelFamily, SequenceArchitecture } from './family.enums'
 
 /** Rows the predictor accepts: `number[][]` or `Float64Array[]`, each of `featureCount` raw feature values. */
 export type Rows = ReadonlyArray<ArrayLike<number>>
@@ -51,19 +52,32 @@ export interface RunSpec extends CommonSpec {
   latentDim: number | null
   beta: number | null
   likelihood: Likelihood | null
+  architecture: SequenceArchitecture | null
+  contextLength: number | null
 }
+
+/** The family-specific hyperparameters (null for families without them). */
+export const FAMILY_FIELDS = ['latentDim', 'beta', 'likelihood', 'architecture', 'contextLength'] as const
+export type FamilyField = (typeof FAMILY_FIELDS)[number]
 
 /** The family-specific part of a run request, as a client sent it. */
 export interface FamilyArgs {
   latentDim?: number | null | undefined
   beta?: number | null | undefined
   likelihood?: Likelihood | null | undefined
+  architecture?: SequenceArchitecture | null | undefined
+  contextLength?: number | null | undefined
 }
 
 /** What a family may know of a dataset before training on it (no rows). */
 export interface DatasetShape {
   task: string
+  /**
+   * The width of one input: the features of a table; for a TEXT dataset the one-hot width of one character
+   * (its vocabulary and the unknown symbol).
+   */
   featureCount: number
+  /** Rows of a table; characters of a TEXT corpus. */
   rowCount: number
   factorNames: string[]
   imageShape: number[] | null
@@ -189,26 +203,62 @@ export interface GenerativeModel {
 }
 
 /**
+ * A trained next-character model: the distribution of the next symbol after each of a batch of contexts.
+ * Symbols are indices into `vocabulary`, and `vocabulary.length` is the unknown symbol.
+ */
+export interface TextModel {
+  readonly vocabulary: readonly string[]
+  readonly contextLength: number
+  /** One row of `vocabulary.length + 1` probabilities per context (each at most contextLength symbols long). */
+  nextDistributions(contexts: readonly (readonly number[])[]): Float64Array[]
+}
+
+/**
  * A trained model loaded for queries. Capabilities, not a family switch: `predict` needs a predictor,
- * `sample`/`encode`/`decode` need a generator.
+ * `sample`/`encode`/`decode` need a generator, `generate` needs a text model.
  */
 export interface LoadedModel {
   readonly featureCount: number
   readonly predictor?: Predictor
   readonly generator?: GenerativeModel
+  readonly text?: TextModel
   dispose(): void
+}
+
+/** How much work one epoch is, for the LAB_MAX_TRAINING_STEPS check. */
+export interface TrainingWork {
+  /** Training examples per epoch. */
+  examples: number
+  /** Cost of one example relative to a Dense step (the timesteps of a recurrent network). */
+  stepsPerBatch: number
 }
 
 /** A model family. Everything the platform asks of one. */
 export interface Family {
   readonly name: ModelFamily
-  /** Checks the family's part of a request against the dataset and fills in its defaults (throws AppError). */
-  prepare(args: FamilyArgs, dataset: DatasetShape): Pick<RunSpec, 'latentDim' | 'beta' | 'likelihood'>
+  /** The kind of dataset this family trains on; the API refuses the others. */
+  readonly datasetKind: DatasetKind
   /**
-   * Weights and biases of the network(s) a spec builds on `featureCount` inputs, computed from the
-   * spec alone so the API can refuse an oversized network before anything is queued.
+   * Checks the family's part of a request against the dataset and fills in its defaults (throws AppError).
+   * Returns the family's own fields only; a field it does not return is refused when given, and stored null.
    */
-  parameterCount(spec: Pick<RunSpec, 'hiddenLayers' | 'latentDim'>, featureCount: number): number
+  prepare(args: FamilyArgs, dataset: DatasetShape): Partial<Pick<RunSpec, FamilyField>>
+  /**
+   * Weights and biases of the network(s) a spec builds on inputs `featureCount` wide (see DatasetShape),
+   * computed from the spec alone so the API can refuse an oversized network before anything is queued.
+   */
+  parameterCount(
+    spec: Pick<RunSpec, 'hiddenLayers' | 'latentDim'> &
+      Partial<Pick<RunSpec, 'architecture' | 'contextLength'>>,
+    featureCount: number,
+  ): number
+  /** hiddenLayers when a request gives none (default: the platform's [128, 64, 32, 16]). */
+  defaultHiddenLayers?(args: FamilyArgs): number[]
+  /** Examples per epoch and their cost, when not one per row of the training split. */
+  trainingWork?(
+    spec: Pick<RunSpec, 'validationSplit' | 'seed' | FamilyField>,
+    dataset: DatasetShape,
+  ): TrainingWork
   /** Names of the metrics each epoch reports, in order (what sweeps and filters may use). */
   metricNames(spec: Pick<RunSpec, 'latentDim' | 'validationSplit'>): string[]
   /** Explanation methods that apply to this family on this dataset; also the default. */

@@ -5,11 +5,13 @@
 import type { Family } from './family'
 import { ModelFamily } from './family.enums'
 import { mlpFamily } from './mlp/family'
+import { sequenceFamily } from './sequence/family'
 import { vaeFamily } from './vae/family'
 
 const FAMILIES: Readonly<Record<ModelFamily, Family>> = {
   [ModelFamily.MLP]: mlpFamily,
   [ModelFamily.VAE]: vaeFamily,
+  [ModelFamily.SEQUENCE]: sequenceFamily,
 }
 
 export function familyOf(name: ModelFamily): Family {

@@ -297,6 +297,8 @@ function toRunSpec(run: RunRecord): RunSpec {
     latentDim: run.latentDim,
     beta: run.beta,
     likelihood: run.likelihood,
+    architecture: run.architecture,
+    contextLength: run.contextLength,
   }
 }
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { DATASETS, DatasetView, IMPORT_CSV, Task } from '../api'
+import { DATASETS, DatasetView, IMPORT_CSV, IMPORT_TEXT, Task } from '../api'
 import { Context, readInputFile, tableWidth } from '../context'
 import { ExitCode, ServerError, UsageError } from '../errors'
 import { collectPages } from '../paging'
@@ -34,7 +34,11 @@ export async function listDatasets(ctx: Context, opts: { json?: boolean }): Prom
         String(d.version),
         d.task.toLowerCase(),
         String(d.rowCount),
-        d.imageShape ? `${d.featureNames.length} (${d.imageShape.join('x')})` : String(d.featureNames.length),
+        d.vocabulary
+          ? `text (${d.vocabulary.length} chars)`
+          : d.imageShape
+            ? `${d.featureNames.length} (${d.imageShape.join('x')})`
+            : String(d.featureNames.length),
         d.targetName ?? '-',
         d.factorNames.length > 0 ? d.factorNames.join(',') : '-',
         formatDate(d.createdAt),
@@ -55,15 +59,35 @@ export function parseTask(value: string): Task {
   throw new UsageError(`--task must be regression, binary_classification or unsupervised, not ${value}`)
 }
 
+/** Parses `--min-count`: a positive integer. */
+export function parseMinCount(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--min-count must be a positive integer, not ${value}`)
+  }
+  return n
+}
+
 /**
  * `lab dataset import file.csv --target y [--factor c ...]`: uploads a CSV as a new dataset (version).
  * `--task unsupervised` takes no `--target`; every other task needs one.
+ * `lab dataset import corpus.txt --text [--min-count n]`: uploads a UTF-8 file as a TEXT dataset.
  */
 export async function importDataset(
   ctx: Context,
   file: string,
-  opts: { target?: string; factor?: string[]; name?: string; task?: Task; json?: boolean },
+  opts: {
+    target?: string
+    factor?: string[]
+    name?: string
+    task?: Task
+    text?: boolean
+    minCount?: number
+    json?: boolean
+  },
 ): Promise<ExitCode> {
+  if (opts.text) return importText(ctx, file, opts)
+  if (opts.minCount !== undefined) throw new UsageError('--min-count applies to --text imports only')
   const task = opts.task ?? 'REGRESSION'
   if (task === 'UNSUPERVISED' && opts.target !== undefined) {
     throw new UsageError('--task unsupervised takes no --target: an unsupervised dataset has no target')
@@ -96,7 +120,39 @@ export async function importDataset(
     }
     throw err
   }
-  if (opts.json) {
+  return printImported(ctx, dataset, opts.json)
+}
+
+async function importText(
+  ctx: Context,
+  file: string,
+  opts: { target?: string; factor?: string[]; name?: string; task?: Task; minCount?: number; json?: boolean },
+): Promise<ExitCode> {
+  if (opts.target !== undefined || (opts.factor ?? []).length > 0 || opts.task !== undefined) {
+    throw new UsageError(
+      '--text takes no --target, --factor or --task: a text dataset is a corpus of characters',
+    )
+  }
+  const text = await readInputFile(ctx, file)
+  const name = opts.name ?? path.basename(file, path.extname(file))
+  let dataset: DatasetView
+  try {
+    dataset = (
+      await ctx.client.request(IMPORT_TEXT, {
+        input: { name, text, ...(opts.minCount !== undefined ? { minCount: opts.minCount } : {}) },
+      })
+    ).importTextDataset
+  } catch (err) {
+    if (err instanceof ServerError && (err.code === 'BAD_USER_INPUT' || err.code === 'PAYLOAD_TOO_LARGE')) {
+      throw new ServerError(err.code, `${file}: ${err.message}`, err.details)
+    }
+    throw err
+  }
+  return printImported(ctx, dataset, opts.json)
+}
+
+function printImported(ctx: Context, dataset: DatasetView, json: boolean | undefined): ExitCode {
+  if (json) {
     ctx.out(JSON.stringify(dataset, null, 2))
     return ExitCode.OK
   }

@@ -1,6 +1,6 @@
 import { badInput } from '../../errors'
 import { ALL_METHODS } from '../../explain/types'
-import { Task } from '../../modules/dataset/dataset.enums'
+import { DatasetKind, Task } from '../../modules/dataset/dataset.enums'
 import { denseParameters } from '../common/spec'
 import type { EpochReport, Family, MetricValue } from '../family'
 import { ModelFamily } from '../family.enums'
@@ -16,6 +16,7 @@ const MLP_METRICS = ['loss', 'valLoss', 'accuracy', 'valAccuracy'] as const
 /** The founding family: a supervised Dense network with one output (regression, or binary classification). */
 export const mlpFamily: Family = {
   name: ModelFamily.MLP,
+  datasetKind: DatasetKind.TABLE,
 
   prepare(args, dataset) {
     if (dataset.task === Task.UNSUPERVISED) {

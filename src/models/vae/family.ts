@@ -6,10 +6,12 @@ import { prepareVae, VAE_DEFAULTS, vaeMetricNames, type VaeSpec } from './spec'
 import { loadVae, toStoredVae } from './stored'
 import { trainVae } from './train'
 import { ExplanationMethod } from '../../explain/types'
+import { DatasetKind } from '../../modules/dataset/dataset.enums'
 
 /** A variational autoencoder for tables and small images: Dense encoder and mirrored decoder. */
 export const vaeFamily: Family = {
   name: ModelFamily.VAE,
+  datasetKind: DatasetKind.TABLE,
 
   prepare: prepareVae,
 

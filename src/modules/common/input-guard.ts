@@ -29,6 +29,8 @@ export const JSON_LIMITS = { depth: 8, nodes: 10_000, string: 1_000 } as const
 const STRING_LIMITS: Record<string, number> = {
   // Bounded by the HTTP body limit and checked cell by cell by the CSV parser.
   'ImportCsvDatasetInput.csv': Number.POSITIVE_INFINITY,
+  // Bounded by LAB_MAX_TEXT_BYTES (PAYLOAD_TOO_LARGE) in the dataset service.
+  'ImportTextDatasetInput.text': Number.POSITIVE_INFINITY,
 }
 
 /** Per-field list bounds; lists not named here are bounded by the services (rows, cells ...). */

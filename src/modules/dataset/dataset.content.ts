@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { badInput, tooLarge } from '../../errors'
 import { Task } from './dataset.enums'
+import type { TextCorpus } from './text'
 
 /** Dataset content in the packed form it is stored and trained in. */
 export interface DatasetContent {
@@ -19,6 +20,8 @@ export interface DatasetContent {
   factors: Float64Array
   /** [height, width] when the features are the pixels of an image (row-major, values in [0, 1]). */
   imageShape: [number, number] | null
+  /** A TEXT dataset's corpus (its table parts are then empty); absent for a table. */
+  text?: TextCorpus | undefined
 }
 
 /** One known factor of a dataset, column-wise as clients send it: one value per row. */
@@ -319,6 +322,12 @@ export function checkTargets(task: Task, targets: Float64Array): void {
  */
 export function contentHash(c: DatasetContent): string {
   const hash = createHash('sha256')
+  if (c.text) {
+    // A third header form, so a corpus can never hash like a table.
+    hash.update(JSON.stringify({ kind: 'TEXT', minCount: c.text.minCount }))
+    hash.update(c.text.text, 'utf8')
+    return hash.digest('hex')
+  }
   const legacy = c.factorNames.length === 0 && c.imageShape === null
   const header = legacy
     ? { task: c.task, featureNames: c.featureNames, targetName: c.targetName }

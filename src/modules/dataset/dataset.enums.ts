@@ -11,4 +11,13 @@ export enum DatasetGenerator {
   XOR = 'XOR',
   SPRITES = 'SPRITES',
   LATENT_LINEAR = 'LATENT_LINEAR',
+  COPY_TEXT = 'COPY_TEXT',
+}
+
+/** What a dataset holds; the names of the Prisma and GraphQL enum `DatasetKind`. */
+export enum DatasetKind {
+  /** A numeric table: features, targets, factors. */
+  TABLE = 'TABLE',
+  /** A text corpus over a character vocabulary (SEQUENCE runs). */
+  TEXT = 'TEXT',
 }

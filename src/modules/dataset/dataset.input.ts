@@ -92,6 +92,7 @@ export class GenerateDatasetInput {
     nullable: true,
     description:
       'Default 0. Regression: sd of Gaussian noise added to the target. XOR: label flip rate (at most 0.5). ' +
+      'COPY_TEXT: the probability (at most 1) that a character is not a copy. ' +
       'LATENT_LINEAR: sd of Gaussian noise added to every feature. SPRITES: refused above 0 (its pixels are ' +
       'exact shape coverage).',
   })
@@ -114,4 +115,30 @@ export class GenerateDatasetInput {
     description: 'LATENT_LINEAR only: the number d of features, from latents to 1024 (default 8).',
   })
   features?: number | null
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'COPY_TEXT only: the lag k, 1 to 1000 and below rows (default 5).',
+  })
+  lag?: number | null
+}
+
+@InputType({ description: 'A text corpus for SEQUENCE runs (next-character models).' })
+export class ImportTextDatasetInput {
+  @Field(() => String)
+  name!: string
+
+  @Field(() => String, {
+    description:
+      'The corpus: at most LAB_MAX_TEXT_BYTES bytes of UTF-8 (default 8 MiB); characters are Unicode code points.',
+  })
+  text!: string
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Default 1: characters seen fewer times are not in the vocabulary and map to one unknown symbol. The ' +
+      'vocabulary needs at least 2 characters.',
+  })
+  minCount?: number | null
 }

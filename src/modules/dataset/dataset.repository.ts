@@ -2,13 +2,14 @@ import type { Db } from '../../db/client'
 import type { Prisma } from '../../generated/prisma/client'
 import { keysetWhere, Page, pageOf, PageArgs } from '../common/page'
 import { DatasetContent, FeatureStatsValue, fromBytes, toBytes } from './dataset.content'
-import { Task } from './dataset.enums'
+import { DatasetKind, Task } from './dataset.enums'
 
 /** A dataset's description: everything but the rows. */
 export interface DatasetRecord {
   id: string
   name: string
   version: number
+  kind: DatasetKind
   task: Task
   featureNames: string[]
   /** Null for UNSUPERVISED. */
@@ -19,6 +20,10 @@ export interface DatasetRecord {
   imageShape: number[] | null
   contentHash: string
   featureStats: FeatureStatsValue[]
+  /** TEXT: the known characters (symbol i is vocabulary[i]; vocabulary.length is the unknown symbol). */
+  vocabulary: string[] | null
+  /** TEXT: the import's minCount. */
+  minCount: number | null
   createdAt: Date
 }
 
@@ -26,6 +31,7 @@ export interface DatasetRecord {
 export type DatasetSource =
   | { kind: 'rows' }
   | { kind: 'csv' }
+  | { kind: 'text' }
   | {
       kind: 'generator'
       generator: string
@@ -39,6 +45,7 @@ const DESCRIPTION = {
   id: true,
   name: true,
   version: true,
+  kind: true,
   task: true,
   featureNames: true,
   targetName: true,
@@ -47,6 +54,8 @@ const DESCRIPTION = {
   imageShape: true,
   contentHash: true,
   featureStats: true,
+  vocabulary: true,
+  minCount: true,
   createdAt: true,
 } satisfies Prisma.DatasetSelect
 
@@ -55,6 +64,8 @@ type DescriptionRow = Prisma.DatasetGetPayload<{ select: typeof DESCRIPTION }>
 function toRecord(row: DescriptionRow): DatasetRecord {
   return {
     ...row,
+    kind: row.kind as DatasetKind,
+    vocabulary: row.kind === DatasetKind.TEXT ? row.vocabulary : null,
     task: row.task as Task,
     imageShape: row.imageShape.length > 0 ? row.imageShape : null,
     featureStats: row.featureStats as unknown as FeatureStatsValue[],
@@ -88,6 +99,9 @@ export class DatasetRepository {
         factorNames: true,
         factors: true,
         imageShape: true,
+        text: true,
+        vocabulary: true,
+        minCount: true,
       },
     })
     if (!row) return null
@@ -102,6 +116,9 @@ export class DatasetRepository {
       factorNames: row.factorNames,
       factors: row.factors ? fromBytes(row.factors) : new Float64Array(0),
       imageShape: height !== undefined && width !== undefined ? [height, width] : null,
+      ...(row.text !== null
+        ? { text: { text: row.text, vocabulary: row.vocabulary, minCount: row.minCount ?? 1 } }
+        : {}),
     }
   }
 
@@ -143,6 +160,10 @@ export class DatasetRepository {
           data: {
             name,
             version: (latest._max.version ?? 0) + 1,
+            kind: content.text ? DatasetKind.TEXT : DatasetKind.TABLE,
+            text: content.text?.text ?? null,
+            vocabulary: content.text?.vocabulary ?? [],
+            minCount: content.text?.minCount ?? null,
             task: content.task,
             featureNames: content.featureNames,
             targetName: content.targetName,

@@ -1,6 +1,11 @@
 import { Arg, ID, Int, Mutation, Query, Resolver } from 'type-graphql'
 import { pageArgs, toConnection } from '../common/pagination'
-import { CreateDatasetInput, GenerateDatasetInput, ImportCsvDatasetInput } from './dataset.input'
+import {
+  CreateDatasetInput,
+  GenerateDatasetInput,
+  ImportCsvDatasetInput,
+  ImportTextDatasetInput,
+} from './dataset.input'
 import { DatasetService } from './dataset.service'
 import { Dataset, DatasetConnection } from './dataset.type'
 
@@ -30,6 +35,13 @@ export class DatasetResolver {
   @Mutation(() => Dataset)
   importCsvDataset(@Arg('input', () => ImportCsvDatasetInput) input: ImportCsvDatasetInput) {
     return this.service.importCsv(input)
+  }
+
+  @Mutation(() => Dataset, {
+    description: 'A TEXT dataset (SEQUENCE runs). Same name and content returns the existing version.',
+  })
+  importTextDataset(@Arg('input', () => ImportTextDatasetInput) input: ImportTextDatasetInput) {
+    return this.service.importText(input)
   }
 
   @Mutation(() => Dataset)

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { badInput, conflict, notFound } from '../../errors'
+import { badInput, conflict, notFound, tooLarge } from '../../errors'
 import { isId } from '../common/ids'
 import { Page, PageArgs } from '../common/page'
 import { parseCsvDataset } from './csv'
@@ -14,7 +14,18 @@ import {
 } from './dataset.content'
 import { DatasetRecord, DatasetRepository, DatasetSource } from './dataset.repository'
 import { DatasetGenerator, Task } from './dataset.enums'
-import { generate, GeneratorOptions, LATENT_LINEAR } from './generators'
+import { COPY_TEXT, copyText, generate, GeneratorOptions, LATENT_LINEAR } from './generators'
+import { buildTextContent, DEFAULT_MIN_COUNT } from './text'
+
+/** Default of LAB_MAX_TEXT_BYTES: the largest text corpus, in UTF-8 bytes. */
+export const DEFAULT_MAX_TEXT_BYTES = 8 * 1024 * 1024
+
+export interface ImportTextArgs {
+  name: string
+  text: string
+  /** Default 1. */
+  minCount?: number | null | undefined
+}
 
 export interface CreateDatasetArgs {
   name: string
@@ -49,14 +60,20 @@ export interface GenerateArgs {
   latents?: number | null | undefined
   /** LATENT_LINEAR only. */
   features?: number | null | undefined
+  /** COPY_TEXT only. */
+  lag?: number | null | undefined
 }
 
 /** Datasets: validation, canonical content, versioning. Input is fully checked before anything is written. */
 export class DatasetService {
   constructor(
     private readonly repo: DatasetRepository,
-    private readonly limits: DatasetLimits,
+    private readonly limits: DatasetLimits & { maxTextBytes?: number },
   ) {}
+
+  private get maxTextBytes(): number {
+    return this.limits.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
+  }
 
   async get(id: string): Promise<DatasetRecord | null> {
     return isId(id) ? this.repo.findById(id) : null
@@ -110,6 +127,15 @@ export class DatasetService {
     return this.save(name, content, { kind: 'csv' })
   }
 
+  /** A text corpus, versioned by content like every dataset (see text.ts for what is refused). */
+  async importText(args: ImportTextArgs): Promise<DatasetRecord> {
+    const name = checkName(args.name, 'name')
+    const content = buildTextContent(args.text, args.minCount ?? DEFAULT_MIN_COUNT, {
+      maxTextBytes: this.maxTextBytes,
+    })
+    return this.save(name, content, { kind: 'text' })
+  }
+
   async generate(args: GenerateArgs): Promise<DatasetRecord> {
     const name = checkName(args.name, 'name')
     if (!Number.isInteger(args.rows) || args.rows < 1) {
@@ -117,6 +143,10 @@ export class DatasetService {
     }
     const noise = args.noise ?? 0
     if (!Number.isFinite(noise) || noise < 0) throw badInput('noise must be 0 or more', { field: 'noise' })
+    if (args.generator !== DatasetGenerator.COPY_TEXT && args.lag != null) {
+      throw badInput(`lag is a COPY_TEXT parameter; ${args.generator} takes none`, { field: 'lag' })
+    }
+    if (args.generator === DatasetGenerator.COPY_TEXT) return this.generateCopyText(name, args, noise)
     if (args.generator === DatasetGenerator.XOR && noise > 0.5) {
       throw badInput('noise is a label flip rate for XOR and must be at most 0.5', { field: 'noise' })
     }
@@ -142,6 +172,36 @@ export class DatasetService {
       seed,
       noise,
       ...parameters,
+    })
+  }
+
+  private async generateCopyText(name: string, args: GenerateArgs, noise: number): Promise<DatasetRecord> {
+    if (noise > 1)
+      throw badInput('noise is a probability for COPY_TEXT and must be at most 1', { field: 'noise' })
+    const lag = args.lag ?? COPY_TEXT.defaultLag
+    if (!Number.isInteger(lag) || lag < 1 || lag > COPY_TEXT.maxLag) {
+      throw badInput(`lag is ${lag}; it must be an integer from 1 to ${COPY_TEXT.maxLag}`, { field: 'lag' })
+    }
+    if (lag >= args.rows) throw badInput(`lag (${lag}) must be below rows (${args.rows})`, { field: 'lag' })
+    // One byte per character: the size limit is checked before anything is drawn.
+    if (args.rows > this.maxTextBytes) {
+      throw tooLarge(
+        `${args.rows} characters are more than the limit of ${this.maxTextBytes} (LAB_MAX_TEXT_BYTES)`,
+        {
+          field: 'rows',
+          maxBytes: this.maxTextBytes,
+        },
+      )
+    }
+    const seed = args.seed ?? randomInt(0, 2 ** 31 - 1)
+    const text = copyText(args.rows, lag, noise, seed)
+    const content = buildTextContent(text, DEFAULT_MIN_COUNT, { maxTextBytes: this.maxTextBytes })
+    return this.save(name, content, {
+      kind: 'generator',
+      generator: args.generator,
+      seed,
+      noise,
+      parameters: { lag, alphabet: COPY_TEXT.alphabet },
     })
   }
 

@@ -1,8 +1,20 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql'
 import { Connection } from '../common/pagination'
-import { DatasetGenerator, Task } from './dataset.enums'
+import { DatasetGenerator, DatasetKind, Task } from './dataset.enums'
 
-export { DatasetGenerator, Task } from './dataset.enums'
+export { DatasetGenerator, DatasetKind, Task } from './dataset.enums'
+
+registerEnumType(DatasetKind, {
+  name: 'DatasetKind',
+  valuesConfig: {
+    TABLE: { description: 'A numeric table: features, and a target or known factors.' },
+    TEXT: {
+      description:
+        'A text corpus for SEQUENCE runs: no features; rowCount is its length in characters, vocabulary its ' +
+        'known characters.',
+    },
+  },
+})
 
 registerEnumType(Task, {
   name: 'Task',
@@ -25,6 +37,12 @@ registerEnumType(DatasetGenerator, {
         'high as wide, 2 triangle pointing up), scale (0.5, 0.6 ... 1: the bounding box is 8 * scale pixels ' +
         'wide), posX and posY (16 values i/15 moving the centre of the bounding box from 4 to 12 pixels from ' +
         'the left or top edge, so no shape is ever clipped). No orientation factor, no noise.',
+    },
+    COPY_TEXT: {
+      description:
+        'A TEXT corpus of rows characters over a-z: the first lag are uniform; after them character t equals ' +
+        'character t - lag with probability 1 - noise and is otherwise one of the other 25 letters, drawn ' +
+        'uniformly (so the copy rate is 1 - noise). lag defaults to 5. Seeded.',
     },
     LATENT_LINEAR: {
       description:
@@ -66,7 +84,10 @@ export class Dataset {
   @Field(() => Int, { description: 'Starts at 1; new content under the same name makes the next version.' })
   version!: number
 
-  @Field(() => Task)
+  @Field(() => DatasetKind)
+  kind!: DatasetKind
+
+  @Field(() => Task, { description: 'UNSUPERVISED for TEXT datasets.' })
   task!: Task
 
   @Field(() => [String])
@@ -96,6 +117,17 @@ export class Dataset {
 
   @Field(() => [FeatureStats])
   featureStats!: FeatureStats[]
+
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'TEXT: the known characters, in code point order (symbol i is vocabulary[i]); every other character of ' +
+      'the corpus maps to one unknown symbol, written \uFFFD in generated text. Null for tables.',
+  })
+  vocabulary!: string[] | null
+
+  @Field(() => Int, { nullable: true, description: 'TEXT: the minCount the vocabulary was built with.' })
+  minCount!: number | null
 
   @Field(() => Date)
   createdAt!: Date

@@ -113,6 +113,8 @@ export function generate(
     }
     case DatasetGenerator.SPRITES:
       return sprites(rows, rng)
+    case DatasetGenerator.COPY_TEXT:
+      throw new Error('COPY_TEXT makes a text corpus: call copyText')
     case DatasetGenerator.LATENT_LINEAR:
       return latentLinear(
         rows,
@@ -324,3 +326,35 @@ function gaussianFrom(rng: () => number): () => number {
 }
 
 const names = (prefix: string, m: number) => Array.from({ length: m }, (_, j) => `${prefix}${j + 1}`)
+
+/** COPY_TEXT's alphabet and lag bounds. */
+export const COPY_TEXT = {
+  alphabet: 'abcdefghijklmnopqrstuvwxyz',
+  defaultLag: 5,
+  maxLag: 1000,
+} as const
+
+/**
+ * COPY_TEXT: `length` characters over {@link COPY_TEXT}'s alphabet. The first `lag` are uniform; after them,
+ * character t equals character t - lag with probability 1 - noise, and is otherwise a uniform draw among the
+ * other letters - so the copy rate is exactly 1 - noise in expectation, the known answer an attribution to the
+ * context should find (all of the next character's information sits `lag` positions back). Seeded.
+ */
+export function copyText(length: number, lag: number, noise: number, seed: number): string {
+  const rng = seedrandom(`${seed}:copy-text`)
+  const letters = COPY_TEXT.alphabet
+  const a = letters.length
+  const ids = new Int32Array(length)
+  for (let t = 0; t < length; t++) {
+    if (t < lag) {
+      ids[t] = Math.floor(rng() * a)
+      continue
+    }
+    const source = ids[t - lag]!
+    // Both draws happen for every character, so the stream does not depend on noise's branches.
+    const copy = rng() >= noise
+    const other = (source + 1 + Math.floor(rng() * (a - 1))) % a
+    ids[t] = copy ? source : other
+  }
+  return Array.from(ids, (i) => letters[i]!).join('')
+}

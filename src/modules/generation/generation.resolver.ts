@@ -1,6 +1,14 @@
-import { Arg, ID, Int, Query, Resolver } from 'type-graphql'
+import { Arg, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
+import type { AppContext } from '../../app'
+import type { GeneratedToken as Token } from '../../models/sequence/sampling'
 import { GenerationService } from './generation.service'
-import { LatentCode, LatentExplanation } from './generation.type'
+import { GeneratedToken, Generation, LatentCode, LatentExplanation } from './generation.type'
+
+const GENERATE =
+  'Text from a SUCCEEDED SEQUENCE run after the prompt (every character in its vocabulary): maxTokens ' +
+  'characters (default 100, at most LAB_MAX_GENERATE_TOKENS), each drawn from the next-character ' +
+  'distribution sharpened by temperature (default 1; 0 is greedy) among the topK most likely (default all). ' +
+  'Seeded: the same seed gives the same text.'
 
 @Resolver()
 export class GenerationResolver {
@@ -33,6 +41,40 @@ export class GenerationResolver {
   @Query(() => [[Number]], { description: 'decode(posterior mean) of each row.' })
   reconstruct(@Arg('runId', () => ID) runId: string, @Arg('rows', () => [[Number]]) rows: number[][]) {
     return this.service.reconstruct(runId, rows)
+  }
+
+  @Query(() => Generation, { description: GENERATE })
+  generate(
+    @Arg('runId', () => ID) runId: string,
+    @Arg('prompt', () => String) prompt: string,
+    @Arg('maxTokens', () => Int, { nullable: true }) maxTokens: number | null,
+    @Arg('temperature', () => Number, { nullable: true }) temperature: number | null,
+    @Arg('topK', () => Int, { nullable: true }) topK: number | null,
+    @Arg('seed', () => Int, { nullable: true }) seed: number | null,
+  ) {
+    return this.service.generate(runId, prompt, { maxTokens, temperature, topK, seed })
+  }
+
+  @Subscription(() => GeneratedToken, {
+    description: `generate's tokens streamed as they are produced (the same ones for the same arguments); completes after the last.`,
+    subscribe: ({ args, context }) =>
+      (context as AppContext).generation.generateStream(args['runId'] as string, args['prompt'] as string, {
+        maxTokens: args['maxTokens'] as number | null,
+        temperature: args['temperature'] as number | null,
+        topK: args['topK'] as number | null,
+        seed: args['seed'] as number | null,
+      }),
+  })
+  generationEvents(
+    @Root() token: Token,
+    @Arg('runId', () => ID) _runId: string,
+    @Arg('prompt', () => String) _prompt: string,
+    @Arg('maxTokens', () => Int, { nullable: true }) _maxTokens: number | null,
+    @Arg('temperature', () => Number, { nullable: true }) _temperature: number | null,
+    @Arg('topK', () => Int, { nullable: true }) _topK: number | null,
+    @Arg('seed', () => Int, { nullable: true }) _seed: number | null,
+  ): Token {
+    return token
   }
 
   @Query(() => LatentExplanation, {

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql'
 import { ExplanationMethod } from '../../explain/types'
-import { Likelihood, ModelFamily } from '../../models/family.enums'
+import { Likelihood, ModelFamily, SequenceArchitecture } from '../../models/family.enums'
 import { Activation, Optimizer } from './run.spec'
 
 @InputType()
@@ -19,7 +19,9 @@ export class StartRunInput {
 
   @Field(() => ModelFamily, {
     nullable: true,
-    description: 'Default MLP. A VAE trains on the features of any dataset (targets ignored).',
+    description:
+      'Default MLP. A VAE trains on the features of any table (targets ignored); SEQUENCE on a TEXT dataset ' +
+      '(and only there).',
   })
   family?: ModelFamily | null
 
@@ -39,7 +41,21 @@ export class StartRunInput {
   })
   likelihood?: Likelihood | null
 
-  @Field(() => [Int], { nullable: true, description: 'Default [128, 64, 32, 16].' })
+  @Field(() => SequenceArchitecture, { nullable: true, description: 'SEQUENCE only: default WINDOW_MLP.' })
+  architecture?: SequenceArchitecture | null
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'SEQUENCE only: characters of context the next one is predicted from, default 32, 1 to 256.',
+  })
+  contextLength?: number | null
+
+  @Field(() => [Int], {
+    nullable: true,
+    description:
+      "Default [128, 64, 32, 16]; SEQUENCE: WINDOW_MLP's Dense layers (default [128]) or RNN_GRU's GRU " +
+      'layers, one per entry (default [64]).',
+  })
   hiddenLayers?: number[] | null
 
   @Field(() => Activation, { nullable: true, description: 'Default RELU.' })

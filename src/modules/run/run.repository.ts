@@ -2,7 +2,7 @@ import type { Db } from '../../db/client'
 import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { Prisma } from '../../generated/prisma/client'
 import type { Checkpoint, EpochReport, StoredModel } from '../../models/family'
-import { Likelihood, ModelFamily } from '../../models/family.enums'
+import { Likelihood, ModelFamily, SequenceArchitecture } from '../../models/family.enums'
 import { COLUMN_METRICS, type ColumnMetric, type Point } from './downsample'
 import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
@@ -45,6 +45,8 @@ export interface RunRecord {
   latentDim: number | null
   beta: number | null
   likelihood: Likelihood | null
+  architecture: SequenceArchitecture | null
+  contextLength: number | null
   tags: string[]
   explainMethods: string[]
   idempotencyKey: string | null
@@ -84,6 +86,8 @@ export type NewRun = Pick<
   | 'latentDim'
   | 'beta'
   | 'likelihood'
+  | 'architecture'
+  | 'contextLength'
   | 'tags'
   | 'explainMethods'
   | 'idempotencyKey'
@@ -130,6 +134,8 @@ const RUN_SELECT = {
   latentDim: true,
   beta: true,
   likelihood: true,
+  architecture: true,
+  contextLength: true,
   tags: true,
   explainMethods: true,
   idempotencyKey: true,
@@ -169,6 +175,7 @@ const toRecord = (row: RunRow): RunRecord => ({
   status: row.status as RunStatus,
   family: row.family as ModelFamily,
   likelihood: row.likelihood as Likelihood | null,
+  architecture: row.architecture as SequenceArchitecture | null,
   activation: row.activation as Activation,
   optimizer: row.optimizer as Optimizer,
   finalMetrics: (row.finalMetrics ?? {}) as Record<string, number>,

@@ -6,7 +6,9 @@ import type { RunFilter, RunOrder } from './run.filter'
 import { runWhere, sortKeys } from './run.query'
 import { COLUMN_METRICS, DEFAULT_MAX_POINTS, MAX_POINTS } from './downsample'
 import { checkName, FLOAT32_MAX } from '../dataset/dataset.content'
-import { Likelihood, ModelFamily } from '../../models/family.enums'
+import { Likelihood, ModelFamily, SequenceArchitecture } from '../../models/family.enums'
+import { FAMILY_FIELDS } from '../../models/family'
+import { DatasetKind } from '../dataset/dataset.enums'
 import { familyOf } from '../../models/registry'
 import { checkMetricName } from './run.metrics'
 import { DatasetService } from '../dataset/dataset.service'
@@ -34,6 +36,8 @@ export interface StartRunArgs {
   latentDim?: number | null | undefined
   beta?: number | null | undefined
   likelihood?: Likelihood | null | undefined
+  architecture?: SequenceArchitecture | null | undefined
+  contextLength?: number | null | undefined
 }
 
 /** Compute caps checked before a run is queued (LAB_MAX_MODEL_PARAMETERS, LAB_MAX_TRAINING_STEPS). */
@@ -136,7 +140,19 @@ export class RunService {
     if (!dataset)
       throw badInput(`dataset ${JSON.stringify(args.datasetId)} does not exist`, { field: 'datasetId' })
 
-    const hiddenLayers = args.hiddenLayers ?? [...DEFAULTS.hiddenLayers]
+    const familyName = args.family ?? ModelFamily.MLP
+    if (!Object.values(ModelFamily).includes(familyName)) {
+      throw badInput(`unknown family ${String(familyName)}`, { field: 'family' })
+    }
+    const family = familyOf(familyName)
+    if (dataset.kind !== family.datasetKind) {
+      throw badInput(
+        `a ${familyName} run trains on a ${family.datasetKind} dataset; dataset ${dataset.id} is ${dataset.kind}` +
+          (dataset.kind === DatasetKind.TEXT ? ' (train family: SEQUENCE on it)' : ''),
+        { field: 'family' },
+      )
+    }
+    const hiddenLayers = args.hiddenLayers ?? family.defaultHiddenLayers?.(args) ?? [...DEFAULTS.hiddenLayers]
     if (hiddenLayers.length > LIMITS.maxLayers) {
       throw badInput(`hiddenLayers has ${hiddenLayers.length} layers; at most ${LIMITS.maxLayers}`, {
         field: 'hiddenLayers',
@@ -197,25 +213,30 @@ export class RunService {
     const experiment = checkName(args.experiment ?? DEFAULTS.experiment, 'experiment')
     const id = randomUUID()
     const name = args.name == null ? `run-${id.slice(0, 8)}` : checkName(args.name, 'name')
-    const familyName = args.family ?? ModelFamily.MLP
-    if (!Object.values(ModelFamily).includes(familyName)) {
-      throw badInput(`unknown family ${String(familyName)}`, { field: 'family' })
-    }
-    const family = familyOf(familyName)
     const shape = {
       task: dataset.task,
-      featureCount: dataset.featureNames.length,
+      // A TEXT dataset's input is one one-hot character: its vocabulary and the unknown symbol.
+      featureCount: dataset.vocabulary ? dataset.vocabulary.length + 1 : dataset.featureNames.length,
       rowCount: dataset.rowCount,
       factorNames: dataset.factorNames,
       imageShape: dataset.imageShape,
       featureStats: dataset.featureStats,
     }
-    const familyFields = family.prepare(args, shape)
+    const own = family.prepare(args, shape)
+    for (const field of FAMILY_FIELDS) {
+      if (args[field] != null && !(field in own)) {
+        throw badInput(`${field} does not apply to ${familyName} runs`, { field })
+      }
+    }
+    const familyFields = {
+      latentDim: own.latentDim ?? null,
+      beta: own.beta ?? null,
+      likelihood: own.likelihood ?? null,
+      architecture: own.architecture ?? null,
+      contextLength: own.contextLength ?? null,
+    }
     // One oversized run can exhaust a trainer's memory or hold it for days: refused before it is queued.
-    const parameters = family.parameterCount(
-      { hiddenLayers, latentDim: familyFields.latentDim },
-      shape.featureCount,
-    )
+    const parameters = family.parameterCount({ hiddenLayers, ...familyFields }, shape.featureCount)
     if (parameters > this.limits.maxModelParameters) {
       throw badInput(
         `this network has ${parameters} parameters on ${shape.featureCount} features; at most ` +
@@ -223,10 +244,16 @@ export class RunService {
         { field: 'hiddenLayers', parameters, limit: this.limits.maxModelParameters },
       )
     }
-    const steps = epochs * Math.ceil(trainRows / batchSize)
+    const work = family.trainingWork?.({ validationSplit, seed, ...familyFields }, shape) ?? {
+      examples: trainRows,
+      stepsPerBatch: 1,
+    }
+    const steps = epochs * Math.ceil(work.examples / batchSize) * work.stepsPerBatch
     if (steps > this.limits.maxTrainingSteps) {
+      const perBatch = work.stepsPerBatch > 1 ? ` of ${work.stepsPerBatch} recurrent steps each` : ''
       throw badInput(
-        `${epochs} epochs of ${trainRows} rows in batches of ${batchSize} are ${steps} training steps; at most ` +
+        `${epochs} epochs of ${work.examples} ${dataset.kind === DatasetKind.TEXT ? 'characters' : 'rows'} in ` +
+          `batches of ${batchSize}${perBatch} are ${steps} training steps; at most ` +
           `${this.limits.maxTrainingSteps} are allowed (fewer epochs or a larger batchSize)`,
         { field: 'epochs', steps, limit: this.limits.maxTrainingSteps },
       )

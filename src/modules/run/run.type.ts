@@ -3,7 +3,7 @@ import { Connection } from '../common/pagination'
 import { Dataset } from '../dataset/dataset.type'
 import { Experiment } from '../experiment/experiment.type'
 import { ExplanationReady } from '../explanation/explanation.type'
-import { Likelihood, ModelFamily } from '../../models/family.enums'
+import { Likelihood, ModelFamily, SequenceArchitecture } from '../../models/family.enums'
 import { Activation, Optimizer } from './run.spec'
 import { RunStatus } from './run.status'
 
@@ -15,6 +15,17 @@ registerEnumType(ModelFamily, {
     VAE: {
       description: 'A variational autoencoder for tables and small images (Dense encoder and decoder).',
     },
+    SEQUENCE: {
+      description:
+        'Next-character prediction on a TEXT dataset from a context of contextLength characters (one-hot).',
+    },
+  },
+})
+registerEnumType(SequenceArchitecture, {
+  name: 'SequenceArchitecture',
+  valuesConfig: {
+    RNN_GRU: { description: 'GRU layers over the one-hot characters of the context, then a Dense output.' },
+    WINDOW_MLP: { description: 'Dense layers over the concatenated one-hot window (the fast one).' },
   },
 })
 registerEnumType(Likelihood, {
@@ -147,6 +158,12 @@ export class Run {
 
   @Field(() => Likelihood, { nullable: true, description: "VAE: the decoder's observation model." })
   likelihood!: Likelihood | null
+
+  @Field(() => SequenceArchitecture, { nullable: true, description: 'SEQUENCE: the network.' })
+  architecture!: SequenceArchitecture | null
+
+  @Field(() => Int, { nullable: true, description: 'SEQUENCE: characters of context.' })
+  contextLength!: number | null
 
   @Field(() => [String])
   tags!: string[]

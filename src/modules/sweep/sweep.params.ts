@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom'
 import { badInput } from '../../errors'
-import { Likelihood } from '../../models/family.enums'
+import { Likelihood, SequenceArchitecture } from '../../models/family.enums'
 import { Distribution, SweepMethod } from './sweep.enums'
 
 /** A parameter as the client gave it. */
@@ -17,7 +17,7 @@ export type Parameter =
   | { name: SweepableName; kind: 'values'; values: unknown[] }
   | { name: SweepableName; kind: 'range'; min: number; max: number; distribution: Distribution }
 
-type Kind = 'float' | 'int' | 'layers' | 'activation' | 'optimizer' | 'likelihood'
+type Kind = 'float' | 'int' | 'layers' | 'activation' | 'optimizer' | 'likelihood' | 'architecture'
 
 /** StartRunInput fields a sweep may vary, and what their values are. */
 const SWEEPABLE = {
@@ -32,6 +32,8 @@ const SWEEPABLE = {
   latentDim: 'int',
   beta: 'float',
   likelihood: 'likelihood',
+  architecture: 'architecture',
+  contextLength: 'int',
 } as const satisfies Record<string, Kind>
 
 export type SweepableName = keyof typeof SWEEPABLE
@@ -60,7 +62,9 @@ function checkValue(name: SweepableName, value: unknown): void {
             ? ['RELU', 'TANH', 'SIGMOID', 'ELU'].includes(value as string)
             : kind === 'optimizer'
               ? ['ADAM', 'SGD', 'RMSPROP'].includes(value as string)
-              : (Object.values(Likelihood) as unknown[]).includes(value)
+              : kind === 'likelihood'
+                ? (Object.values(Likelihood) as unknown[]).includes(value)
+                : (Object.values(SequenceArchitecture) as unknown[]).includes(value)
   if (!ok) {
     throw badInput(`parameter ${name}: ${preview(value)} is not a valid ${kind} value`, {
       field: 'parameters',

@@ -513,7 +513,7 @@ describe('parseSweepConfig: VAE sweeps', () => {
       '4:3: parameters.family: family cannot be swept: every run of a sweep is of one family; set it in base (base: { family: vae })',
     ])
     expect(issuesOf(vae(['  seed: {values: [1]}']).replace('family: vae', 'family: gan'))).toEqual([
-      '6:3: base.family: must be one of mlp, vae',
+      '6:3: base.family: must be one of mlp, vae, sequence',
     ])
   })
 
@@ -547,7 +547,8 @@ describe('parseSweepConfig: VAE sweeps', () => {
     expect(metricOf('val_loss')).toBe('valLoss')
     expect(metricName('val_accuracy')).toBe('valAccuracy')
     expect(metricName('kl_12')).toBe('kl_12')
-    expect(metricName('perplexity')).toBeUndefined()
+    expect(metricName('perplexity')).toBe('perplexity')
+    expect(metricName('bleu')).toBeUndefined()
   })
 
   it('refuses kl_N for a latent some run does not have', () => {
@@ -575,7 +576,7 @@ describe('parseSweepConfig: VAE sweeps', () => {
     const typo = issuesOf(vae(['  beta: {values: [1]}'], [], 'val_reconstuction'))
     expect(typo).toEqual([
       expect.stringMatching(
-        /^2:10: metric\.name: unknown metric val_reconstuction \(did you mean val_reconstruction\?\) \(one of: loss, val_loss, accuracy, val_accuracy, reconstruction, kl, val_reconstruction, val_kl, or kl_N/,
+        /^2:10: metric\.name: unknown metric val_reconstuction \(did you mean val_reconstruction\?\) \(one of: loss, val_loss, accuracy, val_accuracy, reconstruction, kl, val_reconstruction, val_kl, perplexity, val_perplexity, or kl_N/,
       ),
     ])
     expect(issuesOf(vae(['  beta: {values: [1]}'], [], 'valReconstuction'))[0]).toMatch(

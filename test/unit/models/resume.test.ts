@@ -6,11 +6,12 @@
 import { CheckpointError } from '../../../src/models/common/checkpoint'
 import type { OptimizerName } from '../../../src/models/common/spec'
 import type { Checkpoint, EpochReport, RunSpec, TrainedRun } from '../../../src/models/family'
-import { Likelihood, ModelFamily } from '../../../src/models/family.enums'
+import { Likelihood, ModelFamily, SequenceArchitecture } from '../../../src/models/family.enums'
 import { familyOf } from '../../../src/models/registry'
 import type { DatasetContent } from '../../../src/modules/dataset/dataset.content'
 import { DatasetGenerator } from '../../../src/modules/dataset/dataset.enums'
-import { generate } from '../../../src/modules/dataset/generators'
+import { copyText, generate } from '../../../src/modules/dataset/generators'
+import { buildTextContent } from '../../../src/modules/dataset/text'
 import { selectBackend } from '../../../src/training/backend'
 
 const EPOCHS = 6
@@ -37,12 +38,29 @@ const CASES = [
   {
     family: ModelFamily.MLP,
     content: contentOf(DatasetGenerator.FRIEDMAN1, 300, 2),
-    extra: { latentDim: null, beta: null, likelihood: null },
+    extra: { latentDim: null, beta: null, likelihood: null, architecture: null, contextLength: null },
   },
   {
     family: ModelFamily.VAE,
     content: contentOf(DatasetGenerator.LATENT_LINEAR, 300, 3),
-    extra: { latentDim: 2, beta: 1, likelihood: Likelihood.GAUSSIAN },
+    extra: {
+      latentDim: 2,
+      beta: 1,
+      likelihood: Likelihood.GAUSSIAN,
+      architecture: null,
+      contextLength: null,
+    },
+  },
+  {
+    family: ModelFamily.SEQUENCE,
+    content: buildTextContent(copyText(1500, 3, 0.1, 4), 1, { maxTextBytes: 1e6 }),
+    extra: {
+      latentDim: null,
+      beta: null,
+      likelihood: null,
+      architecture: SequenceArchitecture.WINDOW_MLP,
+      contextLength: 6,
+    },
   },
 ]
 
