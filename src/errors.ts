@@ -15,6 +15,10 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** The key already has LAB_MAX_QUEUED_RUNS_PER_KEY runs QUEUED. */
   TOO_MANY_QUEUED_RUNS = 'TOO_MANY_QUEUED_RUNS',
+  /** Every query thread is busy and LAB_QUERY_QUEUE queries already wait; try again after `retryAfterMs`. */
+  SERVER_BUSY = 'SERVER_BUSY',
+  /** The query thread computing the answer died (the API and the other threads go on); try again. */
+  QUERY_THREAD_FAILED = 'QUERY_THREAD_FAILED',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -42,6 +46,9 @@ export const conflict = (message: string, details?: Record<string, unknown>) =>
 
 export const tooLarge = (message: string, details?: Record<string, unknown>) =>
   new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, details)
+
+export const serverBusy = (message: string, retryAfterMs: number) =>
+  new AppError(ErrorCode.SERVER_BUSY, message, { retryAfterMs })
 
 export const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message)
 
