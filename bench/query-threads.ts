@@ -59,11 +59,20 @@ async function underLoad(
   let stop = false
   let loadRequests = 0
   let loadErrors = 0
+  let firstError: string | undefined
   const loops = Array.from({ length: LOAD_CLIENTS }, async () => {
     while (!stop) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-      const json = (await res.json()) as { errors?: unknown[] }
-      if (json.errors) loadErrors++
+      try {
+        const res = await fetch(url, post(body))
+        const json = (await res.json()) as { errors?: unknown[] }
+        if (json.errors) {
+          loadErrors++
+          firstError ??= JSON.stringify(json.errors).slice(0, 300)
+        }
+      } catch (err) {
+        loadErrors++
+        firstError ??= String(err)
+      }
       loadRequests++
     }
   })
@@ -72,6 +81,7 @@ async function underLoad(
   const latency = await typenameLatency(url, samples)
   stop = true
   await Promise.all(loops)
+  if (firstError !== undefined) console.log(`  first error under load: ${firstError}`)
   return { ...latency, loadRequests, loadErrors }
 }
 

@@ -19,6 +19,7 @@ const BENCHES: { name: string; trains: boolean }[] = [
   { name: 'training', trains: true },
   { name: 'explanations', trains: true },
   { name: 'queries', trains: false },
+  { name: 'query-threads', trains: false },
   { name: 'sweeps', trains: true },
 ]
 
