@@ -33,21 +33,34 @@ import {
 const ROW = [0.9, 0.8, 0.1, 0.9, 0.7, 0.5, 0.5, 0.5, 0.5, 0.5]
 const LOAD_CLIENTS = 4
 
+const post = (body: string) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body,
+})
+
 interface Latency {
   p50: number
   p99: number
+  /** Samples whose connection the server cut (a loop blocked past LAB_HTTP_HEADERS_TIMEOUT_MS): not timed. */
+  failed: number
 }
 
 async function typenameLatency(url: string, samples: number): Promise<Latency> {
   const body = JSON.stringify({ query: '{ __typename }' })
   const times: number[] = []
+  let failed = 0
   for (let i = 0; i < samples; i++) {
     const start = performance.now()
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-    await res.text()
-    times.push(performance.now() - start)
+    try {
+      const res = await fetch(url, post(body))
+      await res.text()
+      times.push(performance.now() - start)
+    } catch {
+      failed++
+    }
   }
-  return { p50: percentile(times, 50), p99: percentile(times, 99) }
+  return { p50: percentile(times, 50), p99: percentile(times, 99), failed }
 }
 
 /** `{ __typename }` latency while `clients` loop the given request; also how many of those completed. */
@@ -122,12 +135,6 @@ async function measure(cleanups: Cleanups, threads: number, samples: number) {
   return { idle, explaining, predicting }
 }
 
-const post = (body: string) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body,
-})
-
 runMain(async (cleanups) => {
   requireCompiled()
   const args = parseBenchArgs()
@@ -144,6 +151,7 @@ runMain(async (cleanups) => {
       'p99 ms': fmt(l.p99, 1),
       'p50 / idle': fmt(l.p50 / r.idle.p50, 1),
       'p99 / idle': fmt(l.p99 / r.idle.p99, 1),
+      'cut samples': l.failed,
       'load requests (errors)': extra ? `${extra.loadRequests} (${extra.loadErrors})` : '-',
     })
     rows.push(line('idle', r.idle, null))
