@@ -19,7 +19,7 @@ import type { RunRepository } from '../modules/run/run.repository'
 import type { ThreadReply, ThreadSettings, ThreadTask } from './protocol'
 
 export interface QueryPoolOptions {
-  /** Worker threads, all started up front (LAB_QUERY_THREADS). */
+  /** Worker threads at most (LAB_QUERY_THREADS). */
   threads: number
   /** Tasks that may wait for a thread; one more is refused SERVER_BUSY (LAB_QUERY_QUEUE). */
   maxQueue: number
@@ -48,7 +48,8 @@ export class QueryPool {
     this.piscina = new Piscina({
       filename: options.filename ?? entry.file,
       execArgv: options.filename ? [] : entry.execArgv,
-      minThreads: options.threads,
+      // Started at the first query, then kept: an API that is never asked one loads no TensorFlow.js.
+      minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       workerData: options.settings,
