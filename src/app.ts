@@ -19,7 +19,7 @@ import { ExplanationResolver } from './modules/explanation/explanation.resolver'
 import { ExplanationService } from './modules/explanation/explanation.service'
 import { GenerationResolver } from './modules/generation/generation.resolver'
 import { GenerationService } from './modules/generation/generation.service'
-import { PredictionService } from './modules/run/prediction.service'
+import { ModelQueries, PredictionService } from './modules/run/prediction.service'
 import { RunEventStream } from './modules/run/run.events'
 import { createLoaders, Loaders } from './modules/run/run.loaders'
 import { RunRepository } from './modules/run/run.repository'
@@ -35,6 +35,7 @@ import { ResolverContainer } from './server/container'
 import { buildLabSchema } from './server/schema'
 import { familyOf } from './models/registry'
 import { selectBackend } from './training/backend'
+import { QueryPool, ThreadedModelQueries } from './query/query-pool'
 import { WorkerPool } from './training/pool'
 import { enqueueWith, openQueue } from './training/queue'
 import { Supervisor } from './training/supervisor'
@@ -57,6 +58,8 @@ export interface App {
   datasets: DatasetService
   runs: RunService
   pool: WorkerPool | undefined
+  /** predict, explainInstance and the generative queries: on query threads unless LAB_QUERY_THREADS=0. */
+  queries: ModelQueries
   supervisor: Supervisor
   apiKeys: ApiKeyService
   /** Authenticates and authorizes every request (src/server/auth.ts). */
@@ -93,13 +96,12 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       maxTrainingSteps: config.maxTrainingSteps,
       maxQueuedRunsPerKey: config.maxQueuedRunsPerKey,
     })
-    const predictions = new PredictionService(runRepo, async (run, stored) => {
-      await selectBackend(config.tfBackend)
-      return familyOf(run.family).load(stored)
+    const queries = createModelQueries(config, runRepo, logger)
+    closers.push(async () => queries.dispose())
+    const generation = new GenerationService(queries, runRepo, datasets, config.maxGenerateTokens)
+    const explanations = new ExplanationService(new ExplanationRepository(db), runRepo, datasets, queries, {
+      maxEvaluations: config.maxExplainEvaluations,
     })
-    const generation = new GenerationService(predictions, runRepo, datasets, config.maxGenerateTokens)
-    closers.push(async () => predictions.dispose())
-    const explanations = new ExplanationService(new ExplanationRepository(db), runRepo, datasets, predictions)
     const runEvents = new RunEventStream(runRepo, bus, (runId) => explanations.forRun(runId))
 
     const supervisor = new Supervisor({
@@ -160,7 +162,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
 
     const container = new ResolverContainer().register(
       new DatasetResolver(datasets),
-      new RunResolver(runs, predictions),
+      new RunResolver(runs, queries),
       new ExperimentResolver(experiments, runs),
       new ExplanationResolver(explanations),
       new GenerationResolver(generation),
@@ -173,6 +175,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       datasets,
       runs,
       pool,
+      queries,
       supervisor,
       apiKeys,
       guard,
@@ -191,3 +194,23 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     throw err
   }
 }
+
+/** Query threads (LAB_QUERY_THREADS), or this process's own event loop when it is 0. */
+function createModelQueries(config: Config, runs: RunRepository, logger: Logger): ModelQueries {
+  if (config.queryThreads === 0) {
+    return new PredictionService(runs, async (run, stored) => {
+      await selectBackend(config.tfBackend)
+      return familyOf(run.family).load(stored)
+    })
+  }
+  const pool = new QueryPool({
+    threads: config.queryThreads,
+    maxQueue: config.queryQueue,
+    settings: { cacheSize: QUERY_THREAD_MODEL_CACHE, tfBackend: config.tfBackend },
+    logger: logger.child({ component: 'query-pool' }),
+  })
+  return new ThreadedModelQueries(runs, pool)
+}
+
+/** Loaded models each query thread keeps (a model holds its weights as tensors of that thread). */
+const QUERY_THREAD_MODEL_CACHE = 4

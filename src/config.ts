@@ -1,3 +1,4 @@
+import os from 'node:os'
 import path from 'node:path'
 
 /** Every setting the process reads from its environment, parsed and validated once at start-up. */
@@ -56,6 +57,12 @@ export interface Config {
   maxTrainingSteps: number
   /** Local training worker processes started with the API (0: none, use `npm run worker`). */
   workers: number
+  /** Worker threads answering predict, explainInstance and the generative queries (0: in the API's loop). */
+  queryThreads: number
+  /** Queries that may wait for a busy query thread; one more is answered SERVER_BUSY. */
+  queryQueue: number
+  /** Model evaluations one explainInstance may imply; more is refused BAD_USER_INPUT before computing. */
+  maxExplainEvaluations: number
   /** Preferred TensorFlow.js backend; unset picks the fastest available. */
   tfBackend: 'tensorflow' | 'wasm' | 'cpu' | undefined
   /** A run whose worker has not sent a heartbeat for this long is failed (or retried). */
@@ -225,6 +232,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxModelParameters: int(env, 'LAB_MAX_MODEL_PARAMETERS', 5_000_000, 1, 1_000_000_000),
     maxTrainingSteps: int(env, 'LAB_MAX_TRAINING_STEPS', 2_000_000, 1, 1_000_000_000_000),
     workers: int(env, 'LAB_WORKERS', 1, 0, 64),
+    // One thread on a small machine leaves a core to the event loop and the trainer; two from four cores.
+    queryThreads: int(env, 'LAB_QUERY_THREADS', os.availableParallelism() >= 4 ? 2 : 1, 0, 64),
+    queryQueue: int(env, 'LAB_QUERY_QUEUE', 32, 0, 100_000),
+    // The largest default explainInstance (exact Shapley at 12 features, 32 background rows) implies 131k.
+    maxExplainEvaluations: int(env, 'LAB_MAX_EXPLAIN_EVALUATIONS', 250_000, 1, 1_000_000_000),
     tfBackend: oneOf(env, 'LAB_TF_BACKEND', BACKENDS, undefined),
     heartbeatIntervalMs,
     heartbeatTimeoutMs,

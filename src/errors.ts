@@ -22,6 +22,10 @@ export enum ErrorCode {
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   /** The database cancelled a statement that ran longer than LAB_DB_STATEMENT_TIMEOUT_MS. */
   TIMEOUT = 'TIMEOUT',
+  /** Every query thread is busy and LAB_QUERY_QUEUE queries already wait; try again after `retryAfterMs`. */
+  SERVER_BUSY = 'SERVER_BUSY',
+  /** The query thread computing the answer died (the API and the other threads go on); try again. */
+  QUERY_THREAD_FAILED = 'QUERY_THREAD_FAILED',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -49,6 +53,9 @@ export const conflict = (message: string, details?: Record<string, unknown>) =>
 
 export const tooLarge = (message: string, details?: Record<string, unknown>) =>
   new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, details)
+
+export const serverBusy = (message: string, retryAfterMs: number) =>
+  new AppError(ErrorCode.SERVER_BUSY, message, { retryAfterMs })
 
 export const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message)
 

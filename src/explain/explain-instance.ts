@@ -1,11 +1,11 @@
 import { ExplainInputError, assertRowWidths } from './errors'
 import { selectBackground } from './explain-model'
-import { integratedGradients } from './integrated-gradients'
+import { DEFAULT_IG_STEPS, integratedGradients } from './integrated-gradients'
 import { fitLinearSurrogate } from './linear-surrogate'
 import { DEFAULT_MAX_BATCH_ROWS } from './model'
 import type { IntegrationRule } from './quadrature'
 import { createRng, sampleRows } from './random'
-import { shapleyValues } from './shapley'
+import { DEFAULT_EXACT_MAX_FEATURES, shapleyValues } from './shapley'
 import { columnMeans } from './stats'
 import {
   ExplanationMethod,
@@ -186,4 +186,45 @@ function resolveBaseline(options: ExplainInstanceOptions, width: number): Float6
     return columnMeans(options.background, width)
   }
   throw new ExplainInputError('a baseline, training rows or a background is needed')
+}
+
+/** What {@link instanceEvaluations} counts from. */
+export interface InstanceWork {
+  methods: readonly ExplanationMethod[]
+  featureCount: number
+  /** Shapley background rows (1 for an explicit baseline). */
+  backgroundSize: number
+  /** LINEAR_SURROGATE reuses a fitted surrogate (no evaluations) rather than fitting one. */
+  surrogateFitted: boolean
+  igSteps?: number
+  kernelShapSamples?: number
+  exactShapleyMaxFeatures?: number
+}
+
+/**
+ * Model evaluations (forward rows plus gradient rows) that {@link explainInstance} will send for this work,
+ * computed before any of it runs: the two end points, IG's path (steps gradient rows, the row and the
+ * baseline), Shapley's background and its coalitions times the background (all 2^M - 2 when exact, else
+ * KernelSHAP's samples), and a surrogate fit when none is reused. An upper bound where KernelSHAP drops
+ * features equal to every background value.
+ */
+export function instanceEvaluations(work: InstanceWork): number {
+  const m = work.featureCount
+  const k = work.backgroundSize
+  let total = 2
+  for (const method of work.methods) {
+    if (method === ExplanationMethod.INTEGRATED_GRADIENTS) {
+      total += (work.igSteps ?? DEFAULT_IG_STEPS) + 2
+    } else if (method === ExplanationMethod.SHAPLEY) {
+      const all = m <= 52 ? 2 ** m - 2 : Number.MAX_SAFE_INTEGER
+      const coalitions =
+        m <= (work.exactShapleyMaxFeatures ?? DEFAULT_EXACT_MAX_FEATURES)
+          ? all
+          : Math.min(work.kernelShapSamples ?? 2 * m + 2048, all)
+      total += k + 1 + Math.max(0, coalitions) * k
+    } else if (method === ExplanationMethod.LINEAR_SURROGATE && !work.surrogateFitted) {
+      total += INSTANCE_SURROGATE_ROWS
+    }
+  }
+  return total
 }

@@ -36,6 +36,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.CONFLICT:
     case ErrorCode.TOO_MANY_QUEUED_RUNS:
     case ErrorCode.TIMEOUT:
+    case ErrorCode.SERVER_BUSY:
+    case ErrorCode.QUERY_THREAD_FAILED:
     case ErrorCode.INTERNAL_SERVER_ERROR:
       return 200
     default:

@@ -1,5 +1,6 @@
 import { familyOf } from '../../src/models/registry'
 import { PredictionService } from '../../src/modules/run/prediction.service'
+import { selectBackend } from '../../src/training/backend'
 import { RunRepository } from '../../src/modules/run/run.repository'
 import { collect, GqlResponse, startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
@@ -447,6 +448,8 @@ describe('a VAE on LATENT_LINEAR through the API', () => {
     const service = new PredictionService(
       new RunRepository(t.lab.db),
       async (run, stored) => {
+        // This process computes nothing else (the server's queries run on its query threads).
+        await selectBackend()
         const model = await familyOf(run.family).load(stored)
         return {
           ...model,

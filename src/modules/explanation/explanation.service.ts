@@ -1,12 +1,10 @@
-import { explainInstance } from '../../explain/explain-instance'
-import { ExplainInputError } from '../../explain/errors'
+import { instanceEvaluations } from '../../explain/explain-instance'
 import { ExplanationMethod, InstanceExplanation } from '../../explain/types'
 import { badInput, notFound } from '../../errors'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
-import { checkRows, finiteAnswer, PredictionService } from '../run/prediction.service'
-import type { RunRecord, RunRepository } from '../run/run.repository'
-import type { Predictor } from '../../models/family'
+import type { ModelQueries } from '../run/prediction.service'
+import type { RunRepository } from '../run/run.repository'
 import { ExplanationRecord, ExplanationRepository } from './explanation.repository'
 import type { Explanation } from './explanation.type'
 
@@ -53,7 +51,8 @@ export class ExplanationService {
     private readonly repo: ExplanationRepository,
     private readonly runs: RunRepository,
     private readonly datasets: DatasetService,
-    private readonly predictions: PredictionService,
+    private readonly models: ModelQueries,
+    private readonly limits: { maxEvaluations: number },
   ) {}
 
   async forRun(runId: string): Promise<Explanation | null> {
@@ -67,8 +66,9 @@ export class ExplanationService {
   }
 
   /**
-   * Attributes one prediction of a trained run. The explained output is the model's logit for
-   * classification (the value the methods' checks add up to) and the prediction for regression.
+   * Attributes one prediction of a trained run. What the store holds (the dataset, the global explanation's
+   * surrogate, baseline and background) is read here, the request is checked against it and against the
+   * evaluation budget, and only then does the computation go to a query thread.
    */
   async explainInstance(
     runId: string,
@@ -78,22 +78,7 @@ export class ExplanationService {
   ): Promise<InstanceExplanation> {
     const run = isId(runId) ? await this.runs.findById(runId) : null
     if (!run) throw notFound('run', runId)
-    return this.predictions.withPredictor(runId, (predictor) =>
-      this.attribute(run, predictor, row, baseline, methods),
-    )
-  }
-
-  private async attribute(
-    run: RunRecord,
-    predictor: Predictor,
-    row: number[],
-    baseline: number[] | null | undefined,
-    methods: ExplanationMethod[] | null | undefined,
-  ): Promise<InstanceExplanation> {
-    const runId = run.id
     const dataset = await this.datasets.require(run.datasetId)
-    checkRows([row], predictor.featureCount, 'row')
-    if (baseline) checkRows([baseline], predictor.featureCount, 'baseline')
     const wanted = methods ?? INSTANCE_METHODS
     if (wanted.length === 0) throw badInput('methods must not be empty', { field: 'methods' })
     const unsupported = wanted.filter((m) => !INSTANCE_METHODS.includes(m))
@@ -112,26 +97,31 @@ export class ExplanationService {
         throw badInput('this run has no linear surrogate (it was turned off)', { field: 'methods' })
     }
     const chosen = wanted.filter((m) => m !== ExplanationMethod.LINEAR_SURROGATE || linearSurrogate)
-    const defaultBaseline = stored?.baseline ?? dataset.featureStats.map((s) => s.mean)
-    const x = Float64Array.from(row)
-    const base = Float64Array.from(baseline ?? defaultBaseline)
-    try {
-      const explained = explainInstance({
-        predict: (rows) => predictor.logit(rows),
-        gradient: (rows) => predictor.gradient(rows),
-        featureNames: dataset.featureNames,
-        row: x,
-        baseline: base,
-        // With an explicit baseline, Shapley values are taken against it alone (as IG is).
-        ...(baseline || !stored ? {} : { background: stored.background.map((r) => Float64Array.from(r)) }),
-        ...(linearSurrogate ? { linearSurrogate } : {}),
-        methods: chosen,
-        seed: run.seed,
-      })
-      return finiteAnswer(explained, baseline ? 'row or baseline' : 'row')
-    } catch (err) {
-      if (err instanceof ExplainInputError) throw badInput(err.message)
-      throw err
+    // With an explicit baseline, Shapley values are taken against it alone (as IG is).
+    const background = baseline || !stored ? null : stored.background
+    const evaluations = instanceEvaluations({
+      methods: chosen,
+      featureCount: dataset.featureNames.length,
+      backgroundSize: background?.length ?? 1,
+      surrogateFitted: true,
+    })
+    if (evaluations > this.limits.maxEvaluations) {
+      throw badInput(
+        `this explanation needs ${evaluations} model evaluations; the budget is ${this.limits.maxEvaluations} ` +
+          '(LAB_MAX_EXPLAIN_EVALUATIONS): ask for fewer methods, or send a baseline (one Shapley background row)',
+        { field: 'methods', evaluations, budget: this.limits.maxEvaluations },
+      )
     }
+    return this.models.answer(runId, {
+      kind: 'explainInstance',
+      row,
+      baseline: baseline ?? null,
+      defaultBaseline: stored?.baseline ?? dataset.featureStats.map((s) => s.mean),
+      featureNames: dataset.featureNames,
+      background,
+      linearSurrogate: linearSurrogate ?? null,
+      methods: chosen,
+      seed: run.seed,
+    })
   }
 }

@@ -6,7 +6,7 @@ import { Dataset } from '../dataset/dataset.type'
 import { Experiment } from '../experiment/experiment.type'
 import type { RunEventPayload } from './run.events'
 import { StartRunInput } from './run.input'
-import { PredictionService } from './prediction.service'
+import type { ModelQueries } from './prediction.service'
 import { RunService } from './run.service'
 import { EpochMetric, MetricPoint, Run, RunConnection, RunEvent, RunSummary } from './run.type'
 import { orderedMetrics } from './run.summary'
@@ -16,7 +16,7 @@ import { keyIdOf } from '../apikey/apikey.scope'
 export class RunResolver {
   constructor(
     private readonly service: RunService,
-    private readonly predictions: PredictionService,
+    private readonly models: ModelQueries,
   ) {}
 
   @Query(() => Run, { nullable: true })
@@ -41,7 +41,7 @@ export class RunResolver {
     description: "The trained model's output per row: probability of class 1, or the regression value.",
   })
   predict(@Arg('runId', () => ID) runId: string, @Arg('rows', () => [[Number]]) rows: number[][]) {
-    return this.predictions.predict(runId, rows)
+    return this.models.answer(runId, { kind: 'predict', rows })
   }
 
   @Mutation(() => Run, { description: 'Returns at once with a QUEUED run; a worker trains it.' })

@@ -1,0 +1,285 @@
+/**
+ * The request-time questions a trained model answers (predict, the generative queries, explainInstance) as
+ * plain data, and {@link answerQuery}, which answers one with a loaded model. Queries and answers are
+ * structured-cloneable: the same function runs in a query thread (src/query/) or, with LAB_QUERY_THREADS=0,
+ * in the API process itself.
+ */
+import { badInput } from '../../errors'
+import { explainInstance } from '../../explain/explain-instance'
+import { ExplainInputError } from '../../explain/errors'
+import type { ExplanationMethod, InstanceExplanation, LinearSurrogate } from '../../explain/types'
+import type {
+  GenerativeModel,
+  LatentCode,
+  LatentExplanationResult,
+  LoadedModel,
+  Predictor,
+  TextModel,
+} from '../../models/family'
+import { generateTokens, type GeneratedToken } from '../../models/sequence/sampling'
+import { FLOAT32_MAX } from '../dataset/dataset.content'
+import { characters } from '../dataset/text'
+
+/** Most rows one predict (or encode, decode, sample ...) call may send or ask for. */
+export const MAX_PREDICT_ROWS = 10_000
+
+/** Largest |z| accepted: latents live on the scale of the N(0, I) prior; far beyond it outputs mean nothing. */
+export const MAX_LATENT_MAGNITUDE = 1000
+export const MAX_TEMPERATURE = 10
+
+/** explainInstance as it crosses to the model: everything read from the store is already resolved. */
+export interface InstanceQuery {
+  kind: 'explainInstance'
+  row: number[]
+  /** The client's baseline, when it sent one (Shapley values are then taken against it alone). */
+  baseline: number[] | null
+  /** The baseline used when the client sent none: the stored training mean, else the dataset's means. */
+  defaultBaseline: number[]
+  featureNames: string[]
+  background: number[][] | null
+  linearSurrogate: LinearSurrogate | null
+  methods: ExplanationMethod[]
+  seed: number
+}
+
+/** generate as it crosses to the model: the defaults already filled in, the cap from the configuration. */
+export interface GenerateQuery {
+  kind: 'generate'
+  prompt: string
+  /** null: the default (DEFAULT_GENERATE_TOKENS, at most the cap). */
+  maxTokens: number | null
+  maxGenerateTokens: number
+  temperature: number
+  topK: number | null
+  seed: number
+}
+
+/** Tokens generated when maxTokens is not given (at most the cap). */
+export const DEFAULT_GENERATE_TOKENS = 100
+
+export type ModelQuery =
+  | { kind: 'predict'; rows: number[][] }
+  | GenerateQuery
+  | { kind: 'sample'; n: number; seed: number; temperature: number }
+  | { kind: 'encode'; rows: number[][] }
+  | { kind: 'decode'; latents: number[][] }
+  | { kind: 'reconstruct'; rows: number[][] }
+  | { kind: 'explainLatent'; latent: number[]; baseline: number[] | null; featureNames: string[] }
+  | InstanceQuery
+
+/** What each kind of query answers. */
+export interface QueryAnswers {
+  predict: number[]
+  sample: number[][]
+  encode: LatentCode[]
+  decode: number[][]
+  reconstruct: number[][]
+  explainLatent: LatentExplanationResult
+  explainInstance: InstanceExplanation
+  generate: { text: string; tokens: GeneratedToken[] }
+}
+
+export type AnswerOf<Q extends ModelQuery> = QueryAnswers[Q['kind']]
+
+/** Answers a query with the run's loaded model (throws AppError for what the client sent wrong). */
+export function answerQuery<Q extends ModelQuery>(model: LoadedModel, runId: string, query: Q): AnswerOf<Q> {
+  return answer(model, runId, query) as AnswerOf<Q>
+}
+
+function answer(model: LoadedModel, runId: string, q: ModelQuery): QueryAnswers[keyof QueryAnswers] {
+  switch (q.kind) {
+    case 'predict': {
+      const predictor = requirePredictor(model, runId)
+      checkRows(q.rows, predictor.featureCount)
+      return finiteAnswer(Array.from(predictor.predict(q.rows)), 'rows')
+    }
+    case 'sample': {
+      const generator = requireGenerator(model, runId)
+      if (!Number.isInteger(q.n) || q.n < 1 || q.n > MAX_PREDICT_ROWS) {
+        throw badInput(`n must be between 1 and ${MAX_PREDICT_ROWS}`, { field: 'n' })
+      }
+      if (!Number.isFinite(q.temperature) || q.temperature < 0 || q.temperature > MAX_TEMPERATURE) {
+        throw badInput(`temperature must be between 0 and ${MAX_TEMPERATURE}`, { field: 'temperature' })
+      }
+      return finite(generator.sample(q.n, q.seed, q.temperature))
+    }
+    case 'encode': {
+      const generator = requireGenerator(model, runId)
+      checkRows(q.rows, generator.featureCount)
+      return finiteAnswer(generator.encode(q.rows), 'rows')
+    }
+    case 'decode': {
+      const generator = requireGenerator(model, runId)
+      checkLatents(q.latents, generator.latentDim, 'latents')
+      return finiteAnswer(generator.decode(q.latents), 'latents')
+    }
+    case 'reconstruct': {
+      const generator = requireGenerator(model, runId)
+      checkRows(q.rows, generator.featureCount)
+      return finiteAnswer(generator.reconstruct(q.rows), 'rows')
+    }
+    case 'explainLatent': {
+      const generator = requireGenerator(model, runId)
+      checkLatents([q.latent], generator.latentDim, 'latent')
+      const base = q.baseline ?? new Array<number>(generator.latentDim).fill(0)
+      checkLatents([base], generator.latentDim, 'baseline')
+      return generator.explainLatent(q.latent, base, q.featureNames)
+    }
+    case 'explainInstance':
+      return attribute(requirePredictor(model, runId), q)
+    case 'generate': {
+      const text = requireText(model, runId)
+      const tokens = [...generateTokens(text, promptSymbols(text, q.prompt), checkGenerate(text, q))]
+      return { text: tokens.map((t) => t.token).join(''), tokens }
+    }
+  }
+}
+
+/** The prompt as the model's symbols; BAD_USER_INPUT for an empty one or characters outside the vocabulary. */
+function promptSymbols(model: TextModel, prompt: string): number[] {
+  if (prompt.length === 0) throw badInput('prompt must not be empty', { field: 'prompt' })
+  const index = new Map(model.vocabulary.map((c, i) => [c, i]))
+  const chars = characters(prompt)
+  const unknown = [...new Set(chars.filter((c) => !index.has(c)))]
+  if (unknown.length > 0) {
+    const shown = unknown
+      .slice(0, 10)
+      .map((c) => JSON.stringify(c))
+      .join(', ')
+    throw badInput(`prompt has characters outside the model's vocabulary: ${shown}`, { field: 'prompt' })
+  }
+  return chars.map((c) => index.get(c)!)
+}
+
+function checkGenerate(model: TextModel, q: GenerateQuery) {
+  const cap = q.maxGenerateTokens
+  const maxTokens = q.maxTokens ?? Math.min(DEFAULT_GENERATE_TOKENS, cap)
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > cap) {
+    throw badInput(`maxTokens is ${maxTokens}; it must be from 1 to ${cap} (LAB_MAX_GENERATE_TOKENS)`, {
+      field: 'maxTokens',
+    })
+  }
+  if (!Number.isFinite(q.temperature) || q.temperature < 0 || q.temperature > MAX_TEMPERATURE) {
+    throw badInput(`temperature must be between 0 and ${MAX_TEMPERATURE}`, { field: 'temperature' })
+  }
+  const symbolCount = model.vocabulary.length + 1
+  if (q.topK !== null && (!Number.isInteger(q.topK) || q.topK < 1 || q.topK > symbolCount)) {
+    throw badInput(`topK must be from 1 to the model's ${symbolCount} symbols`, { field: 'topK' })
+  }
+  return { maxTokens, temperature: q.temperature, topK: q.topK, seed: q.seed }
+}
+
+/** The run's text model; BAD_USER_INPUT for another family. */
+export function requireText(model: LoadedModel, runId: string): TextModel {
+  if (!model.text) {
+    throw badInput(`run ${runId} is not a text model (train family: SEQUENCE on a TEXT dataset)`, {
+      field: 'runId',
+    })
+  }
+  return model.text
+}
+
+/**
+ * Attributes one prediction. The explained output is the model's logit for classification (the value the
+ * methods' checks add up to) and the prediction for regression.
+ */
+function attribute(predictor: Predictor, q: InstanceQuery): InstanceExplanation {
+  checkRows([q.row], predictor.featureCount, 'row')
+  if (q.baseline) checkRows([q.baseline], predictor.featureCount, 'baseline')
+  try {
+    const explained = explainInstance({
+      predict: (rows) => predictor.logit(rows),
+      gradient: (rows) => predictor.gradient(rows),
+      featureNames: q.featureNames,
+      row: Float64Array.from(q.row),
+      baseline: Float64Array.from(q.baseline ?? q.defaultBaseline),
+      ...(q.background ? { background: q.background.map((r) => Float64Array.from(r)) } : {}),
+      ...(q.linearSurrogate ? { linearSurrogate: q.linearSurrogate } : {}),
+      methods: q.methods,
+      seed: q.seed,
+    })
+    return finiteAnswer(explained, q.baseline ? 'row or baseline' : 'row')
+  } catch (err) {
+    if (err instanceof ExplainInputError) throw badInput(err.message)
+    throw err
+  }
+}
+
+/** The run's supervised predictor; BAD_USER_INPUT for a generative model, naming what it answers. */
+export function requirePredictor(model: LoadedModel, runId: string): Predictor {
+  if (!model.predictor) {
+    throw badInput(
+      model.text
+        ? `run ${runId} is a text generator: it has no predictions; ask it with generate`
+        : `run ${runId} is a generative model: it has no predictions; ask it with sample, encode, decode, ` +
+            'reconstruct or explainLatent',
+      { field: 'runId' },
+    )
+  }
+  return model.predictor
+}
+
+/** The run's generative model; BAD_USER_INPUT for a supervised one. */
+export function requireGenerator(model: LoadedModel, runId: string): GenerativeModel {
+  if (!model.generator) {
+    const ask = model.text ? 'generate' : 'predict'
+    throw badInput(`run ${runId} is not a generative model of rows (train family: VAE); ask it with ${ask}`, {
+      field: 'runId',
+    })
+  }
+  return model.generator
+}
+
+/** Rows sent by a client for a model with `featureCount` inputs. */
+export function checkRows(rows: number[][], featureCount: number, field = 'rows'): void {
+  if (rows.length === 0) throw badInput(`${field} must not be empty`, { field })
+  if (rows.length > MAX_PREDICT_ROWS) throw badInput(`at most ${MAX_PREDICT_ROWS} rows per call`, { field })
+  rows.forEach((row, i) => {
+    if (row.length !== featureCount) {
+      throw badInput(`row ${i} has ${row.length} values; the model takes ${featureCount}`, { field, row: i })
+    }
+    if (!row.every((v) => Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX)) {
+      throw badInput(`row ${i} has a value that is not a finite float32 number`, { field, row: i })
+    }
+  })
+}
+
+function checkLatents(latents: number[][], latentDim: number, field: string): void {
+  checkRows(latents, latentDim, field)
+  latents.forEach((z, i) => {
+    if (z.some((v) => Math.abs(v) > MAX_LATENT_MAGNITUDE)) {
+      throw badInput(`${field} ${i} has a value beyond +-${MAX_LATENT_MAGNITUDE}`, { field, row: i })
+    }
+  })
+}
+
+/**
+ * A model's answer for rows a client sent. Values within float32 can still be so far outside the
+ * training data that the network overflows (3e38 standardised and multiplied by a weight): that is
+ * the input's doing, answered BAD_USER_INPUT - a NaN would otherwise fail GraphQL's Float.
+ */
+export function finiteAnswer<T>(answer: T, field: string): T {
+  const stack: unknown[] = [answer]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) {
+        throw badInput(
+          `the model's answer is not a finite number: ${field} holds values too far outside the training data`,
+          { field },
+        )
+      }
+    } else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+      stack.push(...Array.from(v as ArrayLike<unknown>))
+    } else if (v !== null && typeof v === 'object') {
+      stack.push(...Object.values(v))
+    }
+  }
+  return answer
+}
+
+/** Outputs are finite for any accepted input; anything else is a bug, not something to send as JSON. */
+function finite(rows: number[][]): number[][] {
+  if (!rows.every((r) => r.every(Number.isFinite))) throw new Error('the decoder produced a non-finite value')
+  return rows
+}

@@ -1,0 +1,36 @@
+/**
+ * What crosses between the API's event loop and a query thread (src/query/query-thread.ts). Everything here
+ * is structured-cloned by `postMessage`, except the model's weights, which sit in a SharedArrayBuffer the
+ * API filled once: every task carries them without a copy, and a thread copies them only when it loads the
+ * model into its own cache.
+ */
+import type { StoredModel } from '../models/family'
+import type { ModelFamily } from '../models/family.enums'
+import type { ModelQuery } from '../modules/run/model-query'
+import type { ErrorCode } from '../errors'
+
+/** What a thread is started with (piscina's `workerData`). */
+export interface ThreadSettings {
+  /** Loaded models one thread keeps. */
+  cacheSize: number
+  tfBackend: 'tensorflow' | 'wasm' | 'cpu' | undefined
+}
+
+/** One query for one run's model. */
+export interface ThreadTask {
+  runId: string
+  family: ModelFamily
+  /** The stored model, `weights` a view of a SharedArrayBuffer. */
+  stored: StoredModel
+  query: ModelQuery
+}
+
+/**
+ * A thread's reply. A failure the client caused comes back as the AppError's parts and is thrown again as
+ * the same AppError on the API side; anything else (a bug) is answered INTERNAL_SERVER_ERROR, as it would
+ * have been in-process. A thread that dies answers nothing: piscina rejects the task instead.
+ */
+export type ThreadReply =
+  | { ok: true; answer: unknown }
+  | { ok: false; error: { code: ErrorCode; message: string; details: Record<string, unknown> } }
+  | { ok: false; internal: string }

@@ -1,0 +1,47 @@
+/**
+ * A query thread's entry point (piscina's task function). It keeps the most recently used models loaded and
+ * answers each task with the same {@link answerQuery} the API would run in-process. Piscina gives a thread one
+ * task at a time, so a model evicted here is never in use.
+ */
+import { workerData } from 'node:worker_threads'
+import { AppError } from '../errors'
+import type { LoadedModel } from '../models/family'
+import { familyOf } from '../models/registry'
+import { answerQuery } from '../modules/run/model-query'
+import { selectBackend } from '../training/backend'
+import type { ThreadReply, ThreadSettings, ThreadTask } from './protocol'
+
+const settings = workerData as ThreadSettings
+const cache = new Map<string, LoadedModel>()
+
+export default async function answerTask(task: ThreadTask): Promise<ThreadReply> {
+  try {
+    const model = await modelFor(task)
+    return { ok: true, answer: answerQuery(model, task.runId, task.query) }
+  } catch (err) {
+    if (err instanceof AppError) {
+      return { ok: false, error: { code: err.code, message: err.message, details: err.details } }
+    }
+    return { ok: false, internal: err instanceof Error ? (err.stack ?? err.message) : String(err) }
+  }
+}
+
+async function modelFor(task: ThreadTask): Promise<LoadedModel> {
+  const cached = cache.get(task.runId)
+  if (cached) {
+    cache.delete(task.runId)
+    cache.set(task.runId, cached)
+    return cached
+  }
+  await selectBackend(settings.tfBackend)
+  // The family decodes the weights into tensors of this thread; its own copy keeps them off the shared buffer.
+  const weights = new Uint8Array(task.stored.weights)
+  const model = await familyOf(task.family).load({ ...task.stored, weights })
+  cache.set(task.runId, model)
+  while (cache.size > settings.cacheSize) {
+    const [oldest, evicted] = cache.entries().next().value as [string, LoadedModel]
+    cache.delete(oldest)
+    evicted.dispose()
+  }
+  return model
+}

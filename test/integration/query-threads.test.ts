@@ -1,0 +1,207 @@
+import { DatasetRepository } from '../../src/modules/dataset/dataset.repository'
+import { DatasetService } from '../../src/modules/dataset/dataset.service'
+import { ExplanationRepository } from '../../src/modules/explanation/explanation.repository'
+import { ExplanationService } from '../../src/modules/explanation/explanation.service'
+import { familyOf } from '../../src/models/registry'
+import { PredictionService } from '../../src/modules/run/prediction.service'
+import { RunRepository } from '../../src/modules/run/run.repository'
+import { QueryPool } from '../../src/query/query-pool'
+import { selectBackend } from '../../src/training/backend'
+import { createLogger } from '../../src/logger'
+import { GqlResponse, startTestLab, TestLab } from '../helpers/lab'
+import { waitFor } from '../helpers/wait'
+import * as path from 'node:path'
+
+// predict, explainInstance and the generative queries on worker threads (src/query/): answers equal to the
+// in-process ones, the event loop free while they compute, and the pool's bounds and failures.
+
+let t: TestLab
+let runId: string
+const code = (res: GqlResponse) => res.errors?.[0]?.extensions?.code
+
+const INSTANCE = `prediction baselinePrediction attributions { method feature value } checks { method maxGap meanGap }`
+const EXPLAIN = `query($id: ID!, $row: [Float!]!, $methods: [ExplanationMethod!], $baseline: [Float!]) {
+  explainInstance(runId: $id, row: $row, methods: $methods, baseline: $baseline) { ${INSTANCE} } }`
+const ROW = [0.9, 0.8, 0.1, 0.9, 0.7, 0.5, 0.5, 0.5, 0.5, 0.5]
+
+beforeAll(async () => {
+  t = await startTestLab({ LAB_WORKERS: '1', LAB_QUERY_THREADS: '2' })
+  const ds = await t.gql<{ generateDataset: { id: string } }>(
+    `mutation { generateDataset(input: { name: "friedman-threads", generator: FRIEDMAN1, rows: 600, seed: 5 }) { id } }`,
+  )
+  const run = await t.gql<{ startRun: { id: string } }>(
+    `mutation($d: ID!) { startRun(input: { datasetId: $d, hiddenLayers: [32, 16], epochs: 3 }) { id } }`,
+    { d: ds.data!.generateDataset.id },
+  )
+  if (run.errors) throw new Error(JSON.stringify(run.errors))
+  runId = run.data!.startRun.id
+  await waitFor(
+    async () => {
+      const res = await t.gql<{ run: { status: string } }>(`query($id: ID!) { run(id: $id) { status } }`, {
+        id: runId,
+      })
+      const status = res.data!.run.status
+      if (status === 'FAILED' || status === 'CANCELLED') throw new Error(`run ended ${status}`)
+      return status === 'SUCCEEDED'
+    },
+    { timeoutMs: 180_000, what: 'the run to succeed' },
+  )
+}, 240_000)
+afterAll(async () => {
+  await t?.stop()
+})
+
+describe('answers computed on a query thread', () => {
+  it('equal the ones computed in the API process for the same model and input', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => ROW.map((v, j) => (v + 0.037 * i * (j + 1)) % 1))
+    const threaded = await t.gql<{ predict: number[] }>(
+      `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`,
+      { id: runId, rows },
+    )
+    const explained = await t.gql<{ explainInstance: unknown }>(EXPLAIN, { id: runId, row: ROW })
+    expect(threaded.errors).toBeUndefined()
+    expect(explained.errors).toBeUndefined()
+
+    // The same services, answering in this process: the path LAB_QUERY_THREADS=0 takes.
+    const runs = new RunRepository(t.lab.db)
+    const inProcess = new PredictionService(runs, async (run, stored) => {
+      await selectBackend()
+      return familyOf(run.family).load(stored)
+    })
+    try {
+      const datasets = new DatasetService(new DatasetRepository(t.lab.db), {
+        maxRows: 1e6,
+        maxCells: 1e9,
+        maxFeatures: 1e4,
+      })
+      const explanations = new ExplanationService(
+        new ExplanationRepository(t.lab.db),
+        runs,
+        datasets,
+        inProcess,
+        { maxEvaluations: 1e9 },
+      )
+      expect(threaded.data!.predict).toEqual(await inProcess.answer(runId, { kind: 'predict', rows }))
+      expect(explained.data!.explainInstance).toEqual(
+        JSON.parse(JSON.stringify(await explanations.explainInstance(runId, ROW, null, null))),
+      )
+    } finally {
+      inProcess.dispose()
+    }
+  })
+
+  it('leave the event loop free: a query sent after an explanation started answers before it', async () => {
+    const order: string[] = []
+    const started = new Promise<void>((resolve) => {
+      const off = t.lab.app.queries.onStart((id, kind) => {
+        if (id === runId && kind === 'explainInstance') {
+          off()
+          resolve()
+        }
+      })
+    })
+    // Exact Shapley over the 10 features: 1,022 coalitions times the background, plus IG's path.
+    const explanation = t.gql(EXPLAIN, { id: runId, row: ROW }).then((res) => {
+      order.push('explainInstance')
+      return res
+    })
+    await started
+    const typename = await t.gql<{ __typename: string }>(`{ __typename }`)
+    order.push('__typename')
+    expect(typename.data!.__typename).toBe('Query')
+    expect((await explanation).errors).toBeUndefined()
+    expect(order).toEqual(['__typename', 'explainInstance'])
+  })
+
+  it('keep the validation codes and messages of the client errors', async () => {
+    const short = await t.gql(EXPLAIN, { id: runId, row: [1, 2] })
+    expect(code(short)).toBe('BAD_USER_INPUT')
+    expect(short.errors![0]!.message).toBe('row 0 has 2 values; the model takes 10')
+    expect(short.errors![0]!.extensions).toMatchObject({ field: 'row', row: 0 })
+    const huge = await t.gql(`query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`, {
+      id: runId,
+      rows: [ROW, ROW.map(() => 1e39)],
+    })
+    expect(code(huge)).toBe('BAD_USER_INPUT')
+    expect(huge.errors![0]!.message).toBe('row 1 has a value that is not a finite float32 number')
+    const generative = await t.gql(`query($id: ID!) { decode(runId: $id, latents: [[0]]) }`, { id: runId })
+    expect(code(generative)).toBe('BAD_USER_INPUT')
+    expect(generative.errors![0]!.message).toMatch(/is not a generative model/)
+  })
+})
+
+describe('limits', () => {
+  let other: TestLab
+  afterEach(async () => {
+    await other?.stop()
+  })
+
+  it('refuses an explanation above LAB_MAX_EXPLAIN_EVALUATIONS before computing, naming budget and figure', async () => {
+    other = await startTestLab(
+      { LAB_QUERY_THREADS: '1', LAB_MAX_EXPLAIN_EVALUATIONS: '1000' },
+      { databaseUrl: t.lab.databaseUrl },
+    )
+    let computations = 0
+    other.lab.app.queries.onStart(() => computations++)
+    const res = await other.gql(EXPLAIN, { id: runId, row: ROW, methods: ['SHAPLEY'], baseline: ROW })
+    expect(code(res)).toBe('BAD_USER_INPUT')
+    const ext = res.errors![0]!.extensions!
+    expect(ext['budget']).toBe(1000)
+    // One background row (the baseline): f(x), f(x'), E[f] over it, f(x) and the 2^10 - 2 coalitions.
+    expect(ext['evaluations']).toBe(2 + 1 + 1 + 1022)
+    expect(res.errors![0]!.message).toMatch(/needs 1026 model evaluations; the budget is 1000/)
+    expect(res.errors![0]!.message).toMatch(/LAB_MAX_EXPLAIN_EVALUATIONS/)
+    expect(computations).toBe(0)
+    // Integrated Gradients alone (2 + 50 + 2) fits.
+    const ig = await other.gql(EXPLAIN, { id: runId, row: ROW, methods: ['INTEGRATED_GRADIENTS'] })
+    expect(ig.errors).toBeUndefined()
+    expect(computations).toBe(1)
+  })
+
+  it('answers SERVER_BUSY with retryAfterMs when every thread is busy and the queue is full', async () => {
+    other = await startTestLab(
+      { LAB_QUERY_THREADS: '1', LAB_QUERY_QUEUE: '0' },
+      { databaseUrl: t.lab.databaseUrl },
+    )
+    // Three explanations sent together: one thread takes the first, and nothing may wait.
+    const results = await Promise.all([1, 2, 3].map(() => other.gql(EXPLAIN, { id: runId, row: ROW })))
+    const busy = results.filter((r) => r.errors)
+    expect(busy.length).toBeGreaterThan(0)
+    for (const r of busy) {
+      expect(r.errors).toHaveLength(1)
+      expect(code(r)).toBe('SERVER_BUSY')
+      expect(r.errors![0]!.extensions!['retryAfterMs']).toBeGreaterThan(0)
+      expect(r.errors![0]!.message).toMatch(/LAB_QUERY_QUEUE/)
+    }
+    const answered = results.filter((r) => !r.errors)
+    expect(answered.length).toBeGreaterThan(0)
+    for (const r of answered) expect(r.data).toHaveProperty('explainInstance.prediction')
+    // The pool is not stuck: once the thread is free the next query is answered.
+    const again = await other.gql(EXPLAIN, { id: runId, row: ROW, methods: ['INTEGRATED_GRADIENTS'] })
+    expect(again.errors).toBeUndefined()
+  })
+})
+
+describe('a query thread that fails', () => {
+  const pool = new QueryPool({
+    threads: 1,
+    maxQueue: 4,
+    settings: { cacheSize: 1, tfBackend: undefined },
+    logger: createLogger('silent', 'test'),
+    filename: path.join(__dirname, '../fixtures/dying-thread.js'),
+  })
+  afterAll(() => pool.close())
+
+  it('answers QUERY_THREAD_FAILED and the pool goes on with a new thread', async () => {
+    await expect(pool.run({ die: true })).rejects.toMatchObject({ code: 'QUERY_THREAD_FAILED' })
+    await expect(pool.run({ throw: true })).rejects.toMatchObject({ code: 'QUERY_THREAD_FAILED' })
+    expect(await pool.run({ value: 7 })).toBe(7)
+    expect(pool.size).toBe(0)
+  })
+
+  it('refuses past its bound without queueing, and answers the ones it took', async () => {
+    const taken = Array.from({ length: 5 }, (_, i) => pool.run({ value: i, waitMs: 200 }))
+    await expect(pool.run({ value: 99 })).rejects.toMatchObject({ code: 'SERVER_BUSY' })
+    expect(await Promise.all(taken)).toEqual([0, 1, 2, 3, 4])
+  })
+})
