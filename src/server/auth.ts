@@ -217,9 +217,9 @@ type WsExtra = { socket: { close(code: number, reason: string): void } }
 /**
  * graphql-ws hooks: the key is checked at connection_init (no key, or an unknown or revoked one, closes
  * the socket with 4401 and the error's message as the reason), again before each operation (a revoked
- * key closes the connection with 4401), and each operation is authorized before it executes: a scope too
- * low or the rate limit answers that operation with an error result (FORBIDDEN, RATE_LIMITED) and the
- * connection stays open.
+ * key closes the connection with 4401), and each operation is authorized before it executes. A scope too
+ * low answers that operation with a FORBIDDEN error result and then closes the connection with 4403 (the
+ * key was used for what it may not do); the rate limit answers RATE_LIMITED and the connection stays open.
  */
 export function wsAuthHooks(guard: RequestGuard): {
   hooks: Pick<
@@ -227,8 +227,11 @@ export function wsAuthHooks(guard: RequestGuard): {
     'onConnect' | 'onSubscribe' | 'execute' | 'subscribe'
   >
   principalOf(ctx: WsContext): Principal
+  /** Records which socket an operation's context value came from (for the 4403 close). */
+  bindSocket(contextValue: object, ctx: WsContext<WsContext['connectionParams'], WsExtra>): void
 } {
   const principals = new WeakMap<WsContext, Principal>()
+  const sockets = new WeakMap<object, WsExtra['socket']>()
   const known = (ctx: WsContext) => {
     const principal = principals.get(ctx)
     // Operations only arrive after connection_init set it; never fall back to "open".
@@ -245,8 +248,13 @@ export function wsAuthHooks(guard: RequestGuard): {
           guard.authorizeOperation(principal, { schema: args.schema, document: args.document, operation })
         }
       } catch (err) {
-        if (err instanceof AppError) return { errors: [toGraphQLError(err)] }
-        throw err
+        if (!(err instanceof AppError)) throw err
+        const socket = sockets.get(args.contextValue as object)
+        // The error result goes out first (graphql-ws sends it when this returns); then the close.
+        if (err.code === ErrorCode.FORBIDDEN && socket) {
+          setImmediate(() => socket.close(wsCloseCode(err.code), closeReason(err.message)))
+        }
+        return { errors: [toGraphQLError(err)] }
       }
       return run(args)
     }
@@ -255,14 +263,14 @@ export function wsAuthHooks(guard: RequestGuard): {
       onConnect: async (ctx) => {
         try {
           // No scope check here: every key may subscribe (READ is the lowest scope), so a scope too low
-          // only ever concerns one operation, refused below with FORBIDDEN while the connection stays open.
+          // only ever concerns an operation, refused below (FORBIDDEN, then 4403).
           principals.set(ctx, await guard.authenticate(ctx.connectionParams?.['authorization']))
           return true
         } catch (err) {
           const refusal = err instanceof AppError ? err : fromDbFailure(err)
           if (!refusal) throw err
           // Closed here with our code; graphql-ws's own 4403 after `false` then finds it closing.
-          ctx.extra.socket.close(wsCloseCode(refusal.code), refusal.message)
+          ctx.extra.socket.close(wsCloseCode(refusal.code), closeReason(refusal.message))
           return false
         }
       },
@@ -273,7 +281,7 @@ export function wsAuthHooks(guard: RequestGuard): {
         } catch (err) {
           if (!(err instanceof AppError)) throw err
           // The error result goes out first; then the connection is of no more use.
-          setImmediate(() => ctx.extra.socket.close(wsCloseCode(err.code), err.message))
+          setImmediate(() => ctx.extra.socket.close(wsCloseCode(err.code), closeReason(err.message)))
           return [toGraphQLError(err)]
         }
       },
@@ -281,5 +289,14 @@ export function wsAuthHooks(guard: RequestGuard): {
       subscribe: authorized(subscribe),
     },
     principalOf: known,
+    bindSocket: (contextValue, ctx) => sockets.set(contextValue, ctx.extra.socket),
   }
+}
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8 (RFC 6455); longer ones make ws throw. */
+export function closeReason(message: string): string {
+  if (Buffer.byteLength(message) <= 123) return message
+  const chars = Array.from(message.slice(0, 120)) // whole code points: never half a surrogate pair
+  while (Buffer.byteLength(chars.join('')) > 120) chars.pop()
+  return `${chars.join('')}...`
 }

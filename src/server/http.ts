@@ -124,7 +124,11 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     {
       schema: opts.schema,
       ...wsAuth.hooks,
-      context: (ctx) => opts.context(wsAuth.principalOf(ctx)),
+      context: async (ctx) => {
+        const value = await opts.context(wsAuth.principalOf(ctx))
+        wsAuth.bindSocket(value, ctx)
+        return value
+      },
       connectionInitWaitTimeout: opts.ws.connectionInitTimeoutMs,
       onSubscribe: async (ctx, id, payload) => {
         // Who sent it first (a revoked key closes the connection), then what it asks for.
