@@ -410,7 +410,7 @@ describe('fuzz', () => {
     }
     if (process.env['FUZZ_VERBOSE']) console.log(Object.fromEntries(answered))
     expect(failures).toEqual([])
-  }, 240_000)
+  }, 600_000)
 })
 
 /** The first thing a subscription answers: an error, a result, completion, or nothing for a while. */
@@ -477,7 +477,12 @@ describe('fuzz subscriptions over graphql-ws', () => {
     const expected = await fixtureEvents(t.ws())
     expect(expected).toEqual(['epoch 1', 'epoch 2', 'ExplanationReady', 'SUCCEEDED'])
     const fields = Object.values(t.lab.app.schema.getSubscriptionType()!.getFields())
-    expect(fields.map((f) => f.name).sort()).toEqual(['experimentEvents', 'runEvents', 'sweepEvents'])
+    expect(fields.map((f) => f.name).sort()).toEqual([
+      'experimentEvents',
+      'generationEvents',
+      'runEvents',
+      'sweepEvents',
+    ])
 
     // One connection for every call: it must never be closed by what a client sends as arguments.
     const events = { closed: [] as unknown[] }
