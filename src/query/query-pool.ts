@@ -51,7 +51,9 @@ export class QueryPool {
       // Started at the first query, then kept: an API that is never asked one loads no TensorFlow.js.
       minThreads: 0,
       maxThreads: options.threads,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // The longest a Node timer holds (2^31 - 1 ms, ~24.8 days): anything larger becomes 1 ms, which would
+      // end every thread right after its task and load TensorFlow.js again for the next query.
+      idleTimeout: 2 ** 31 - 1,
       workerData: options.settings,
     })
     // A thread that dies is replaced by piscina; its task is rejected (see run). Nothing else to do here.
