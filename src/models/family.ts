@@ -3,6 +3,7 @@
  * model family (src/models/<family>/). The platform knows families only through {@link Family}; a family knows
  * nothing of the queue, the database or GraphQL. Adding a family is one folder and one line in registry.ts.
  */
+import type { PositionScorer } from '../explain/token-attribution'
 import type { MethodCosts } from '../explain/types'
 import type { ExplanationMethod } from '../explain/types'
 import type { DatasetContent } from '../modules/dataset/dataset.content'
@@ -213,6 +214,15 @@ export interface TextModel {
   nextDistributions(contexts: readonly (readonly number[])[]): Float64Array[]
 }
 
+/** A next-character model whose scores can be attributed to context positions. */
+export interface AttributableTextModel extends TextModel {
+  /**
+   * log p(target | context) as a function of masks over the context's positions (1 to contextLength symbols):
+   * what the token attribution methods explain (src/explain/token-attribution.ts).
+   */
+  positionScorer(context: readonly number[], target: number): PositionScorer
+}
+
 /**
  * A trained model loaded for queries. Capabilities, not a family switch: `predict` needs a predictor,
  * `sample`/`encode`/`decode` need a generator, `generate` needs a text model.
@@ -221,7 +231,7 @@ export interface LoadedModel {
   readonly featureCount: number
   readonly predictor?: Predictor
   readonly generator?: GenerativeModel
-  readonly text?: TextModel
+  readonly text?: AttributableTextModel
   dispose(): void
 }
 
