@@ -1,6 +1,7 @@
 import { fmt, h, mount, notice } from '../dom'
 import type { LabClient } from '../gql'
 import { LabError } from '../gql'
+import { renderVaeExplanation } from './vae'
 
 const EXPLANATION = `query Explanation($id: ID!) {
   run(id: $id) {
@@ -95,6 +96,7 @@ export async function renderExplanation(box: HTMLElement, client: LabClient, run
       )
       return
     }
+    if (run.family === 'VAE') return renderVaeExplanation(box, client, runId)
     if (run.family !== 'MLP') {
       mount(
         box,
