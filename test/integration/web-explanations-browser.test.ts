@@ -143,4 +143,51 @@ describeInBrowser('explanation views of generative runs in Chromium', () => {
     await page.screenshot({ path: screenshotPath('vae-explanation'), fullPage: true })
     await page.close()
   }, 300_000)
+
+  test('text generator: the prompt box streams a generation, each character with its probability', async () => {
+    const { generateDataset } = await gql<{ generateDataset: { id: string } }>(
+      `mutation($input: GenerateDatasetInput!) { generateDataset(input: $input) { id } }`,
+      { input: { name: 'web-copy', generator: 'COPY_TEXT', rows: 6000, lag: 3, noise: 0.05, seed: 4 } },
+    )
+    const { startRun } = await gql<{ startRun: { id: string } }>(START, {
+      input: {
+        datasetId: generateDataset.id,
+        family: 'SEQUENCE',
+        architecture: 'WINDOW_MLP',
+        contextLength: 8,
+        hiddenLayers: [48],
+        epochs: 4,
+        learningRate: 0.01,
+        seed: 3,
+      },
+    })
+    const runId = startRun.id
+    await succeeded(runId)
+    const prompt = 'abcab'
+    const { generate } = await gql<{ generate: { text: string; tokens: { probability: number }[] } }>(
+      `query($id: ID!, $prompt: String!) { generate(runId: $id, prompt: $prompt, maxTokens: 30, temperature: 0, seed: 1) {
+        text tokens { probability } } }`,
+      { id: runId, prompt },
+    )
+
+    const page = await newPage()
+    await page.goto(`${base}/runs/${runId}`)
+    await page.getByLabel('Prompt').fill(prompt)
+    await page.getByLabel('characters').fill('30')
+    await page.getByLabel('temperature').fill('0')
+    await page.getByRole('button', { name: 'Generate' }).click()
+    const status = page.locator('[data-gen-status]')
+    await waitFor(async () => (await status.getAttribute('data-gen-status')) === 'done')
+    const generated = page.locator('[data-generated] span.gen')
+    expect(await generated.count()).toBe(30)
+    const shownText = (await generated.allTextContents()).join('').replace(/␣/g, ' ')
+    expect(shownText).toBe(generate.text)
+    const probabilities = await generated.evaluateAll((els) =>
+      els.map((el) => Number(el.getAttribute('data-probability'))),
+    )
+    probabilities.forEach((p, i) => expect(p).toBeCloseTo(generate.tokens[i]!.probability, 9))
+    expect(await page.locator('[data-generated] span.prompt').allTextContents()).toEqual([...prompt])
+    await page.screenshot({ path: screenshotPath('text-generation'), fullPage: true })
+    await page.close()
+  }, 300_000)
 })

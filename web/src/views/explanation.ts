@@ -1,6 +1,7 @@
 import { fmt, h, mount, notice } from '../dom'
 import type { LabClient } from '../gql'
 import { LabError } from '../gql'
+import { renderTextExplanation } from './text'
 import { renderVaeExplanation } from './vae'
 
 const EXPLANATION = `query Explanation($id: ID!) {
@@ -84,7 +85,10 @@ export async function renderExplanation(box: HTMLElement, client: LabClient, run
     const { run } = await client.request<{
       run: { family: string; explanation: ExplanationData | null } | null
     }>(EXPLANATION, { id: runId })
+    // The text view's prompt box works whether or not the run stored an explanation.
+    if (run?.family === 'SEQUENCE') return renderTextExplanation(box, client, runId)
     const e = run?.explanation
+    if (run?.family === 'VAE' && e) return renderVaeExplanation(box, client, runId)
     if (!run || !e) {
       mount(
         box,
@@ -96,7 +100,6 @@ export async function renderExplanation(box: HTMLElement, client: LabClient, run
       )
       return
     }
-    if (run.family === 'VAE') return renderVaeExplanation(box, client, runId)
     if (run.family !== 'MLP') {
       mount(
         box,
