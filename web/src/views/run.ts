@@ -9,7 +9,7 @@ const RUN = `query Run($id: ID!) {
   run(id: $id) {
     id name status family backend epochs lastEpoch attempt seed error
     createdAt startedAt finishedAt
-    hiddenLayers activation optimizer learningRate batchSize validationSplit latentDim beta likelihood tags
+    hiddenLayers activation optimizer learningRate batchSize validationSplit latentDim beta likelihood architecture contextLength tags
     experiment { name }
     dataset { id name version }
     summary { bestEpoch bestValLoss metrics { name value } }
@@ -54,6 +54,8 @@ interface RunData {
   latentDim: number | null
   beta: number | null
   likelihood: string | null
+  architecture: string | null
+  contextLength: number | null
   tags: string[]
   experiment: { name: string }
   dataset: { id: string; name: string; version: number }
@@ -93,6 +95,8 @@ function specList(run: RunData): HTMLElement {
   if (run.latentDim !== null) items.push(['Latent dimensions', String(run.latentDim)])
   if (run.beta !== null) items.push(['β', fmt(run.beta)])
   if (run.likelihood !== null) items.push(['Likelihood', run.likelihood])
+  if (run.architecture !== null) items.push(['Architecture', run.architecture])
+  if (run.contextLength !== null) items.push(['Context length', String(run.contextLength)])
   if (run.tags.length > 0) items.push(['Tags', run.tags.join(', ')])
   return h('dl', { class: 'facts' }, ...items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))
 }
