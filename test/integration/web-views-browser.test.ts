@@ -1,0 +1,188 @@
+import type { Browser, Page } from 'playwright-core'
+import { describeInBrowser, launchBrowser, screenshotPath } from '../helpers/browser'
+import { startTestLab, TestLab } from '../helpers/lab'
+import { waitFor } from '../helpers/wait'
+
+// The dashboard's explanation, compare and dataset views in a real Chromium against the real server: one lab,
+// two tiny MLP runs trained once for every test.
+const START = `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`
+const EXPLAIN = ['LINEAR_SURROGATE', 'INTEGRATED_GRADIENTS', 'SHAPLEY', 'PARTIAL_DEPENDENCE']
+
+interface Pixels {
+  /** Pixels of the colour (within 40 per channel) in the canvas. */
+  count: number
+  /** Distinct canvas rows holding one. */
+  rowsSpanned: number
+}
+
+/** Reads a canvas in the page (the test's TypeScript has no DOM types: the function goes over as text). */
+async function strokePixels(page: Page, selector: string, hex: string): Promise<Pixels> {
+  const [r0, g0, b0] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16))
+  return page.evaluate(`(() => {
+    const canvas = document.querySelector(${JSON.stringify(selector)})
+    const { data, width } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height)
+    const rows = new Set()
+    let count = 0
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - ${r0}) < 40 && Math.abs(data[i + 1] - ${g0}) < 40 && Math.abs(data[i + 2] - ${b0}) < 40) {
+        count += 1
+        rows.add(Math.floor(i / 4 / width))
+      }
+    }
+    return { count, rowsSpanned: rows.size }
+  })()`)
+}
+
+describeInBrowser('web dashboard views in Chromium', () => {
+  let t: TestLab
+  let browser: Browser
+  let base: string
+  let datasetId: string
+  let featureNames: string[]
+  const runs: Record<string, string> = {}
+
+  const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+    const res = await t.gql<T>(query, variables)
+    if (res.errors) throw new Error(JSON.stringify(res.errors))
+    return res.data!
+  }
+  const newPage = async (viewport = { width: 1280, height: 800 }): Promise<Page> => {
+    const page = await browser.newPage({ viewport })
+    page.setDefaultTimeout(45_000)
+    return page
+  }
+
+  beforeAll(async () => {
+    t = await startTestLab({ LAB_WORKERS: '1', LAB_TF_BACKEND: 'wasm' })
+    base = `http://127.0.0.1:${t.lab.port}`
+    const made = await gql<{ generateDataset: { id: string; featureNames: string[] } }>(
+      `mutation($input: GenerateDatasetInput!) { generateDataset(input: $input) { id featureNames } }`,
+      { input: { name: 'views-linear', generator: 'LINEAR', rows: 400, seed: 3, noise: 0.1 } },
+    )
+    datasetId = made.generateDataset.id
+    featureNames = made.generateDataset.featureNames
+    const specs = {
+      'mlp-a': { learningRate: 0.01, batchSize: 16, hiddenLayers: [8] },
+      'mlp-b': { learningRate: 0.003, batchSize: 32, hiddenLayers: [6] },
+    }
+    for (const [name, spec] of Object.entries(specs)) {
+      const res = await gql<{ startRun: { id: string } }>(START, {
+        input: { datasetId, experiment: 'views', name, epochs: 12, explain: EXPLAIN, ...spec },
+      })
+      runs[name] = res.startRun.id
+    }
+    for (const id of Object.values(runs))
+      await waitFor(
+        async () =>
+          (await gql<{ run: { status: string } }>(`query($id: ID!) { run(id: $id) { status } }`, { id })).run
+            .status === 'SUCCEEDED',
+        { timeoutMs: 180_000, what: `run ${id} to succeed` },
+      )
+    browser = await launchBrowser()
+  }, 300_000)
+  afterAll(async () => {
+    await browser?.close()
+    await t?.stop()
+  })
+
+  test('an MLP run: one partial-dependence plot per feature, drawn from the stored curve', async () => {
+    const id = runs['mlp-a']!
+    const { run } = await gql<{
+      run: { explanation: { partialDependence: { feature: string; grid: number[]; values: number[] }[] } }
+    }>(`query($id: ID!) { run(id: $id) { explanation { partialDependence { feature grid values } } } }`, {
+      id,
+    })
+    const curves = run.explanation.partialDependence
+    expect(curves.map((c) => c.feature)).toEqual(featureNames)
+
+    const page = await newPage()
+    await page.goto(`${base}/runs/${id}`)
+    const plots = page.locator('[data-pdp]')
+    await waitFor(async () => (await plots.count()) === featureNames.length, { what: 'the PDP plots' })
+    for (const curve of curves) {
+      const plot = page.locator(`[data-pdp="${curve.feature}"]`)
+      expect(Number(await plot.getAttribute('data-points'))).toBe(curve.grid.length)
+      expect(Number(await plot.getAttribute('data-min'))).toBe(Math.min(...curve.values))
+      expect(Number(await plot.getAttribute('data-max'))).toBe(Math.max(...curve.values))
+    }
+    // The canvas holds the line: pixels of the stroke colour over the whole height of the plot area for x1
+    // (weight 3 in LINEAR: a monotone curve, and the y scale fits its range).
+    const drawn = await strokePixels(page, '[data-pdp="x1"] canvas', '#2563eb')
+    const area = (await page.locator('[data-pdp="x1"] .u-over').boundingBox())!
+    expect(drawn.count).toBeGreaterThan(100)
+    expect(drawn.rowsSpanned).toBeGreaterThan(0.8 * area.height)
+    await page.screenshot({ path: screenshotPath('explanation-pdp'), fullPage: true })
+    await page.close()
+  }, 120_000)
+
+  test('the row form: explainInstance attributions follow an edited value; predict; refusals shown', async () => {
+    const id = runs['mlp-a']!
+    const page = await newPage()
+    await page.goto(`${base}/runs/${id}`)
+    const form = page.locator('[data-instance]')
+    await form.getByRole('button', { name: 'Explain this row' }).waitFor()
+    const igOf = (feature: string) =>
+      form.locator(`[data-instance-bars] [data-method="INTEGRATED_GRADIENTS"] [data-feature="${feature}"]`)
+    const rowOfPage = async () =>
+      Promise.all(
+        featureNames.map(async (f) => Number(await form.getByLabel(f, { exact: true }).inputValue())),
+      )
+
+    await form.getByRole('button', { name: 'Explain this row' }).click()
+    await igOf('x1').waitFor()
+    const atMeans = Number(await igOf('x1').getAttribute('data-value'))
+
+    const x1 = form.getByLabel('x1', { exact: true })
+    await x1.fill(String(Number(await x1.inputValue()) + 2))
+    await x1.press('Enter') // the keyboard submits the form
+    await waitFor(async () => Number(await igOf('x1').getAttribute('data-value')) !== atMeans, {
+      what: 'the x1 attribution to change',
+    })
+    const edited = await rowOfPage()
+    const api = await gql<{
+      explainInstance: {
+        prediction: number
+        attributions: { feature: string; method: string; value: number }[]
+      }
+    }>(
+      `query($runId: ID!, $row: [Float!]!, $methods: [ExplanationMethod!]) {
+        explainInstance(runId: $runId, row: $row, methods: $methods) {
+          prediction attributions { feature method value } } }`,
+      { runId: id, row: edited, methods: ['INTEGRATED_GRADIENTS', 'SHAPLEY', 'LINEAR_SURROGATE'] },
+    )
+    for (const a of api.explainInstance.attributions) {
+      const cell = form.locator(
+        `[data-instance-bars] [data-method="${a.method}"] [data-feature="${a.feature}"]`,
+      )
+      expect(Number(await cell.getAttribute('data-value'))).toBeCloseTo(a.value, 9)
+    }
+    const igX1 = api.explainInstance.attributions.find(
+      (a) => a.method === 'INTEGRATED_GRADIENTS' && a.feature === 'x1',
+    )!.value
+    // x1 moved 2 above its mean under a weight of 3: the model learnt a clearly positive slope.
+    expect(igX1 - atMeans).toBeGreaterThan(1)
+    expect(await form.locator('[data-method="INTEGRATED_GRADIENTS"] .badge').textContent()).toMatch(/check/)
+    await page.screenshot({ path: screenshotPath('explanation-instance'), fullPage: true })
+
+    await form.getByRole('button', { name: 'Predict' }).click()
+    const predicted = form.locator('[data-predicted]')
+    await predicted.waitFor()
+    const { predict } = await gql<{ predict: number[] }>(
+      `query($runId: ID!, $rows: [[Float!]!]!) { predict(runId: $runId, rows: $rows) }`,
+      { runId: id, rows: [edited] },
+    )
+    expect(Number(await predicted.getAttribute('data-predicted'))).toBeCloseTo(predict[0]!, 9)
+
+    // What the server refuses reaches the person as its message, never as a stack trace.
+    await form.getByLabel('x2', { exact: true }).fill('1e39')
+    await form.getByRole('button', { name: 'Explain this row' }).click()
+    const alert = form.getByRole('alert')
+    await alert.waitFor()
+    expect(await alert.textContent()).toMatch(/not a finite float32 number/)
+    expect(await alert.textContent()).not.toMatch(/\bat \S+:\d+|Error:/)
+    await form.getByLabel('x2', { exact: true }).fill('')
+    await form.getByRole('button', { name: 'Predict' }).click()
+    await waitFor(async () => /x2 needs a number/.test((await alert.textContent()) ?? ''))
+    await page.close()
+  }, 120_000)
+})
