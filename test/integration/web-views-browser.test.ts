@@ -185,4 +185,68 @@ describeInBrowser('web dashboard views in Chromium', () => {
     await waitFor(async () => /x2 needs a number/.test((await alert.textContent()) ?? ''))
     await page.close()
   }, 120_000)
+
+  test('compare two runs: ticked in the runs table by keyboard, two curves, both runs’ parameters and importances', async () => {
+    const [a, b] = [runs['mlp-a']!, runs['mlp-b']!]
+    const page = await newPage()
+    await page.goto(`${base}/experiments/views`)
+    const compare = page.getByRole('button', { name: 'Compare', exact: true })
+    await page.getByRole('checkbox', { name: 'Compare mlp-a' }).focus()
+    await page.keyboard.press('Space')
+    expect(await compare.isDisabled()).toBe(true)
+    await page.getByRole('checkbox', { name: 'Compare mlp-b' }).focus()
+    await page.keyboard.press('Space')
+    await compare.focus()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/compare\//)
+
+    const chart = page.locator('[data-compare-chart="valLoss"]')
+    await chart.waitFor()
+    expect(await chart.getAttribute('data-series')).toBe('2')
+    for (const id of [a, b])
+      expect(await chart.locator(`[data-series-run="${id}"]`).getAttribute('data-points')).toBe('12')
+    // Both lines are on the canvas, each in its own colour.
+    for (const colour of ['#2563eb', '#f28e2b'])
+      expect((await strokePixels(page, '[data-compare-chart] canvas', colour)).count).toBeGreaterThan(100)
+
+    const param = (name: string, id: string) =>
+      page.locator(`[data-compare-params] tr[data-param="${name}"] td[data-run="${id}"]`).textContent()
+    expect([await param('Learning rate', a), await param('Learning rate', b)]).toEqual(['0.01', '0.003'])
+    expect([await param('Batch size', a), await param('Batch size', b)]).toEqual(['16', '32'])
+    expect([await param('Hidden layers', a), await param('Hidden layers', b)]).toEqual(['8', '6'])
+    expect(
+      await page.locator('[data-compare-params] tr[data-param="Learning rate"]').getAttribute('class'),
+    ).toBe('differs')
+
+    // Importances side by side: the stored Shapley values of each run.
+    const table = page.locator('[data-compare-importance="SHAPLEY"]')
+    await table.waitFor()
+    for (const id of [a, b]) {
+      const { run } = await gql<{
+        run: { explanation: { featureImportance: { feature: string; method: string; importance: number }[] } }
+      }>(
+        `query($id: ID!) { run(id: $id) { explanation { featureImportance { feature method importance } } } }`,
+        {
+          id,
+        },
+      )
+      for (const f of run.explanation.featureImportance.filter((f) => f.method === 'SHAPLEY')) {
+        const cell = table.locator(`tr[data-feature="${f.feature}"] td[data-run="${id}"]`)
+        expect(Number(await cell.getAttribute('data-value'))).toBe(f.importance)
+      }
+    }
+    await page.getByLabel('Metric').selectOption('loss')
+    await page.locator('[data-compare-chart="loss"]').waitFor()
+    await page.screenshot({ path: screenshotPath('compare'), fullPage: true })
+    await page.setViewportSize({ width: 400, height: 800 })
+    await waitFor(async () => (await page.evaluate('document.documentElement.scrollWidth')) === 400, {
+      what: 'the page to fit a narrow window',
+    })
+    await page.screenshot({ path: screenshotPath('compare-narrow'), fullPage: true })
+
+    // A link naming one run says what a comparison needs.
+    await page.goto(`${base}/compare/${a}`)
+    await page.getByText('A comparison takes 2 to 10 runs').waitFor()
+    await page.close()
+  }, 120_000)
 })
