@@ -183,6 +183,16 @@ describeInBrowser('web dashboard views in Chromium', () => {
     await form.getByLabel('x2', { exact: true }).fill('')
     await form.getByRole('button', { name: 'Predict' }).click()
     await waitFor(async () => /x2 needs a number/.test((await alert.textContent()) ?? ''))
+
+    // A stored row of the dataset fills the form (Dataset.preview).
+    const { dataset } = await gql<{ dataset: { preview: { features: number[] }[] } }>(
+      `query($id: ID!) { dataset(id: $id) { preview(first: 1, offset: 3) { features } } }`,
+      { id: datasetId },
+    )
+    await form.getByLabel('Row #').fill('3')
+    await form.getByRole('button', { name: 'Use this dataset row' }).click()
+    await form.getByText('Row 3 of the dataset').waitFor()
+    expect(await rowOfPage()).toEqual(dataset.preview[0]!.features)
     await page.close()
   }, 120_000)
 
@@ -247,6 +257,53 @@ describeInBrowser('web dashboard views in Chromium', () => {
     // A link naming one run says what a comparison needs.
     await page.goto(`${base}/compare/${a}`)
     await page.getByText('A comparison takes 2 to 10 runs').waitFor()
+    await page.close()
+  }, 120_000)
+
+  test('a dataset page previews its rows, and an image dataset its images drawn from the pixels', async () => {
+    const PREVIEW = `query($id: ID!, $first: Int, $offset: Int) {
+      dataset(id: $id) { preview(first: $first, offset: $offset) { index features target } } }`
+    const page = await newPage()
+    await page.goto(`${base}/datasets/${datasetId}`)
+    const rows = page.locator('[data-preview] tbody tr')
+    await waitFor(async () => (await rows.count()) === 20, { what: 'the first 20 rows' })
+    const first = await gql<{ dataset: { preview: { features: number[]; target: number }[] } }>(PREVIEW, {
+      id: datasetId,
+      first: 20,
+    })
+    const row3 = first.dataset.preview[3]!
+    const cells = await page.locator('[data-preview] tr[data-row="3"] td').evaluateAll(
+      // Text, not DOM types: the attribute read in the page.
+      (tds) => tds.map((td) => Number((td as unknown as { dataset: { value: string } }).dataset.value)),
+    )
+    expect(cells).toEqual([...row3.features, row3.target])
+    await page.getByRole('button', { name: 'Next rows →' }).click()
+    await page.locator('[data-preview] tr[data-row="20"]').waitFor()
+    expect(await page.getByText('Rows 21 to 40 of 400').count()).toBe(1)
+
+    const made = await gql<{ generateDataset: { id: string } }>(
+      `mutation { generateDataset(input: { name: "views-sprites", generator: SPRITES, rows: 30, seed: 2 }) { id } }`,
+    )
+    const spritesId = made.generateDataset.id
+    await page.goto(`${base}/datasets/${spritesId}`)
+    const images = page.locator('canvas.sprite')
+    await waitFor(async () => (await images.count()) === 24, { what: 'the first 24 images' })
+    const stored = await gql<{ dataset: { preview: { features: number[] }[] } }>(PREVIEW, {
+      id: spritesId,
+      first: 1,
+      offset: 5,
+    })
+    const drawn = (await page.evaluate(`(() => {
+      const canvas = document.querySelector('canvas.sprite[data-row="5"]')
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height)
+      return Array.from({ length: data.length / 4 }, (_, i) => data[i * 4])
+    })()`)) as number[]
+    expect(drawn).toEqual(stored.dataset.preview[0]!.features.map((v) => Math.round(255 * v)))
+    expect(drawn.filter((g) => g > 128).length).toBeGreaterThan(4)
+    await page.screenshot({ path: screenshotPath('dataset-images'), fullPage: true })
+    await page.getByRole('button', { name: 'Next rows →' }).click()
+    await waitFor(async () => (await images.count()) === 6, { what: 'the last 6 images' })
+    expect(await page.getByRole('button', { name: 'Next rows →' }).isDisabled()).toBe(true)
     await page.close()
   }, 120_000)
 })

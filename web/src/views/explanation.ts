@@ -6,7 +6,7 @@ import { LabError } from '../gql'
 const EXPLANATION = `query Explanation($id: ID!) {
   run(id: $id) {
     family
-    dataset { task featureNames featureStats { name mean min max std } }
+    dataset { id task rowCount featureNames featureStats { name mean min max std } }
     explanation {
       methods evaluationRows computeMs
       featureImportance { feature importance method std }
@@ -24,6 +24,10 @@ const EXPLAIN_INSTANCE = `query ExplainInstance($runId: ID!, $row: [Float!]!, $m
     attributions { feature method value }
     checks { method maxGap meanGap }
   }
+}`
+
+const DATASET_ROW = `query DatasetRow($id: ID!, $offset: Int) {
+  dataset(id: $id) { preview(first: 1, offset: $offset) { index features target } }
 }`
 
 const PREDICT = `query Predict($runId: ID!, $rows: [[Float!]!]!) { predict(runId: $runId, rows: $rows) }`
@@ -44,7 +48,9 @@ interface ExplanationData {
 }
 
 interface DatasetFacts {
+  id: string
   task: string
+  rowCount: number
   featureNames: string[]
   featureStats: { name: string; mean: number; min: number; max: number; std: number }[]
 }
@@ -233,6 +239,16 @@ function instanceForm(
   const explainButton = h('button', { type: 'submit' }, 'Explain this row')
   const predictButton = h('button', { type: 'button', 'data-predict': true }, 'Predict')
   const resetButton = h('button', { type: 'button' }, 'Reset to the means')
+  const rowIndex = h('input', {
+    type: 'number',
+    id: 'row-index',
+    min: 0,
+    max: dataset.rowCount - 1,
+    step: 1,
+    value: 0,
+    class: 'index',
+  })
+  const loadRow = h('button', { type: 'button' }, 'Use this dataset row')
   const output = h('div', { 'aria-live': 'polite', 'data-instance-result': true })
   const form = h(
     'form',
@@ -251,6 +267,7 @@ function instanceForm(
       ...offered.map((m, i) => h('label', { class: 'check' }, methodBoxes[i], label(m))),
     ),
     h('div', { class: 'actions' }, explainButton, predictButton, resetButton),
+    h('div', { class: 'actions' }, h('label', { for: 'row-index' }, 'Row #'), rowIndex, loadRow),
   )
   const busy = (on: boolean) => {
     explainButton.disabled = on
@@ -325,6 +342,36 @@ function instanceForm(
           { 'data-predicted': value },
           classification ? 'Probability of class 1: ' : 'Prediction: ',
           h('strong', {}, fmt(value)),
+        ),
+      )
+    })
+  })
+  loadRow.addEventListener('click', () => {
+    const offset = Number(rowIndex.value)
+    if (!Number.isInteger(offset) || offset < 0 || offset >= dataset.rowCount) {
+      mount(output, notice('error', `Choose a row from 0 to ${dataset.rowCount - 1}.`))
+      return
+    }
+    void ask(async () => {
+      const { dataset: d } = await client.request<{
+        dataset: { preview: { index: number; features: number[]; target: number | null }[] } | null
+      }>(DATASET_ROW, { id: dataset.id, offset })
+      const row = d?.preview[0]
+      if (!row) {
+        mount(output, notice('error', `The dataset has no row ${offset}.`))
+        return
+      }
+      inputs.forEach((input, i) => {
+        input.value = String(row.features[i] ?? '')
+      })
+      mount(
+        output,
+        h(
+          'p',
+          { class: 'muted' },
+          `Row ${row.index} of the dataset`,
+          row.target !== null ? `, stored target ${fmt(row.target)}` : '',
+          '.',
         ),
       )
     })
