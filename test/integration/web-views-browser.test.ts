@@ -112,6 +112,12 @@ describeInBrowser('web dashboard views in Chromium', () => {
     expect(drawn.count).toBeGreaterThan(100)
     expect(drawn.rowsSpanned).toBeGreaterThan(0.8 * area.height)
     await page.screenshot({ path: screenshotPath('explanation-pdp'), fullPage: true })
+    // A narrow window: plots and the row form stack, nothing wider than the window.
+    await page.setViewportSize({ width: 400, height: 800 })
+    await waitFor(async () => (await page.evaluate('document.documentElement.scrollWidth')) === 400, {
+      what: 'the run page to fit a narrow window',
+    })
+    await page.screenshot({ path: screenshotPath('explanation-narrow'), fullPage: true })
     await page.close()
   }, 120_000)
 

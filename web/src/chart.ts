@@ -116,6 +116,8 @@ export function lineChart(opts: {
   width: number
   height: number
   legend?: boolean
+  /** The x values are whole numbers (epochs): no ticks between them. */
+  integerX?: boolean
 }): { el: HTMLElement; resize(width: number): void; destroy(): void } {
   const body = h('div', { class: 'chart-body' })
   const data = uPlot.join(opts.lines.map((l) => [l.xs, l.ys] as uPlot.AlignedData))
@@ -125,7 +127,13 @@ export function lineChart(opts: {
       width,
       height: opts.height,
       scales: { x: { time: false } },
-      axes: [{ label: opts.xLabel }, { size: 56 }],
+      axes: [
+        {
+          label: opts.xLabel,
+          ...(opts.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}),
+        },
+        { size: 56 },
+      ],
       series: [
         { label: opts.xLabel },
         ...opts.lines.map((l, i) => ({

@@ -225,7 +225,7 @@ export const compareView: View = (root, { client, params }) => {
         mount(chartBox, notice('empty', `None of these runs has stored a value of ${metric} yet.`))
         return
       }
-      const chart = lineChart({ lines, xLabel: 'epoch', width, height: 280 })
+      const chart = lineChart({ lines, xLabel: 'epoch', width, height: 280, integerX: true })
       disposers.push(chart.destroy)
       const resizer = new ResizeObserver(() =>
         chart.resize(Math.max(260, Math.floor(chartBox.clientWidth) - 20)),
