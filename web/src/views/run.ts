@@ -114,6 +114,17 @@ export const runView: View = (root, { client, params, canWrite }) => {
   let held = 0
   let unsubscribe: () => void = () => {}
   let ticker: ReturnType<typeof setInterval> | undefined
+  let disposeExplanation: () => void = () => {}
+  let left = false
+  const showExplanation = () => {
+    const box = root.querySelector<HTMLElement>('[data-explanation]')
+    if (!box) return
+    void renderExplanation(box, client, id).then((dispose) => {
+      disposeExplanation()
+      disposeExplanation = dispose
+      if (left) dispose()
+    })
+  }
 
   // Two charts side by side at 1280 px, one per row on a narrow window (style.css .charts).
   const chartWidth = () =>
@@ -188,11 +199,9 @@ export const runView: View = (root, { client, params, canWrite }) => {
         // Backend, timings and summary are fields of the run, not of the event.
         void refresh().catch(() => {})
         return
-      case 'ExplanationReady': {
-        const box = root.querySelector<HTMLElement>('[data-explanation]')
-        if (box) void renderExplanation(box, client, id)
+      case 'ExplanationReady':
+        showExplanation()
         return
-      }
     }
   }
 
@@ -236,10 +245,7 @@ export const runView: View = (root, { client, params, canWrite }) => {
         held = Math.max(held, points[points.length - 1]?.epoch ?? 0)
       })
       if (names.length === 0 && run.lastEpoch > 0) held = 0
-      if (run.status === 'SUCCEEDED') {
-        const box = root.querySelector<HTMLElement>('[data-explanation]')
-        if (box) void renderExplanation(box, client, id)
-      }
+      if (run.status === 'SUCCEEDED') showExplanation()
       if (charts.size === 0)
         chartBox.append(
           notice(
@@ -282,6 +288,8 @@ export const runView: View = (root, { client, params, canWrite }) => {
 
   void load()
   return () => {
+    left = true
+    disposeExplanation()
     unsubscribe()
     clearInterval(ticker)
     resizer.disconnect()
