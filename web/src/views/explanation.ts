@@ -412,9 +412,12 @@ export async function renderExplanation(
       run: { family: string; dataset: DatasetFacts; explanation: ExplanationData | null } | null
     }>(EXPLANATION, { id: runId })
     // The text view's prompt box works whether or not the run stored an explanation.
-    if (run?.family === 'SEQUENCE') return renderTextExplanation(box, client, runId)
+    if (run?.family === 'SEQUENCE') return await renderTextExplanation(box, client, runId)
     const e = run?.explanation
-    if (run?.family === 'VAE' && e) return renderVaeExplanation(box, client, runId)
+    if (run?.family === 'VAE' && e) {
+      await renderVaeExplanation(box, client, runId)
+      return dispose
+    }
     if (!run || !e) {
       mount(
         box,

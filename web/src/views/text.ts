@@ -63,13 +63,13 @@ export async function renderTextExplanation(
   box: HTMLElement,
   client: LabClient,
   runId: string,
-): Promise<void> {
+): Promise<() => void> {
   let run: { contextLength: number | null; dataset: { vocabulary: string[] | null } } | null
   try {
     run = (await client.request<{ run: typeof run }>(TEXT_RUN, { id: runId })).run
   } catch (err) {
     mount(box, h('h2', {}, 'Generate'), notice('error', (err as LabError).message))
-    return
+    return () => {}
   }
   const vocabulary = run?.dataset.vocabulary ?? []
   const promptInput = h('input', {
@@ -226,6 +226,8 @@ export async function renderTextExplanation(
     ),
     why,
   )
+  // Leaving the page ends a generation still streaming.
+  return () => stop()
 }
 
 /** The heatmap of one method's attributions, and hover/focus on a generated character lighting its context. */
