@@ -55,7 +55,7 @@ import {
 } from './support'
 
 const CONTEXT = 32
-/** Larger than the API's default of 32: a GRU step costs about the same at 32 and 128 rows (see README). */
+/** Larger than the API's default of 32: a GRU step's cost is mostly per step, not per row (see README). */
 const BATCH = 128
 const VALIDATION_SPLIT = 0.2
 const SEED = 1
@@ -65,7 +65,7 @@ const EXPLAINED_CHARACTERS = 50
 const GENERATED_TOKENS = 200
 
 /**
- * Corpus size and epochs per architecture. The GRU trains about 10x fewer characters per second than the
+ * Corpus size and epochs per architecture. The GRU trains about 15x fewer characters per second than the
  * window MLP here, so it gets a shorter corpus: the same size would keep one epoch busy for minutes.
  */
 function plans(quick: boolean): Plan[] {
