@@ -66,8 +66,11 @@ export class SequenceModel implements TextModel {
       })
       return tf.tensor3d(x, [masks.length, L, S])
     }
+    // A one-hot product, not tf.gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks (tfjs#8082).
+    const pick = new Float32Array(S)
+    pick[target] = 1
     const logProb = (x: tf.Tensor3D) =>
-      tf.gather(tf.logSoftmax(applyModel(this.network, x) as tf.Tensor2D), [target], 1).reshape([-1])
+      tf.sum(tf.mul(tf.logSoftmax(applyModel(this.network, x) as tf.Tensor2D), tf.tensor2d(pick, [1, S])), 1)
     const chunked = <T>(
       masks: readonly ArrayLike<number>[],
       one: (part: readonly ArrayLike<number>[]) => T[],
