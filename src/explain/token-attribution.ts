@@ -56,7 +56,7 @@ export interface TokenAttributionSettings {
   igTolerance: number
   /** Shapley: exact enumeration (2^n coalitions) up to this many positions, sampled permutations above. */
   shapleyExactMaxPositions: number
-  /** Shapley: sampled permutations (antithetic pairs: each permutation is followed by its reverse); even. */
+  /** Shapley: sampled permutations (antithetic pairs: each permutation is followed by its reverse); at least 4. */
   shapleyPermutations: number
   /** Linear surrogate: random masks fitted (each position kept with probability 1/2), besides 1 and 0. */
   surrogateSamples: number
@@ -218,7 +218,8 @@ function integratedGradients(ctx: StepContext): MethodResult {
 function shapley(ctx: StepContext, seed: number | string): MethodResult {
   const { n, settings } = ctx
   if (n <= settings.shapleyExactMaxPositions) return exactShapley(ctx)
-  const pairs = Math.max(1, Math.round(settings.shapleyPermutations / 2))
+  // At least two pairs: the standard error needs two draws.
+  const pairs = Math.max(2, Math.round(settings.shapleyPermutations / 2))
   const rng = createRng(seed, 'token-shapley')
   const orders: Int32Array[] = []
   for (let p = 0; p < pairs; p++) {
@@ -236,7 +237,6 @@ function shapley(ctx: StepContext, seed: number | string): MethodResult {
   }
   const values = ctx.counter.predict(masks)
   const sum = new Float64Array(n)
-  const sumSq = new Float64Array(n)
   // Antithetic pairs are not independent draws: the standard error is over pairs, each pair's mean one draw.
   const pairSum = new Float64Array(n)
   const pairMeans: Float64Array[] = []
@@ -251,22 +251,17 @@ function shapley(ctx: StepContext, seed: number | string): MethodResult {
     if (o % 2 === 1) {
       const means = pairSum.map((v) => v / 2)
       pairMeans.push(means)
-      for (let s = 0; s < n; s++) {
-        sum[s] = (sum[s] as number) + (means[s] as number)
-        sumSq[s] = (sumSq[s] as number) + (means[s] as number) ** 2
-      }
+      for (let s = 0; s < n; s++) sum[s] = (sum[s] as number) + (means[s] as number)
       pairSum.fill(0)
     }
   })
   const phi = sum.map((v) => v / pairs)
+  // Two passes (deviations from phi): an additive score, whose pairs all agree, gets rounding, not cancellation.
   let stdError = 0
-  if (pairs > 1) {
-    for (let s = 0; s < n; s++) {
-      const variance = Math.max(0, ((sumSq[s] as number) - pairs * (phi[s] as number) ** 2) / (pairs - 1))
-      stdError = Math.max(stdError, Math.sqrt(variance / pairs))
-    }
-  } else {
-    stdError = Number.NaN
+  for (let s = 0; s < n; s++) {
+    let squares = 0
+    for (const means of pairMeans) squares += ((means[s] as number) - (phi[s] as number)) ** 2
+    stdError = Math.max(stdError, Math.sqrt(squares / (pairs - 1) / pairs))
   }
   return { values: phi, gap: completenessGap(phi, ctx), stdError, fidelityR2: null, steps: 2 * pairs }
 }

@@ -1,6 +1,9 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor'
 import {
+  ASTNode,
   DocumentNode,
+  FragmentDefinitionNode,
+  Kind,
   GraphQLError,
   GraphQLFormattedError,
   GraphQLSchema,
@@ -83,9 +86,9 @@ const callbacks = { propagateOnRejection: false, onReject: [reportValidation] }
  */
 export function limitRules(limits: QueryLimits): ValidationRule[] {
   return [
+    aliasLimit(limits.maxAliases),
     ...armorRules({
       maxDepth: { n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...callbacks },
-      maxAliases: { n: limits.maxAliases, ...callbacks },
       maxDirectives: { n: 50, ...callbacks },
       costLimit: { maxCost: limits.maxCost, ...callbacks },
     }),
@@ -99,6 +102,67 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
       },
     }),
   ]
+}
+
+/**
+ * At most `max` aliased fields per operation, fragments followed (once per spread, each fragment counted once
+ * and memoised). Our own rule: graphql-armor's skips `__typename`, so 1,000 aliases of it were answered.
+ */
+export function aliasLimit(max: number): ValidationRule {
+  return (context) => {
+    const fragments = new Map<string, FragmentDefinitionNode>()
+    for (const d of context.getDocument().definitions) {
+      if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
+    }
+    const memo = new Map<string, number>()
+    // A fragment cycle is reported by graphql-js's own rule; here it just counts as nothing more.
+    const visiting = new Set<string>()
+    const count = (node: ASTNode | undefined): number => {
+      if (!node) return 0
+      let total = 0
+      const visit = (n: ASTNode) => {
+        switch (n.kind) {
+          case Kind.FIELD:
+            if (n.alias) total++
+            if (n.selectionSet) n.selectionSet.selections.forEach(visit)
+            break
+          case Kind.INLINE_FRAGMENT:
+            n.selectionSet.selections.forEach(visit)
+            break
+          case Kind.FRAGMENT_SPREAD:
+            total += fragmentCount(n.name.value)
+            break
+          default:
+            if ('selectionSet' in n && n.selectionSet) n.selectionSet.selections.forEach(visit)
+        }
+      }
+      visit(node)
+      return total
+    }
+    const fragmentCount = (name: string): number => {
+      const known = memo.get(name)
+      if (known !== undefined) return known
+      if (visiting.has(name)) return 0
+      visiting.add(name)
+      const n = count(fragments.get(name))
+      visiting.delete(name)
+      memo.set(name, n)
+      return n
+    }
+    return {
+      OperationDefinition(node) {
+        const found = count(node)
+        if (found > max) {
+          context.reportError(
+            new GraphQLError(`Aliases limit of ${max} exceeded, found ${found}.`, {
+              nodes: [node],
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+            }),
+          )
+        }
+      },
+    }
+  }
 }
 
 const SUGGESTION = /\s*Did you mean .+\?/g

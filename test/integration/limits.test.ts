@@ -122,6 +122,12 @@ describe('GraphQL limits, over HTTP and graphql-ws', () => {
     expect((await a.gql(aliasQuery(2))).errors).toBeUndefined()
     const ws = await overWs(a, aliasQuery(21))
     expect(ws.errors!.map((e) => e.message)).toContain('Aliases limit of 20 exceeded, found 21.')
+    // __typename is a field like any other: 1,000 aliases of it (3,000 tokens, under the token limit) are refused.
+    const typenames = `{ ${Array.from({ length: 1000 }, (_, i) => `t${i}: __typename`).join(' ')} }`
+    const many = await a.gql(typenames)
+    expect(many.status).toBe(400)
+    expect(code(many)).toBe('GRAPHQL_VALIDATION_FAILED')
+    expect(many.errors!.map((e) => e.message)).toContain('Aliases limit of 20 exceeded, found 1000.')
   })
 
   it('rejects the fragment bomb in well under a second', async () => {

@@ -108,6 +108,24 @@ describe('limit rules', () => {
     ])
   })
 
+  it('counts aliases of __typename too, and each spread of a fragment', () => {
+    expect(errors(`{ x: __typename y: __typename }`)).toEqual([])
+    expect(errors(`{ x: __typename y: __typename z: __typename }`)).toEqual([
+      'Aliases limit of 2 exceeded, found 3.',
+    ])
+    expect(errors(`{ a { x: __typename ... on A { y: __typename z: n } } }`)).toEqual([
+      'Aliases limit of 2 exceeded, found 3.',
+    ])
+    // One alias in a fragment spread three times is three aliases.
+    expect(
+      errors(
+        `{ a { ...F a { ...F } } ...G } fragment F on A { t: __typename } fragment G on Query { u: __typename }`,
+      ),
+    ).toEqual(['Aliases limit of 2 exceeded, found 3.'])
+    // Per operation: two operations of two aliases each are both within the limit.
+    expect(errors(`query P { x: n y: n } query Q { x: n y: n }`)).toEqual([])
+  })
+
   it('removes suggestions and bounds long messages and extensions', () => {
     const formatted = {
       message: 'Cannot query field "m" on type "Query". Did you mean "n"?',

@@ -66,11 +66,9 @@ export class SequenceModel implements TextModel {
       })
       return tf.tensor3d(x, [masks.length, L, S])
     }
-    // A one-hot product, not tf.gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks (tfjs#8082).
-    const pick = new Float32Array(S)
-    pick[target] = 1
+    // A one-hot product rather than tf.gather: gather's gradient needs a kernel the wasm backend lacks.
     const logProb = (x: tf.Tensor3D) =>
-      tf.sum(tf.mul(tf.logSoftmax(applyModel(this.network, x) as tf.Tensor2D), tf.tensor2d(pick, [1, S])), 1)
+      tf.sum(tf.mul(tf.logSoftmax(applyModel(this.network, x) as tf.Tensor2D), tf.oneHot([target], S)), 1)
     const chunked = <T>(
       masks: readonly ArrayLike<number>[],
       one: (part: readonly ArrayLike<number>[]) => T[],

@@ -2,13 +2,12 @@ import { randomInt } from 'node:crypto'
 import { Repeater } from '@graphql-yoga/subscription'
 import { notFound } from '../../errors'
 import type { TokenAttributionMethod } from '../../explain/token-attribution'
-import { yieldToEventLoop } from '../../models/common/random'
 import type { GenerationExplanationResult } from '../../models/sequence/explain-generation'
 import type { LatentCode, LatentExplanationResult } from '../../models/family'
 import type { GeneratedToken } from '../../models/sequence/sampling'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
-import type { ModelQueries } from '../run/prediction.service'
+import type { AnswerOptions, ModelQueries } from '../run/prediction.service'
 import type { RunRepository } from '../run/run.repository'
 
 export { MAX_LATENT_MAGNITUDE, MAX_TEMPERATURE } from '../run/model-query'
@@ -56,16 +55,21 @@ export class GenerationService {
     runId: string,
     prompt: string,
     args: GenerateArgs,
+    options: AnswerOptions = {},
   ): Promise<{ text: string; tokens: GeneratedToken[] }> {
-    return this.models.answer(runId, {
-      kind: 'generate',
-      prompt,
-      maxTokens: args.maxTokens ?? null,
-      maxGenerateTokens: this.limits.maxGenerateTokens,
-      temperature: args.temperature ?? 1,
-      topK: args.topK ?? null,
-      seed: args.seed ?? randomInt(0, 2 ** 31 - 1),
-    })
+    return this.models.answer(
+      runId,
+      {
+        kind: 'generate',
+        prompt,
+        maxTokens: args.maxTokens ?? null,
+        maxGenerateTokens: this.limits.maxGenerateTokens,
+        temperature: args.temperature ?? 1,
+        topK: args.topK ?? null,
+        seed: args.seed ?? randomInt(0, 2 ** 31 - 1),
+      },
+      options,
+    )
   }
 
   /**
@@ -92,27 +96,59 @@ export class GenerationService {
   }
 
   /**
-   * The same tokens as {@link generate} with the same arguments, one event each, then complete. Bad input is
-   * refused before the stream starts. The tokens are computed on a query thread in one task (so the API's
-   * event loop never samples) and pushed as separate events, the event loop getting a turn between them: a
-   * subscriber sees the first token once the whole generation is done, not while the thread is still at it.
+   * The same tokens as {@link generate} with the same arguments, one event each as the query thread chooses
+   * them, then complete. Bad input is refused before the stream starts: the stream is returned once the first
+   * token exists (or the generation ended), so a refusal is the subscription's error, not a stream's. A
+   * subscriber that leaves ends the generation at its next token.
    */
   async generateStream(
     runId: string,
     prompt: string,
     args: GenerateArgs,
   ): Promise<AsyncIterable<GeneratedToken>> {
-    const { tokens } = await this.generate(runId, prompt, args)
+    const controller = new AbortController()
+    const tokens: GeneratedToken[] = []
+    let wake = (): void => undefined
+    const changed = () => new Promise<void>((resolve) => (wake = resolve))
+    let next = changed()
+    const signalled = () => {
+      wake()
+      next = changed()
+    }
+    const generation = this.generate(runId, prompt, args, {
+      onToken: (token) => {
+        tokens.push(token)
+        signalled()
+      },
+      signal: controller.signal,
+    })
+    let ended = false
+    let failure: { error: unknown } | null = null
+    generation.then(
+      () => {
+        ended = true
+        signalled()
+      },
+      (error: unknown) => {
+        ended = true
+        failure = { error }
+        signalled()
+      },
+    )
+    while (tokens.length === 0 && !ended) await next
+    const refused = failure as { error: unknown } | null
+    if (refused && tokens.length === 0) throw refused.error
     return new Repeater<GeneratedToken>(async (push, stop) => {
-      let stopped = false
-      void stop.then(() => {
-        stopped = true
-      })
-      for (const token of tokens) {
+      void stop.then(() => controller.abort())
+      let sent = 0
+      for (;;) {
+        while (sent < tokens.length) await push(tokens[sent++]!)
+        if (ended) break
+        const stopped = await Promise.race([next.then(() => false), stop.then(() => true)])
         if (stopped) return
-        await push(token)
-        await yieldToEventLoop()
       }
+      const failed = failure as { error: unknown } | null
+      if (failed) throw failed.error
       stop()
     })
   }

@@ -114,12 +114,29 @@ export interface QueryAnswers {
 
 export type AnswerOf<Q extends ModelQuery> = QueryAnswers[Q['kind']]
 
-/** Answers a query with the run's loaded model (throws AppError for what the client sent wrong). */
-export function answerQuery<Q extends ModelQuery>(model: LoadedModel, runId: string, query: Q): AnswerOf<Q> {
-  return answer(model, runId, query) as AnswerOf<Q>
+/** What a caller may follow of a query while it computes (generate: each token as it is chosen). */
+export interface QueryHooks {
+  onToken?: (token: GeneratedToken) => void
+  /** Asked before each token: true ends the generation there (the answer then holds the tokens so far). */
+  cancelled?: () => boolean
 }
 
-function answer(model: LoadedModel, runId: string, q: ModelQuery): QueryAnswers[keyof QueryAnswers] {
+/** Answers a query with the run's loaded model (throws AppError for what the client sent wrong). */
+export function answerQuery<Q extends ModelQuery>(
+  model: LoadedModel,
+  runId: string,
+  query: Q,
+  hooks: QueryHooks = {},
+): AnswerOf<Q> {
+  return answer(model, runId, query, hooks) as AnswerOf<Q>
+}
+
+function answer(
+  model: LoadedModel,
+  runId: string,
+  q: ModelQuery,
+  hooks: QueryHooks,
+): QueryAnswers[keyof QueryAnswers] {
   switch (q.kind) {
     case 'predict': {
       const predictor = requirePredictor(model, runId)
@@ -162,7 +179,14 @@ function answer(model: LoadedModel, runId: string, q: ModelQuery): QueryAnswers[
       return attribute(requirePredictor(model, runId), q)
     case 'generate': {
       const text = requireText(model, runId)
-      const tokens = [...generateTokens(text, textSymbols(text, q.prompt, 'prompt'), checkGenerate(text, q))]
+      const tokens: GeneratedToken[] = []
+      const steps = generateTokens(text, textSymbols(text, q.prompt, 'prompt'), checkGenerate(text, q))
+      while (!hooks.cancelled?.()) {
+        const step = steps.next()
+        if (step.done) break
+        tokens.push(step.value)
+        hooks.onToken?.(step.value)
+      }
       return { text: tokens.map((t) => t.token).join(''), tokens }
     }
     case 'explainGeneration': {

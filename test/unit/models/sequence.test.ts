@@ -182,38 +182,6 @@ function tableModel(vocabulary: string[], rows: number[][], contextLength = 4): 
   }
 }
 
-describe('SequenceModel.positionScorer', () => {
-  it.each([SequenceArchitecture.WINDOW_MLP, SequenceArchitecture.RNN_GRU])(
-    '%s: log p(target | masked context), and its gradient on the backend in use (wasm has no gather gradient)',
-    (architecture) => {
-      const s = spec({ architecture, contextLength: 6, hiddenLayers: [8] })
-      const vocabulary = ['a', 'b', 'c', 'd']
-      const model = new SequenceModel(buildSequenceModel(s, 5), architecture, 6, vocabulary)
-      try {
-        const context = [2, 0, 3, 1]
-        const scorer = model.positionScorer(context, 2)
-        expect(scorer.positions).toBe(4)
-        const full = Float64Array.from([1, 1, 1, 1])
-        const [v] = scorer.score([full])
-        expect(v).toBeCloseTo(Math.log(model.nextDistributions([context])[0]![2]!), 5)
-        const half = Float64Array.from([0.5, 0.2, 0.9, 0.4])
-        const [g] = scorer.gradient([half])
-        const h = 1e-2
-        for (let j = 0; j < 4; j++) {
-          const up = Float64Array.from(half)
-          const down = Float64Array.from(half)
-          up[j] = up[j]! + h
-          down[j] = down[j]! - h
-          const [a, b] = scorer.score([up, down])
-          expect(g![j]).toBeCloseTo((a! - b!) / (2 * h), 2)
-        }
-      } finally {
-        model.dispose()
-      }
-    },
-  )
-})
-
 describe('sampling', () => {
   const probabilities = [0.1, 0.5, 0.15, 0.2, 0.05]
 
