@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto'
 import { Repeater } from '@graphql-yoga/subscription'
 import { notFound } from '../../errors'
+import type { TokenAttributionMethod } from '../../explain/token-attribution'
+import type { GenerationExplanationResult } from '../../models/sequence/explain-generation'
 import type { LatentCode, LatentExplanationResult } from '../../models/family'
 import type { GeneratedToken } from '../../models/sequence/sampling'
 import { isId } from '../common/ids'
@@ -9,8 +11,14 @@ import type { AnswerOptions, ModelQueries } from '../run/prediction.service'
 import type { RunRepository } from '../run/run.repository'
 
 export { MAX_LATENT_MAGNITUDE, MAX_TEMPERATURE } from '../run/model-query'
-/** Default of LAB_MAX_GENERATE_TOKENS: the most tokens one generate call may ask for. */
-export const DEFAULT_MAX_GENERATE_TOKENS = 1000
+
+/** The configured caps of generation queries. */
+export interface GenerationLimits {
+  /** LAB_MAX_GENERATE_TOKENS: generated (or teacher-forced) characters per call (default 1000). */
+  maxGenerateTokens: number
+  /** LAB_MAX_EXPLAIN_EVALUATIONS: model evaluations one explainGeneration may make (default 250,000). */
+  maxExplainEvaluations: number
+}
 
 /** What `generate` and `generationEvents` take besides the run and the prompt; null means the default. */
 export interface GenerateArgs {
@@ -20,16 +28,26 @@ export interface GenerateArgs {
   seed?: number | null | undefined
 }
 
+/** What `explainGeneration` takes besides the run and the prompt; null means the default. */
+export interface ExplainGenerationArgs {
+  target?: string | null | undefined
+  maxTokens?: number | null | undefined
+  methods?: TokenAttributionMethod[] | null | undefined
+  seed?: number | null | undefined
+  temperature?: number | null | undefined
+}
+
 /**
- * Queries of trained generative models: sample, encode, decode, reconstruct, explainLatent, generate. The
- * checks and the computation are {@link answerQuery}'s (src/modules/run/model-query.ts), on a query thread.
+ * Queries of trained generative models: sample, encode, decode, reconstruct, explainLatent, generate,
+ * explainGeneration. The checks and the computation are {@link answerQuery}'s (src/modules/run/model-query.ts),
+ * on a query thread.
  */
 export class GenerationService {
   constructor(
     private readonly models: ModelQueries,
     private readonly runs: RunRepository,
     private readonly datasets: DatasetService,
-    private readonly maxGenerateTokens = DEFAULT_MAX_GENERATE_TOKENS,
+    private readonly limits: GenerationLimits,
   ) {}
 
   /** Text after a prompt from a SEQUENCE run, all tokens at once. */
@@ -45,13 +63,36 @@ export class GenerationService {
         kind: 'generate',
         prompt,
         maxTokens: args.maxTokens ?? null,
-        maxGenerateTokens: this.maxGenerateTokens,
+        maxGenerateTokens: this.limits.maxGenerateTokens,
         temperature: args.temperature ?? 1,
         topK: args.topK ?? null,
         seed: args.seed ?? randomInt(0, 2 ** 31 - 1),
       },
       options,
     )
+  }
+
+  /**
+   * Generates greedily (temperature 0 unless asked otherwise, so the same request explains the same text) or
+   * teacher-forces `target`, and attributes each character's log-probability to its context. Seed 0 unless
+   * given: it drives sampling at a positive temperature, the Shapley permutations and the surrogate's masks.
+   */
+  explainGeneration(
+    runId: string,
+    prompt: string,
+    args: ExplainGenerationArgs,
+  ): Promise<GenerationExplanationResult> {
+    return this.models.answer(runId, {
+      kind: 'explainGeneration',
+      prompt,
+      target: args.target ?? null,
+      maxTokens: args.maxTokens ?? null,
+      maxGenerateTokens: this.limits.maxGenerateTokens,
+      maxEvaluations: this.limits.maxExplainEvaluations,
+      methods: args.methods ?? null,
+      temperature: args.temperature ?? 0,
+      seed: args.seed ?? 0,
+    })
   }
 
   /**
