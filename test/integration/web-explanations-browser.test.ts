@@ -147,7 +147,7 @@ describeInBrowser('explanation views of generative runs in Chromium', () => {
   test('text generator: the prompt box streams a generation, each character with its probability', async () => {
     const { generateDataset } = await gql<{ generateDataset: { id: string } }>(
       `mutation($input: GenerateDatasetInput!) { generateDataset(input: $input) { id } }`,
-      { input: { name: 'web-copy', generator: 'COPY_TEXT', rows: 6000, lag: 3, noise: 0.05, seed: 4 } },
+      { input: { name: 'web-copy', generator: 'COPY_TEXT', rows: 20000, lag: 3, noise: 0.05, seed: 4 } },
     )
     const { startRun } = await gql<{ startRun: { id: string } }>(START, {
       input: {
@@ -156,9 +156,10 @@ describeInBrowser('explanation views of generative runs in Chromium', () => {
         architecture: 'WINDOW_MLP',
         contextLength: 8,
         hiddenLayers: [48],
-        epochs: 4,
+        epochs: 3,
         learningRate: 0.01,
         seed: 3,
+        explain: [],
       },
     })
     const runId = startRun.id
@@ -187,6 +188,37 @@ describeInBrowser('explanation views of generative runs in Chromium', () => {
     )
     probabilities.forEach((p, i) => expect(p).toBeCloseTo(generate.tokens[i]!.probability, 9))
     expect(await page.locator('[data-generated] span.prompt').allTextContents()).toEqual([...prompt])
+
+    // Why: the occlusion heatmap, one row per generated character; on a lag-3 copy text the largest
+    // attribution of most rows sits 3 characters back, as the API's own numbers say.
+    await page.getByLabel('Method').selectOption('OCCLUSION')
+    await page.getByRole('button', { name: 'Explain this generation' }).click()
+    const map = page.locator('table[data-attribution-map="OCCLUSION"]')
+    await map.waitFor()
+    const rows = await map.locator('tbody tr').evaluateAll((trs) =>
+      trs.map((tr) =>
+        [...tr.querySelectorAll('td')].map((td) => {
+          const v = td.getAttribute('data-value')
+          return v === null ? null : Number(v)
+        }),
+      ),
+    )
+    expect(rows).toHaveLength(30)
+    const atLag = rows.filter((cells, t) => {
+      let best = -1
+      cells.forEach((v, s) => {
+        if (v !== null && (best < 0 || Math.abs(v) > Math.abs(cells[best]!))) best = s
+      })
+      return prompt.length + t - best === 3
+    })
+    expect(atLag.length).toBeGreaterThanOrEqual(27)
+    // Hovering a generated character lights its context with the row's values.
+    await generated.nth(10).hover()
+    const lit = await page
+      .locator('[data-generated] span.lit')
+      .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-attribution'))))
+    expect(lit).toEqual(rows[10]!.filter((v) => v !== null))
+    await page.getByText(/most from .*, 3 back/).waitFor()
     await page.screenshot({ path: screenshotPath('text-generation'), fullPage: true })
     await page.close()
   }, 300_000)

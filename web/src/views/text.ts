@@ -15,8 +15,8 @@ const GENERATION_EVENTS = `subscription Generate($runId: ID!, $prompt: String!, 
   }
 }`
 
-const EXPLAIN_GENERATION = `query ExplainGeneration($runId: ID!, $prompt: String!, $target: String, $methods: [TokenAttributionMethod!]) {
-  explainGeneration(runId: $runId, prompt: $prompt, target: $target, methods: $methods) {
+const EXPLAIN_GENERATION = `query ExplainGeneration($runId: ID!, $prompt: String!, $maxTokens: Int, $temperature: Float, $seed: Int, $methods: [TokenAttributionMethod!]) {
+  explainGeneration(runId: $runId, prompt: $prompt, maxTokens: $maxTokens, temperature: $temperature, seed: $seed, methods: $methods) {
     sourceTokens targetTokens baseline
     stepScores { probability entropy }
     attributions { method target source value }
@@ -104,6 +104,9 @@ export async function renderTextExplanation(
   let stop: () => void = () => {}
   let tokens: Token[] = []
   let prompt = ''
+  // The arguments of the generation shown: explaining it generates it again (same seed, same text), which
+  // also works when the text holds the unknown symbol a target could not be given as.
+  let generated: { temperature: number; seed: number } = { temperature: 0, seed: 1 }
 
   const drawText = () => {
     mount(
@@ -143,6 +146,7 @@ export async function renderTextExplanation(
       temperature: Number(temperature.value),
       seed: Number(seed.value),
     }
+    generated = { temperature: variables.temperature, seed: variables.seed }
     explainButton.disabled = true
     mount(why)
     status.setAttribute('data-gen-status', 'streaming')
@@ -181,7 +185,7 @@ export async function renderTextExplanation(
     try {
       const { explainGeneration } = await client.request<{ explainGeneration: GenerationExplanation }>(
         EXPLAIN_GENERATION,
-        { runId, prompt, target: tokens.map((tk) => tk.token).join(''), methods: [methodSelect.value] },
+        { runId, prompt, maxTokens: tokens.length, ...generated, methods: [methodSelect.value] },
       )
       renderWhy(why, output, detail, explainGeneration, methodSelect.value)
     } catch (err) {
