@@ -129,6 +129,25 @@ describeInBrowser('explanation views of generative runs in Chromium', () => {
       e.disentanglement.factors.map((f) => f.factor),
     )
 
+    // Reconstruction: the dataset's first rows beside reconstruct's answer for them.
+    const { dataset } = await gql<{ dataset: { preview: { features: number[] }[] } }>(
+      `query($id: ID!) { dataset(id: $id) { preview(first: 6) { features } } }`,
+      { id: generateDataset.id },
+    )
+    const { reconstruct } = await gql<{ reconstruct: number[][] }>(
+      `query($id: ID!, $rows: [[Float!]!]!) { reconstruct(runId: $id, rows: $rows) }`,
+      { id: runId, rows: dataset.preview.map((r) => r.features) },
+    )
+    await page.locator('[data-reconstruction] table').waitFor()
+    const pairs = await canvasPixels(page, '[data-reconstruction] canvas')
+    expect(pairs).toHaveLength(12)
+    pairs.forEach((grey, i) => {
+      const source = i % 2 === 0 ? dataset.preview[i / 2]!.features : reconstruct[(i - 1) / 2]!
+      // Each drawn pixel (3 x 3 screen pixels) is round(255 x value).
+      expect(grey[0]).toBe(Math.round(255 * source[0]!))
+      expect(grey[48 * 3 * 8 + 3 * 8]).toBe(Math.round(255 * source[8 * 16 + 8]!))
+    })
+
     // The gallery: 12 samples at temperature 1 differ; at 0 every one is the decoded prior mean.
     const gallery = page.locator('[data-gallery]')
     await waitFor(async () => (await gallery.getAttribute('data-temperature')) === '1')

@@ -7,7 +7,7 @@ import { LabError } from '../gql'
 const VAE_EXPLANATION = `query VaeExplanation($id: ID!) {
   run(id: $id) {
     family latentDim
-    dataset { featureNames imageShape }
+    dataset { featureNames imageShape preview(first: 6) { index features } }
     explanation {
       computeMs
       latentTraversals { latent rowIndex grid outputs }
@@ -20,6 +20,8 @@ const VAE_EXPLANATION = `query VaeExplanation($id: ID!) {
     }
   }
 }`
+
+const RECONSTRUCT = `query Reconstruct($id: ID!, $rows: [[Float!]!]!) { reconstruct(runId: $id, rows: $rows) }`
 
 const SAMPLE = `query Sample($id: ID!, $n: Int!, $seed: Int, $temperature: Float) {
   sample(runId: $id, n: $n, seed: $seed, temperature: $temperature)
@@ -56,7 +58,11 @@ interface VaeExplanation {
 interface VaeRun {
   family: string
   latentDim: number | null
-  dataset: { featureNames: string[]; imageShape: number[] | null }
+  dataset: {
+    featureNames: string[]
+    imageShape: number[] | null
+    preview: { index: number; features: number[] }[]
+  }
   explanation: VaeExplanation | null
 }
 
@@ -431,6 +437,82 @@ function sampleGallery(client: LabClient, runId: string, run: VaeRun): HTMLEleme
   )
 }
 
+/** The dataset's first rows beside decode(encode(row)): images, or the rows and their reconstruction error. */
+function reconstruction(client: LabClient, runId: string, run: VaeRun): HTMLElement | null {
+  const rows = run.dataset.preview
+  if (rows.length === 0) return null
+  const shape = run.dataset.imageShape
+  const body = h('div', { 'data-reconstruction': true }, notice('loading', 'Reconstructing…'))
+  void client
+    .request<{ reconstruct: number[][] }>(RECONSTRUCT, { id: runId, rows: rows.map((r) => r.features) })
+    .then(({ reconstruct }) => {
+      const error = (i: number) => {
+        const x = rows[i]!.features
+        const y = reconstruct[i]!
+        return Math.sqrt(x.reduce((s, v, j) => s + (v - y[j]!) ** 2, 0) / x.length)
+      }
+      mount(
+        body,
+        h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'grid' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', {}, 'row'),
+                h('th', {}, 'original'),
+                h('th', {}, 'reconstruction'),
+                h('th', { class: 'num' }, 'RMS error'),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              rows.map((r, i) =>
+                h(
+                  'tr',
+                  { 'data-row': r.index },
+                  h('td', {}, String(r.index)),
+                  h(
+                    'td',
+                    {},
+                    shape ? imageCanvas(r.features, shape) : r.features.map((v) => fmt(v, 3)).join(', '),
+                  ),
+                  h(
+                    'td',
+                    {},
+                    shape
+                      ? imageCanvas(reconstruct[i]!, shape)
+                      : reconstruct[i]!.map((v) => fmt(v, 3)).join(', '),
+                  ),
+                  h('td', { class: 'num', 'data-rms': error(i) }, fmt(error(i), 3)),
+                ),
+              ),
+            ),
+          ),
+        ),
+      )
+    })
+    .catch((err: unknown) => mount(body, notice('error', (err as LabError).message)))
+  return h(
+    'section',
+    {},
+    h('h3', {}, 'Reconstruction'),
+    h(
+      'p',
+      { class: 'muted' },
+      "The dataset's first rows and decode(posterior mean), the model's reconstruction.",
+    ),
+    body,
+  )
+}
+
 /** The VAE explanation view of a run. */
 export async function renderVaeExplanation(
   box: HTMLElement,
@@ -473,6 +555,7 @@ export async function renderVaeExplanation(
         run.dataset.imageShape,
       ),
       disentanglement(e.disentanglement),
+      reconstruction(client, runId, run),
       sampleGallery(client, runId, run),
     )
     // Shades through the CSSOM: the CSP forbids inline style attributes.
