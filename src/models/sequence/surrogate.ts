@@ -23,8 +23,8 @@ export interface NextCharacterSurrogate {
   meanKl: number
   fittedWindows: number
   evaluationWindows: number
-  /** SOFTMAX_LINEAR: mean |weight| of the inputs at distance d = index + 1 (weights centred over outputs). */
-  meanAbsWeightByDistance: number[] | null
+  /** SOFTMAX_LINEAR: at distance d = index + 1, the mean over input characters of their largest |weight|. */
+  weightByDistance: number[] | null
   /** NGRAM: share of evaluation windows whose (order - 1)-character context was never fitted (backed off). */
   backoffShare: number | null
 }
@@ -77,7 +77,7 @@ function argMax(values: ArrayLike<number>): number {
  * Multinomial logistic regression q = softmax(b + W onehot(window)) fitted by Adam to minimise the
  * cross-entropy to the generator's distributions (KL plus the generator's entropy, a constant). Zero
  * initialisation keeps every input's weights centred over the outputs (softmax gradients sum to zero over
- * the outputs), so mean |weight| is not blurred by the softmax's shift invariance.
+ * the outputs), so their sizes are not blurred by the softmax's shift invariance.
  */
 export async function fitSoftmaxLinear(
   fit: SoftLabels,
@@ -139,7 +139,7 @@ export async function fitSoftmaxLinear(
       ...fidelity(evaluation.distributions, predicted),
       fittedWindows: n,
       evaluationWindows: evaluation.contexts.length,
-      meanAbsWeightByDistance: weightsByDistance(weights.dataSync(), L, symbols),
+      weightByDistance: weightsByDistance(weights.dataSync(), L, symbols),
       backoffShare: null,
     }
   } finally {
@@ -149,7 +149,13 @@ export async function fitSoftmaxLinear(
   }
 }
 
-/** Mean |w| per window position, nearest first, each input's weights centred over the outputs first. */
+/**
+ * Per window position, nearest first: the mean over input characters of their largest |weight| to any output
+ * (each input's weights centred over the outputs first), i.e. how far the character there can move some logit.
+ * Not the mean |weight| over all entries: a position that copies its character to the output has S large
+ * weights among S^2, and that mean drowns them in the small ones (on COPY_TEXT it ranked a secondary position
+ * above the copied one).
+ */
 function weightsByDistance(w: ArrayLike<number>, positions: number, symbols: number): number[] {
   const out: number[] = []
   for (let d = 1; d <= positions; d++) {
@@ -160,9 +166,11 @@ function weightsByDistance(w: ArrayLike<number>, positions: number, symbols: num
       let mean = 0
       for (let k = 0; k < symbols; k++) mean += w[row + k]!
       mean /= symbols
-      for (let k = 0; k < symbols; k++) sum += Math.abs(w[row + k]! - mean)
+      let largest = 0
+      for (let k = 0; k < symbols; k++) largest = Math.max(largest, Math.abs(w[row + k]! - mean))
+      sum += largest
     }
-    out.push(sum / (symbols * symbols))
+    out.push(sum / symbols)
   }
   return out
 }
@@ -199,7 +207,7 @@ export function fitNgram(fit: SoftLabels, evaluation: SoftLabels, order: number)
     ...fidelity(evaluation.distributions, predicted),
     fittedWindows: fit.contexts.length,
     evaluationWindows: evaluation.contexts.length,
-    meanAbsWeightByDistance: null,
+    weightByDistance: null,
     backoffShare: evaluation.contexts.length > 0 ? backedOff / evaluation.contexts.length : 0,
   }
 }

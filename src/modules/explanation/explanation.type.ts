@@ -426,10 +426,10 @@ export class NextCharacterSurrogate {
   @Field(() => [Number], {
     nullable: true,
     description:
-      'SOFTMAX_LINEAR: mean |weight| of the inputs at distance index + 1 (each input centred over the outputs): ' +
-      'another view of how far back the generator looks.',
+      'SOFTMAX_LINEAR: at distance index + 1, the mean over input characters of their largest |weight| to any ' +
+      'output (centred over the outputs) - how far back the surrogate, and so the generator, looks.',
   })
-  meanAbsWeightByDistance!: number[] | null
+  weightByDistance!: number[] | null
 
   @Field(() => Number, {
     nullable: true,

@@ -121,7 +121,7 @@ describe('the SEQUENCE global explanation', () => {
     expect(linear.top1Agreement).toBeGreaterThan(0.9)
     expect(linear.meanKl).toBeLessThan(0.25)
     expect(linear.evaluationWindows).toBe(r.evaluationRows)
-    const weights = linear.meanAbsWeightByDistance!
+    const weights = linear.weightByDistance!
     expect(weights.indexOf(Math.max(...weights))).toBe(LAG - 1)
     const ngrams = r.nextCharacterSurrogates.filter((s) => s.kind === NextCharacterSurrogateKind.NGRAM)
     expect(ngrams.map((s) => s.order)).toEqual([1, 2, 3])
