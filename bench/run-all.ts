@@ -21,6 +21,7 @@ const BENCHES: { name: string; trains: boolean; args?: string[] }[] = [
   { name: 'queries', trains: false },
   { name: 'query-threads', trains: false },
   { name: 'sweeps', trains: true },
+  { name: 'sequence', trains: true },
   // 20 s of training under load here (60 s when run alone): long enough for several run changes.
   { name: 'load', trains: true, args: ['--duration', '20'] },
 ]

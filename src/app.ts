@@ -98,7 +98,10 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
     })
     const queries = createModelQueries(config, runRepo, logger)
     closers.push(async () => queries.dispose())
-    const generation = new GenerationService(queries, runRepo, datasets, config.maxGenerateTokens)
+    const generation = new GenerationService(queries, runRepo, datasets, {
+      maxGenerateTokens: config.maxGenerateTokens,
+      maxExplainEvaluations: config.maxExplainEvaluations,
+    })
     const explanations = new ExplanationService(new ExplanationRepository(db), runRepo, datasets, queries, {
       maxEvaluations: config.maxExplainEvaluations,
     })

@@ -4,6 +4,7 @@
  * API filled once: every task carries them without a copy, and a thread copies them only when it loads the
  * model into its own cache.
  */
+import type { MessagePort } from 'node:worker_threads'
 import type { StoredModel } from '../models/family'
 import type { ModelFamily } from '../models/family.enums'
 import type { ModelQuery } from '../modules/run/model-query'
@@ -23,6 +24,10 @@ export interface ThreadTask {
   /** The stored model, `weights` a view of a SharedArrayBuffer. */
   stored: StoredModel
   query: ModelQuery
+  /** generate, streamed: where the thread posts each token as it is chosen (closed when the task ends). */
+  tokens?: MessagePort
+  /** generate, streamed: element 0 set to 1 by the API ends the generation at the next token. */
+  cancel?: Int32Array
 }
 
 /**

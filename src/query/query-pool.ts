@@ -10,7 +10,10 @@ import type { Logger } from '../logger'
 import type { StoredModel } from '../models/family'
 import type { ModelFamily } from '../models/family.enums'
 import type { AnswerOf, ModelQuery } from '../modules/run/model-query'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import type { GeneratedToken } from '../models/sequence/sampling'
 import {
+  type AnswerOptions,
   findTrainedModel,
   type ModelQueries,
   type QueryStartListener,
@@ -65,8 +68,11 @@ export class QueryPool {
     return this.held
   }
 
-  /** Runs one task on a thread; throws the thread's AppError, SERVER_BUSY, or QUERY_THREAD_FAILED. */
-  async run(task: unknown): Promise<unknown> {
+  /**
+   * Runs one task on a thread; throws the thread's AppError, SERVER_BUSY, or QUERY_THREAD_FAILED. Ports in
+   * `transferList` move to the thread with the task.
+   */
+  async run(task: unknown, transferList: MessagePort[] = []): Promise<unknown> {
     const { threads, maxQueue } = this.options
     if (this.state.phase !== 'open' || this.held >= threads + maxQueue) {
       const waiting = Math.max(0, this.held - threads) + 1
@@ -83,7 +89,7 @@ export class QueryPool {
     const started = performance.now()
     let reply: ThreadReply
     try {
-      reply = (await this.piscina.run(task)) as ThreadReply
+      reply = (await this.piscina.run(task, { transferList })) as ThreadReply
     } catch (err) {
       this.options.logger.error({ err }, 'a query thread died while answering')
       throw new AppError(
@@ -130,10 +136,20 @@ export class ThreadedModelQueries implements ModelQueries {
     private readonly cacheSize = 32,
   ) {}
 
-  async answer<Q extends ModelQuery>(runId: string, query: Q): Promise<AnswerOf<Q>> {
+  async answer<Q extends ModelQuery>(
+    runId: string,
+    query: Q,
+    options: AnswerOptions = {},
+  ): Promise<AnswerOf<Q>> {
     const { family, stored } = await this.sharedModel(runId)
     const task: ThreadTask = { runId, family, stored, query }
-    const answer = this.pool.run(task)
+    const { onToken, signal } = options
+    if (!onToken) {
+      const answer = this.pool.run(task)
+      for (const listener of this.listeners) listener(runId, query.kind)
+      return (await answer) as AnswerOf<Q>
+    }
+    const answer = runStreamed(this.pool, task, onToken, signal)
     for (const listener of this.listeners) listener(runId, query.kind)
     return (await answer) as AnswerOf<Q>
   }
@@ -177,4 +193,39 @@ function threadEntry(): { file: string; execArgv: string[] } {
   const ts = __filename.endsWith('.ts')
   const file = path.join(__dirname, ts ? 'query-thread.ts' : 'query-thread.js')
   return { file, execArgv: ts ? ['--import', 'tsx'] : [] }
+}
+
+/**
+ * A generation on `pool` whose tokens reach `onToken` while the thread is still computing: the thread posts
+ * each on a MessagePort of its own and watches a shared flag the signal sets. Messages on a port keep their
+ * order but may arrive after the task's reply (another port), so the tokens the reply holds beyond those
+ * already delivered are delivered from it: every token once, in order.
+ */
+export async function runStreamed(
+  pool: QueryPool,
+  task: ThreadTask,
+  onToken: (token: GeneratedToken) => void,
+  signal?: AbortSignal,
+): Promise<{ tokens: GeneratedToken[] }> {
+  const channel = new MessageChannel()
+  const cancel = new Int32Array(new SharedArrayBuffer(4))
+  const abort = () => Atomics.store(cancel, 0, 1)
+  if (signal?.aborted) abort()
+  signal?.addEventListener('abort', abort, { once: true })
+  let delivered = 0
+  channel.port1.on('message', (token: GeneratedToken) => {
+    delivered++
+    onToken(token)
+  })
+  try {
+    const result = (await pool.run({ ...task, tokens: channel.port2, cancel }, [channel.port2])) as {
+      tokens: GeneratedToken[]
+    }
+    channel.port1.close()
+    for (const token of result.tokens.slice(delivered)) onToken(token)
+    return result
+  } finally {
+    channel.port1.close()
+    signal?.removeEventListener('abort', abort)
+  }
 }

@@ -17,12 +17,21 @@ const cache = new Map<string, LoadedModel>()
 export default async function answerTask(task: ThreadTask): Promise<ThreadReply> {
   try {
     const model = await modelFor(task)
-    return { ok: true, answer: answerQuery(model, task.runId, task.query) }
+    const { tokens, cancel } = task
+    return {
+      ok: true,
+      answer: answerQuery(model, task.runId, task.query, {
+        ...(tokens ? { onToken: (token) => tokens.postMessage(token) } : {}),
+        ...(cancel ? { cancelled: () => Atomics.load(cancel, 0) === 1 } : {}),
+      }),
+    }
   } catch (err) {
     if (err instanceof AppError) {
       return { ok: false, error: { code: err.code, message: err.message, details: err.details } }
     }
     return { ok: false, internal: err instanceof Error ? (err.stack ?? err.message) : String(err) }
+  } finally {
+    task.tokens?.close()
   }
 }
 

@@ -5,7 +5,7 @@ import { ExplanationService } from '../../src/modules/explanation/explanation.se
 import { familyOf } from '../../src/models/registry'
 import { PredictionService } from '../../src/modules/run/prediction.service'
 import { RunRepository } from '../../src/modules/run/run.repository'
-import { QueryPool } from '../../src/query/query-pool'
+import { QueryPool, runStreamed } from '../../src/query/query-pool'
 import { selectBackend } from '../../src/training/backend'
 import { createLogger } from '../../src/logger'
 import { GqlResponse, startTestLab, TestLab } from '../helpers/lab'
@@ -203,5 +203,48 @@ describe('a query thread that fails', () => {
     const taken = Array.from({ length: 5 }, (_, i) => pool.run({ value: i, waitMs: 200 }))
     await expect(pool.run({ value: 99 })).rejects.toMatchObject({ code: 'SERVER_BUSY' })
     expect(await Promise.all(taken)).toEqual([0, 1, 2, 3, 4])
+  })
+})
+
+describe('a streamed generation on a query thread', () => {
+  const pool = new QueryPool({
+    threads: 1,
+    maxQueue: 4,
+    settings: { cacheSize: 1, tfBackend: undefined },
+    logger: createLogger('silent', 'test'),
+    filename: path.join(__dirname, '../fixtures/streaming-thread.js'),
+  })
+  afterAll(() => pool.close())
+  const task = (count: number, msPerToken: number) =>
+    ({ count, msPerToken }) as unknown as Parameters<typeof runStreamed>[1]
+
+  it('delivers each token while the thread is still computing, every one once and in order', async () => {
+    const arrivals: { symbol: number; at: number }[] = []
+    let settledAt = 0
+    const started = Date.now()
+    const result = await runStreamed(pool, task(10, 60), (t) =>
+      arrivals.push({ symbol: t.symbol, at: Date.now() - started }),
+    ).finally(() => (settledAt = Date.now() - started))
+    expect(arrivals.map((a) => a.symbol)).toEqual([...Array(10).keys()])
+    expect(result.tokens.map((t) => t.symbol)).toEqual([...Array(10).keys()])
+    // The first token arrived long before the last was computed (10 x 60 ms).
+    expect(arrivals[0]!.at).toBeLessThan(settledAt - 300)
+  })
+
+  it('ends the generation at the next token when the signal aborts', async () => {
+    const controller = new AbortController()
+    const seen: number[] = []
+    const result = await runStreamed(
+      pool,
+      task(200, 20),
+      (t) => {
+        seen.push(t.symbol)
+        if (seen.length === 3) controller.abort()
+      },
+      controller.signal,
+    )
+    expect(result.tokens.length).toBeGreaterThanOrEqual(3)
+    expect(result.tokens.length).toBeLessThan(50)
+    expect(seen).toEqual(result.tokens.map((t) => t.symbol))
   })
 })

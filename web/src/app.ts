@@ -13,3 +13,11 @@ export interface ViewContext {
 export type View = (root: HTMLElement, ctx: ViewContext) => (() => void) | void
 
 export const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED']
+
+/** The most runs one comparison draws: more lines than this are no longer told apart. */
+export const MAX_COMPARED = 10
+
+/** The page of a comparison: run ids in the path, so it can be bookmarked and shared. */
+export function compareHref(ids: string[]): string {
+  return `/compare/${ids.map(encodeURIComponent).join(',')}`
+}

@@ -84,3 +84,77 @@ export function metricChart(name: string, initialWidth: number): MetricChart {
     destroy: () => plot.destroy(),
   }
 }
+
+/** One line of a static chart: its own x values (they need not match the other lines'). */
+export interface Line {
+  label: string
+  xs: number[]
+  ys: number[]
+}
+
+/** Distinct enough for ten overlaid lines, and for people who confuse red and green (Tableau 10). */
+export const PALETTE = [
+  '#2563eb',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+]
+
+/**
+ * A chart drawn once from whole series (partial dependence, compared runs): the lines' x values are joined
+ * (uPlot wants one x axis), a line without a point at some x leaves a gap bridged by the stroke.
+ */
+export function lineChart(opts: {
+  lines: Line[]
+  xLabel: string
+  width: number
+  height: number
+  legend?: boolean
+  /** The x values are whole numbers (epochs): no ticks between them. */
+  integerX?: boolean
+}): { el: HTMLElement; resize(width: number): void; destroy(): void } {
+  const body = h('div', { class: 'chart-body' })
+  const data = uPlot.join(opts.lines.map((l) => [l.xs, l.ys] as uPlot.AlignedData))
+  let width = opts.width
+  const plot = new uPlot(
+    {
+      width,
+      height: opts.height,
+      scales: { x: { time: false } },
+      axes: [
+        {
+          label: opts.xLabel,
+          ...(opts.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}),
+        },
+        { size: 56 },
+      ],
+      series: [
+        { label: opts.xLabel },
+        ...opts.lines.map((l, i) => ({
+          label: l.label,
+          stroke: PALETTE[i % PALETTE.length] ?? '#2563eb',
+          width: 1.5,
+          spanGaps: true,
+        })),
+      ],
+      legend: { show: opts.legend ?? true },
+    },
+    data,
+    body,
+  )
+  return {
+    el: body,
+    resize(w) {
+      if (w === width) return
+      width = w
+      plot.setSize({ width, height: opts.height })
+    },
+    destroy: () => plot.destroy(),
+  }
+}

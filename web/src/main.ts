@@ -2,6 +2,7 @@ import './style.css'
 import type { View } from './app'
 import { h, link, mount, notice } from './dom'
 import { LabClient, LabError, storedKey, storeKey } from './gql'
+import { compareView } from './views/compare'
 import { datasetsView, datasetView } from './views/datasets'
 import { experimentsView } from './views/experiments'
 import { runView } from './views/run'
@@ -11,6 +12,7 @@ const routes: [RegExp, string[], View][] = [
   [/^\/(?:experiments\/?)?$/, [], experimentsView],
   [/^\/experiments\/([^/]+)\/?$/, ['name'], runsView],
   [/^\/runs\/([^/]+)\/?$/, ['id'], runView],
+  [/^\/compare\/([^/]*)\/?$/, ['ids'], compareView],
   [/^\/datasets\/?$/, [], datasetsView],
   [/^\/datasets\/([^/]+)\/?$/, ['id'], datasetView],
 ]

@@ -122,6 +122,28 @@ export class DatasetRepository {
     }
   }
 
+  /**
+   * Rows offset .. offset + count - 1 of a table, cut out of the packed columns by the database (a preview
+   * never reads the whole 16 MB value). The caller has checked the range against rowCount.
+   */
+  async findRows(
+    id: string,
+    range: { offset: number; count: number; featureCount: number; factorCount: number },
+  ): Promise<{ features: Float64Array; targets: Float64Array; factors: Float64Array } | null> {
+    const { offset, count, featureCount, factorCount } = range
+    const slice = (width: number) => ({ from: offset * width * 8 + 1, length: count * width * 8 })
+    const [f, t, k] = [slice(featureCount), slice(1), slice(factorCount)]
+    const [row] = await this.db.$queryRaw<
+      { features: Uint8Array | null; targets: Uint8Array | null; factors: Uint8Array | null }[]
+    >`SELECT substring(features FROM ${f.from}::int FOR ${f.length}::int) AS features,
+             substring(targets FROM ${t.from}::int FOR ${t.length}::int) AS targets,
+             substring(factors FROM ${k.from}::int FOR ${k.length}::int) AS factors
+        FROM "Dataset" WHERE id = ${id}::uuid`
+    if (!row) return null
+    const unpack = (bytes: Uint8Array | null) => (bytes ? fromBytes(bytes) : new Float64Array(0))
+    return { features: unpack(row.features), targets: unpack(row.targets), factors: unpack(row.factors) }
+  }
+
   async list(page: PageArgs): Promise<Page<DatasetRecord>> {
     const [rows, totalCount] = await Promise.all([
       this.db.dataset.findMany({

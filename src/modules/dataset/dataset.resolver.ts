@@ -1,4 +1,4 @@
-import { Arg, ID, Int, Mutation, Query, Resolver } from 'type-graphql'
+import { Arg, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql'
 import { pageArgs, toConnection } from '../common/pagination'
 import {
   CreateDatasetInput,
@@ -7,7 +7,7 @@ import {
   ImportTextDatasetInput,
 } from './dataset.input'
 import { DatasetService } from './dataset.service'
-import { Dataset, DatasetConnection } from './dataset.type'
+import { Dataset, DatasetConnection, DatasetRow } from './dataset.type'
 
 @Resolver(() => Dataset)
 export class DatasetResolver {
@@ -25,6 +25,19 @@ export class DatasetResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ) {
     return toConnection(await this.service.list(pageArgs(first, after)))
+  }
+
+  @FieldResolver(() => [DatasetRow], {
+    description:
+      'A page of the stored rows of a table (not of a TEXT corpus), in their order: first rows (1 to 100, ' +
+      'default 10) from row offset (0 to rowCount, default 0).',
+  })
+  preview(
+    @Root() dataset: Dataset,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('offset', () => Int, { nullable: true }) offset: number | null,
+  ) {
+    return this.service.preview(dataset, first, offset)
   }
 
   @Mutation(() => Dataset, { description: 'Same name and content returns the existing version.' })

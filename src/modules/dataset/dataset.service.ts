@@ -13,9 +13,21 @@ import {
   featureStats,
 } from './dataset.content'
 import { DatasetRecord, DatasetRepository, DatasetSource } from './dataset.repository'
-import { DatasetGenerator, Task } from './dataset.enums'
+import { DatasetGenerator, DatasetKind, Task } from './dataset.enums'
 import { COPY_TEXT, copyText, generate, GeneratorOptions, LATENT_LINEAR } from './generators'
 import { buildTextContent, DEFAULT_MIN_COUNT } from './text'
+
+/** Rows one preview may ask for, and how many it gets by default. */
+export const MAX_PREVIEW_ROWS = 100
+export const DEFAULT_PREVIEW_ROWS = 10
+
+/** One row of a table dataset, as `Dataset.preview` returns it. */
+export interface DatasetRowValue {
+  index: number
+  features: number[]
+  target: number | null
+  factors: number[]
+}
 
 /** Default of LAB_MAX_TEXT_BYTES: the largest text corpus, in UTF-8 bytes. */
 export const DEFAULT_MAX_TEXT_BYTES = 8 * 1024 * 1024
@@ -89,6 +101,45 @@ export class DatasetService {
     const found = isId(id) ? await this.repo.findContent(id) : null
     if (!found) throw notFound('dataset', id)
     return found
+  }
+
+  /**
+   * `first` rows of a table from row `offset` (a page of the stored rows, for a person to look at): first
+   * 1 to MAX_PREVIEW_ROWS, offset 0 to rowCount (at rowCount the page is empty).
+   */
+  async preview(
+    dataset: DatasetRecord,
+    first: number | null | undefined,
+    offset: number | null | undefined,
+  ): Promise<DatasetRowValue[]> {
+    const count = first ?? DEFAULT_PREVIEW_ROWS
+    const from = offset ?? 0
+    if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW_ROWS) {
+      throw badInput(`first must be an integer from 1 to ${MAX_PREVIEW_ROWS}`, { field: 'first' })
+    }
+    if (!Number.isInteger(from) || from < 0 || from > dataset.rowCount) {
+      throw badInput(`offset must be an integer from 0 to the dataset's ${dataset.rowCount} rows`, {
+        field: 'offset',
+      })
+    }
+    if (dataset.kind === DatasetKind.TEXT) {
+      throw badInput('a TEXT dataset has no table rows to preview; it is one corpus of characters', {
+        field: 'preview',
+      })
+    }
+    const n = Math.min(count, dataset.rowCount - from)
+    if (n === 0) return []
+    const featureCount = dataset.featureNames.length
+    const factorCount = dataset.factorNames.length
+    const rows = await this.repo.findRows(dataset.id, { offset: from, count: n, featureCount, factorCount })
+    if (!rows) throw notFound('dataset', dataset.id)
+    const supervised = dataset.task !== Task.UNSUPERVISED
+    return Array.from({ length: n }, (_, i) => ({
+      index: from + i,
+      features: Array.from(rows.features.subarray(i * featureCount, (i + 1) * featureCount)),
+      target: supervised ? (rows.targets[i] ?? null) : null,
+      factors: Array.from(rows.factors.subarray(i * factorCount, (i + 1) * factorCount)),
+    }))
   }
 
   list(page: PageArgs): Promise<Page<DatasetRecord>> {

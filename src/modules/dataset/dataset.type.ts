@@ -73,6 +73,21 @@ export class FeatureStats {
   max!: number
 }
 
+@ObjectType({ description: 'One row of a table dataset, as stored.' })
+export class DatasetRow {
+  @Field(() => Int, { description: 'Position in the dataset, from 0.' })
+  index!: number
+
+  @Field(() => [Number], { description: 'In featureNames order (pixels row-major for an image dataset).' })
+  features!: number[]
+
+  @Field(() => Number, { nullable: true, description: 'Null for UNSUPERVISED datasets.' })
+  target!: number | null
+
+  @Field(() => [Number], { description: 'In factorNames order; empty when none are known.' })
+  factors!: number[]
+}
+
 @ObjectType({ description: 'One immutable version of a named dataset.' })
 export class Dataset {
   @Field(() => ID)

@@ -1,6 +1,8 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql'
 import { ExplanationMethod, NextCharacterSurrogateKind } from '../../explain/types'
-import { TokenAttributionMethod } from './token-method.type'
+import { TokenAttributionMethod } from '../../explain/token-attribution'
+// Registers TokenAttributionMethod as a GraphQL enum (DistanceProfile.method uses it).
+import '../generation/generation.type'
 
 registerEnumType(ExplanationMethod, {
   name: 'ExplanationMethod',

@@ -1,14 +1,30 @@
 import { Arg, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
 import type { AppContext } from '../../app'
+import { TokenAttributionMethod } from '../../explain/token-attribution'
 import type { GeneratedToken as Token } from '../../models/sequence/sampling'
 import { GenerationService } from './generation.service'
-import { GeneratedToken, Generation, LatentCode, LatentExplanation } from './generation.type'
+import {
+  GeneratedToken,
+  Generation,
+  GenerationExplanation,
+  LatentCode,
+  LatentExplanation,
+} from './generation.type'
 
 const GENERATE =
   'Text from a SUCCEEDED SEQUENCE run after the prompt (every character in its vocabulary): maxTokens ' +
   'characters (default 100, at most LAB_MAX_GENERATE_TOKENS), each drawn from the next-character ' +
   'distribution sharpened by temperature (default 1; 0 is greedy) among the topK most likely (default all). ' +
   'Seeded: the same seed gives the same text.'
+
+const EXPLAIN_GENERATION =
+  'Why a SUCCEEDED SEQUENCE run writes what it writes after the prompt: it generates maxTokens characters ' +
+  '(default 20, at most LAB_MAX_GENERATE_TOKENS) at temperature (default 0: greedy, so the same request ' +
+  'explains the same text), or teacher-forces target (then maxTokens is not given), and attributes the ' +
+  'log-probability of each character to every earlier character in its context window (prompt and ' +
+  'previous characters) with each of methods (default all four), every absent position being an all-zero ' +
+  'one-hot row. seed (default 0) drives sampling, the Shapley permutations and the surrogate masks. Refused ' +
+  'BAD_USER_INPUT beyond LAB_MAX_EXPLAIN_EVALUATIONS model evaluations, before any is made.'
 
 @Resolver()
 export class GenerationResolver {
@@ -53,6 +69,20 @@ export class GenerationResolver {
     @Arg('seed', () => Int, { nullable: true }) seed: number | null,
   ) {
     return this.service.generate(runId, prompt, { maxTokens, temperature, topK, seed })
+  }
+
+  @Query(() => GenerationExplanation, { description: EXPLAIN_GENERATION })
+  explainGeneration(
+    @Arg('runId', () => ID) runId: string,
+    @Arg('prompt', () => String) prompt: string,
+    @Arg('target', () => String, { nullable: true }) target: string | null,
+    @Arg('maxTokens', () => Int, { nullable: true }) maxTokens: number | null,
+    @Arg('methods', () => [TokenAttributionMethod], { nullable: true })
+    methods: TokenAttributionMethod[] | null,
+    @Arg('seed', () => Int, { nullable: true }) seed: number | null,
+    @Arg('temperature', () => Number, { nullable: true }) temperature: number | null,
+  ) {
+    return this.service.explainGeneration(runId, prompt, { target, maxTokens, methods, seed, temperature })
   }
 
   @Subscription(() => GeneratedToken, {

@@ -1,17 +1,24 @@
 import { randomInt } from 'node:crypto'
 import { Repeater } from '@graphql-yoga/subscription'
 import { notFound } from '../../errors'
-import { yieldToEventLoop } from '../../models/common/random'
+import type { TokenAttributionMethod } from '../../explain/token-attribution'
+import type { GenerationExplanationResult } from '../../models/sequence/explain-generation'
 import type { LatentCode, LatentExplanationResult } from '../../models/family'
 import type { GeneratedToken } from '../../models/sequence/sampling'
 import { isId } from '../common/ids'
 import type { DatasetService } from '../dataset/dataset.service'
-import type { ModelQueries } from '../run/prediction.service'
+import type { AnswerOptions, ModelQueries } from '../run/prediction.service'
 import type { RunRepository } from '../run/run.repository'
 
 export { MAX_LATENT_MAGNITUDE, MAX_TEMPERATURE } from '../run/model-query'
-/** Default of LAB_MAX_GENERATE_TOKENS: the most tokens one generate call may ask for. */
-export const DEFAULT_MAX_GENERATE_TOKENS = 1000
+
+/** The configured caps of generation queries. */
+export interface GenerationLimits {
+  /** LAB_MAX_GENERATE_TOKENS: generated (or teacher-forced) characters per call (default 1000). */
+  maxGenerateTokens: number
+  /** LAB_MAX_EXPLAIN_EVALUATIONS: model evaluations one explainGeneration may make (default 250,000). */
+  maxExplainEvaluations: number
+}
 
 /** What `generate` and `generationEvents` take besides the run and the prompt; null means the default. */
 export interface GenerateArgs {
@@ -21,16 +28,26 @@ export interface GenerateArgs {
   seed?: number | null | undefined
 }
 
+/** What `explainGeneration` takes besides the run and the prompt; null means the default. */
+export interface ExplainGenerationArgs {
+  target?: string | null | undefined
+  maxTokens?: number | null | undefined
+  methods?: TokenAttributionMethod[] | null | undefined
+  seed?: number | null | undefined
+  temperature?: number | null | undefined
+}
+
 /**
- * Queries of trained generative models: sample, encode, decode, reconstruct, explainLatent, generate. The
- * checks and the computation are {@link answerQuery}'s (src/modules/run/model-query.ts), on a query thread.
+ * Queries of trained generative models: sample, encode, decode, reconstruct, explainLatent, generate,
+ * explainGeneration. The checks and the computation are {@link answerQuery}'s (src/modules/run/model-query.ts),
+ * on a query thread.
  */
 export class GenerationService {
   constructor(
     private readonly models: ModelQueries,
     private readonly runs: RunRepository,
     private readonly datasets: DatasetService,
-    private readonly maxGenerateTokens = DEFAULT_MAX_GENERATE_TOKENS,
+    private readonly limits: GenerationLimits,
   ) {}
 
   /** Text after a prompt from a SEQUENCE run, all tokens at once. */
@@ -38,40 +55,100 @@ export class GenerationService {
     runId: string,
     prompt: string,
     args: GenerateArgs,
+    options: AnswerOptions = {},
   ): Promise<{ text: string; tokens: GeneratedToken[] }> {
+    return this.models.answer(
+      runId,
+      {
+        kind: 'generate',
+        prompt,
+        maxTokens: args.maxTokens ?? null,
+        maxGenerateTokens: this.limits.maxGenerateTokens,
+        temperature: args.temperature ?? 1,
+        topK: args.topK ?? null,
+        seed: args.seed ?? randomInt(0, 2 ** 31 - 1),
+      },
+      options,
+    )
+  }
+
+  /**
+   * Generates greedily (temperature 0 unless asked otherwise, so the same request explains the same text) or
+   * teacher-forces `target`, and attributes each character's log-probability to its context. Seed 0 unless
+   * given: it drives sampling at a positive temperature, the Shapley permutations and the surrogate's masks.
+   */
+  explainGeneration(
+    runId: string,
+    prompt: string,
+    args: ExplainGenerationArgs,
+  ): Promise<GenerationExplanationResult> {
     return this.models.answer(runId, {
-      kind: 'generate',
+      kind: 'explainGeneration',
       prompt,
+      target: args.target ?? null,
       maxTokens: args.maxTokens ?? null,
-      maxGenerateTokens: this.maxGenerateTokens,
-      temperature: args.temperature ?? 1,
-      topK: args.topK ?? null,
-      seed: args.seed ?? randomInt(0, 2 ** 31 - 1),
+      maxGenerateTokens: this.limits.maxGenerateTokens,
+      maxEvaluations: this.limits.maxExplainEvaluations,
+      methods: args.methods ?? null,
+      temperature: args.temperature ?? 0,
+      seed: args.seed ?? 0,
     })
   }
 
   /**
-   * The same tokens as {@link generate} with the same arguments, one event each, then complete. Bad input is
-   * refused before the stream starts. The tokens are computed on a query thread in one task (so the API's
-   * event loop never samples) and pushed as separate events, the event loop getting a turn between them: a
-   * subscriber sees the first token once the whole generation is done, not while the thread is still at it.
+   * The same tokens as {@link generate} with the same arguments, one event each as the query thread chooses
+   * them, then complete. Bad input is refused before the stream starts: the stream is returned once the first
+   * token exists (or the generation ended), so a refusal is the subscription's error, not a stream's. A
+   * subscriber that leaves ends the generation at its next token.
    */
   async generateStream(
     runId: string,
     prompt: string,
     args: GenerateArgs,
   ): Promise<AsyncIterable<GeneratedToken>> {
-    const { tokens } = await this.generate(runId, prompt, args)
+    const controller = new AbortController()
+    const tokens: GeneratedToken[] = []
+    let wake = (): void => undefined
+    const changed = () => new Promise<void>((resolve) => (wake = resolve))
+    let next = changed()
+    const signalled = () => {
+      wake()
+      next = changed()
+    }
+    const generation = this.generate(runId, prompt, args, {
+      onToken: (token) => {
+        tokens.push(token)
+        signalled()
+      },
+      signal: controller.signal,
+    })
+    let ended = false
+    let failure: { error: unknown } | null = null
+    generation.then(
+      () => {
+        ended = true
+        signalled()
+      },
+      (error: unknown) => {
+        ended = true
+        failure = { error }
+        signalled()
+      },
+    )
+    while (tokens.length === 0 && !ended) await next
+    const refused = failure as { error: unknown } | null
+    if (refused && tokens.length === 0) throw refused.error
     return new Repeater<GeneratedToken>(async (push, stop) => {
-      let stopped = false
-      void stop.then(() => {
-        stopped = true
-      })
-      for (const token of tokens) {
+      void stop.then(() => controller.abort())
+      let sent = 0
+      for (;;) {
+        while (sent < tokens.length) await push(tokens[sent++]!)
+        if (ended) break
+        const stopped = await Promise.race([next.then(() => false), stop.then(() => true)])
         if (stopped) return
-        await push(token)
-        await yieldToEventLoop()
       }
+      const failed = failure as { error: unknown } | null
+      if (failed) throw failed.error
       stop()
     })
   }

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType } from 'type-graphql'
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql'
+import { TokenAttributionMethod } from '../../explain/token-attribution'
 
 @ObjectType({ description: "A row's posterior q(z|x) = N(mean, diag(exp(logVar)))." })
 export class LatentCode {
@@ -96,4 +97,159 @@ export class Generation {
 
   @Field(() => [GeneratedToken])
   tokens!: GeneratedToken[]
+}
+
+registerEnumType(TokenAttributionMethod, {
+  name: 'TokenAttributionMethod',
+  description:
+    "How explainGeneration attributes a generated character's log-probability to the characters of its " +
+    'context. A context position "at the baseline" is an all-zero one-hot row (no character).',
+  valuesConfig: {
+    INTEGRATED_GRADIENTS: {
+      description:
+        'Integrated Gradients over the one-hot inputs from the all-zero baseline rows, summed over the ' +
+        'vocabulary per position (Gauss-Legendre, points doubled until the completeness gap is small).',
+    },
+    OCCLUSION: {
+      description:
+        'Feature ablation: log p(y_t | context) minus log p(y_t | context with that position set to the ' +
+        'all-zero baseline row).',
+    },
+    SHAPLEY: {
+      description:
+        'Shapley values over context positions, absent positions at the all-zero baseline row: exact (every ' +
+        'coalition) up to 10 positions, else 32 sampled permutations in antithetic pairs, with a standard error.',
+    },
+    LINEAR_SURROGATE: {
+      description:
+        'LIME over positions: least squares log p = b0 + sum(b_s m_s) on random binary masks (m_s = 0: the ' +
+        'all-zero baseline row); the value is b_s, the fidelity the R^2 on held-out masks.',
+    },
+  },
+})
+
+@ObjectType({ description: "The model's score of one explained character." })
+export class StepScore {
+  @Field(() => Number, {
+    description: 'p(y_t | context): the probability of the character under the model (temperature 1).',
+  })
+  probability!: number
+
+  @Field(() => Number, { description: 'Entropy of the next-character distribution, in nats.' })
+  entropy!: number
+}
+
+@ObjectType({ description: "One method's attribution of one explained character to one context character." })
+export class TokenAttribution {
+  @Field(() => TokenAttributionMethod)
+  method!: TokenAttributionMethod
+
+  @Field(() => Int, { description: 'The explained character: an index into targetTokens (from 0).' })
+  target!: number
+
+  @Field(() => Int, {
+    description:
+      'The context character: prompt positions first (0 to len(prompt) - 1), then the generated characters ' +
+      '(len(prompt) + j is targetTokens[j]). The distance back from target t is len(prompt) + t - source.',
+  })
+  source!: number
+
+  @Field(() => Number, {
+    description:
+      "The source's part, in nats, of log p(y_t | context) - log p(y_t | every position at the baseline); " +
+      'positive: the character there made y_t more likely.',
+  })
+  value!: number
+}
+
+@ObjectType({ description: "One method's checks over every explained character." })
+export class TokenMethodCheck {
+  @Field(() => TokenAttributionMethod)
+  method!: TokenAttributionMethod
+
+  @Field(() => Number, {
+    description:
+      '|sum_s a_s - (log p(y_t | context) - log p(y_t | baseline context))|, the largest over the steps: the ' +
+      'completeness (IG), efficiency (Shapley) or additivity (occlusion, surrogate) gap, in nats.',
+  })
+  maxGap!: number
+
+  @Field(() => Number, { description: 'The same gap, averaged over the steps.' })
+  meanGap!: number
+
+  @Field(() => Number, {
+    nullable: true,
+    description: 'SHAPLEY: the largest standard error of one value over the steps (0 when exact); else null.',
+  })
+  maxStdError!: number | null
+
+  @Field(() => Number, {
+    nullable: true,
+    description: "LINEAR_SURROGATE: the worst R^2 of a step's fit on masks it was not fitted on; else null.",
+  })
+  minFidelityR2!: number | null
+
+  @Field(() => Number, { nullable: true, description: 'LINEAR_SURROGATE: the mean held-out R^2; else null.' })
+  meanFidelityR2!: number | null
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'INTEGRATED_GRADIENTS: the most quadrature points a step needed; SHAPLEY: permutations per step (0: ' +
+      'exact); else null.',
+  })
+  maxSteps!: number | null
+}
+
+@ObjectType({ description: 'What one method cost over every explained character.' })
+export class TokenMethodCost {
+  @Field(() => TokenAttributionMethod)
+  method!: TokenAttributionMethod
+
+  @Field(() => Number, { description: 'Wall-clock milliseconds of its computation.' })
+  ms!: number
+
+  @Field(() => Int, { description: 'Rows through the model, forward passes plus gradients.' })
+  evaluations!: number
+}
+
+@ObjectType({
+  description:
+    'Why a SEQUENCE run wrote each character: the log-probability of every generated (or teacher-forced) ' +
+    'character, attributed to every earlier character in its context window by each method.',
+})
+export class GenerationExplanation {
+  @Field(() => [String], { description: 'The prompt, one character each.' })
+  sourceTokens!: string[]
+
+  @Field(() => [String], {
+    description: 'The explained characters: the target when one was given, else the generated ones.',
+  })
+  targetTokens!: string[]
+
+  @Field(() => String, {
+    description: 'What a context position at the baseline is: ZERO, the all-zero one-hot row (no character).',
+  })
+  baseline!: string
+
+  @Field(() => [Int], {
+    description:
+      "Per explained character, the source position its context window starts at (the model's contextLength " +
+      'characters back at most): earlier sources are outside the window and have no attribution.',
+  })
+  contextStarts!: number[]
+
+  @Field(() => [StepScore], { description: 'Per explained character, in targetTokens order.' })
+  stepScores!: StepScore[]
+
+  @Field(() => [TokenAttribution], {
+    description: 'One per method, explained character and source position inside its context window.',
+  })
+  attributions!: TokenAttribution[]
+
+  @Field(() => [TokenMethodCheck], { description: 'One per method asked for.' })
+  checks!: TokenMethodCheck[]
+
+  @Field(() => [TokenMethodCost], { description: 'One per method asked for.' })
+  costs!: TokenMethodCost[]
 }

@@ -7,8 +7,10 @@
 import { badInput } from '../../errors'
 import { explainInstance } from '../../explain/explain-instance'
 import { ExplainInputError } from '../../explain/errors'
+import { TOKEN_METHODS, type TokenAttributionMethod } from '../../explain/token-attribution'
 import type { ExplanationMethod, InstanceExplanation, LinearSurrogate } from '../../explain/types'
 import type {
+  AttributableTextModel,
   GenerativeModel,
   LatentCode,
   LatentExplanationResult,
@@ -16,6 +18,12 @@ import type {
   Predictor,
   TextModel,
 } from '../../models/family'
+import {
+  explainGeneration,
+  generationEvaluations,
+  type ExplainGenerationOptions,
+  type GenerationExplanationResult,
+} from '../../models/sequence/explain-generation'
 import { generateTokens, type GeneratedToken } from '../../models/sequence/sampling'
 import { FLOAT32_MAX } from '../dataset/dataset.content'
 import { characters } from '../dataset/text'
@@ -57,9 +65,33 @@ export interface GenerateQuery {
 /** Tokens generated when maxTokens is not given (at most the cap). */
 export const DEFAULT_GENERATE_TOKENS = 100
 
+/** explainGeneration as it crosses to the model: the defaults filled in, the caps from the configuration. */
+export interface ExplainGenerationQuery {
+  kind: 'explainGeneration'
+  prompt: string
+  /** Teacher-forced text; null: generate. */
+  target: string | null
+  /** null: the default (DEFAULT_EXPLAIN_TOKENS, at most the cap); only without a target. */
+  maxTokens: number | null
+  maxGenerateTokens: number
+  /** LAB_MAX_EXPLAIN_EVALUATIONS: the most model evaluations one explanation may make. */
+  maxEvaluations: number
+  /** null: every method. */
+  methods: TokenAttributionMethod[] | null
+  temperature: number
+  seed: number
+}
+
+/**
+ * Characters generated and explained when neither target nor maxTokens is given: every one costs about a
+ * thousand model evaluations with all four methods, so explanations are kept short unless asked otherwise.
+ */
+export const DEFAULT_EXPLAIN_TOKENS = 20
+
 export type ModelQuery =
   | { kind: 'predict'; rows: number[][] }
   | GenerateQuery
+  | ExplainGenerationQuery
   | { kind: 'sample'; n: number; seed: number; temperature: number }
   | { kind: 'encode'; rows: number[][] }
   | { kind: 'decode'; latents: number[][] }
@@ -77,16 +109,34 @@ export interface QueryAnswers {
   explainLatent: LatentExplanationResult
   explainInstance: InstanceExplanation
   generate: { text: string; tokens: GeneratedToken[] }
+  explainGeneration: GenerationExplanationResult
 }
 
 export type AnswerOf<Q extends ModelQuery> = QueryAnswers[Q['kind']]
 
-/** Answers a query with the run's loaded model (throws AppError for what the client sent wrong). */
-export function answerQuery<Q extends ModelQuery>(model: LoadedModel, runId: string, query: Q): AnswerOf<Q> {
-  return answer(model, runId, query) as AnswerOf<Q>
+/** What a caller may follow of a query while it computes (generate: each token as it is chosen). */
+export interface QueryHooks {
+  onToken?: (token: GeneratedToken) => void
+  /** Asked before each token: true ends the generation there (the answer then holds the tokens so far). */
+  cancelled?: () => boolean
 }
 
-function answer(model: LoadedModel, runId: string, q: ModelQuery): QueryAnswers[keyof QueryAnswers] {
+/** Answers a query with the run's loaded model (throws AppError for what the client sent wrong). */
+export function answerQuery<Q extends ModelQuery>(
+  model: LoadedModel,
+  runId: string,
+  query: Q,
+  hooks: QueryHooks = {},
+): AnswerOf<Q> {
+  return answer(model, runId, query, hooks) as AnswerOf<Q>
+}
+
+function answer(
+  model: LoadedModel,
+  runId: string,
+  q: ModelQuery,
+  hooks: QueryHooks,
+): QueryAnswers[keyof QueryAnswers] {
   switch (q.kind) {
     case 'predict': {
       const predictor = requirePredictor(model, runId)
@@ -129,24 +179,35 @@ function answer(model: LoadedModel, runId: string, q: ModelQuery): QueryAnswers[
       return attribute(requirePredictor(model, runId), q)
     case 'generate': {
       const text = requireText(model, runId)
-      const tokens = [...generateTokens(text, promptSymbols(text, q.prompt), checkGenerate(text, q))]
+      const tokens: GeneratedToken[] = []
+      const steps = generateTokens(text, textSymbols(text, q.prompt, 'prompt'), checkGenerate(text, q))
+      while (!hooks.cancelled?.()) {
+        const step = steps.next()
+        if (step.done) break
+        tokens.push(step.value)
+        hooks.onToken?.(step.value)
+      }
       return { text: tokens.map((t) => t.token).join(''), tokens }
+    }
+    case 'explainGeneration': {
+      const text = requireText(model, runId)
+      return explainGeneration(checkExplainGeneration(text, q))
     }
   }
 }
 
-/** The prompt as the model's symbols; BAD_USER_INPUT for an empty one or characters outside the vocabulary. */
-function promptSymbols(model: TextModel, prompt: string): number[] {
-  if (prompt.length === 0) throw badInput('prompt must not be empty', { field: 'prompt' })
+/** A client's text as the model's symbols; BAD_USER_INPUT when empty or with characters outside the vocabulary. */
+function textSymbols(model: TextModel, text: string, field: string): number[] {
+  if (text.length === 0) throw badInput(`${field} must not be empty`, { field })
   const index = new Map(model.vocabulary.map((c, i) => [c, i]))
-  const chars = characters(prompt)
+  const chars = characters(text)
   const unknown = [...new Set(chars.filter((c) => !index.has(c)))]
   if (unknown.length > 0) {
     const shown = unknown
       .slice(0, 10)
       .map((c) => JSON.stringify(c))
       .join(', ')
-    throw badInput(`prompt has characters outside the model's vocabulary: ${shown}`, { field: 'prompt' })
+    throw badInput(`${field} has characters outside the model's vocabulary: ${shown}`, { field })
   }
   return chars.map((c) => index.get(c)!)
 }
@@ -169,8 +230,59 @@ function checkGenerate(model: TextModel, q: GenerateQuery) {
   return { maxTokens, temperature: q.temperature, topK: q.topK, seed: q.seed }
 }
 
+/**
+ * The driver's options for an explainGeneration query, every check done before any model evaluation:
+ * BAD_USER_INPUT for a prompt or target that is empty or has characters outside the vocabulary, a target
+ * longer than the generate cap or sent together with maxTokens, maxTokens outside 1 to the cap, a temperature
+ * outside [0, MAX_TEMPERATURE], an empty or repeating methods list, and an explanation that would make more
+ * than `maxEvaluations` model evaluations (counted by generationEvaluations, an upper bound).
+ */
+export function checkExplainGeneration(
+  model: AttributableTextModel,
+  q: ExplainGenerationQuery,
+): ExplainGenerationOptions {
+  const prompt = textSymbols(model, q.prompt, 'prompt')
+  const cap = q.maxGenerateTokens
+  const target = q.target === null ? null : textSymbols(model, q.target, 'target')
+  if (target !== null && q.maxTokens !== null) {
+    throw badInput('give target or maxTokens, not both: a target is explained character by character', {
+      field: 'maxTokens',
+    })
+  }
+  if (target !== null && target.length > cap) {
+    throw badInput(
+      `target has ${target.length} characters; at most ${cap} (LAB_MAX_GENERATE_TOKENS) are explained`,
+      { field: 'target' },
+    )
+  }
+  const maxTokens = target?.length ?? q.maxTokens ?? Math.min(DEFAULT_EXPLAIN_TOKENS, cap)
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > cap) {
+    throw badInput(`maxTokens is ${maxTokens}; it must be from 1 to ${cap} (LAB_MAX_GENERATE_TOKENS)`, {
+      field: 'maxTokens',
+    })
+  }
+  if (!Number.isFinite(q.temperature) || q.temperature < 0 || q.temperature > MAX_TEMPERATURE) {
+    throw badInput(`temperature must be between 0 and ${MAX_TEMPERATURE}`, { field: 'temperature' })
+  }
+  const methods = q.methods ?? [...TOKEN_METHODS]
+  if (methods.length === 0) throw badInput('methods must not be empty', { field: 'methods' })
+  const repeated = methods.filter((m, i) => methods.indexOf(m) !== i)
+  if (repeated.length > 0) {
+    throw badInput(`methods lists ${[...new Set(repeated)].join(', ')} more than once`, { field: 'methods' })
+  }
+  const evaluations = generationEvaluations(model.contextLength, prompt.length, maxTokens, methods)
+  if (evaluations > q.maxEvaluations) {
+    throw badInput(
+      `this explanation needs up to ${evaluations} model evaluations; the budget is ${q.maxEvaluations} ` +
+        '(LAB_MAX_EXPLAIN_EVALUATIONS): ask for fewer methods or fewer characters',
+      { field: target ? 'target' : 'maxTokens', evaluations, budget: q.maxEvaluations },
+    )
+  }
+  return { model, prompt, target, maxTokens, temperature: q.temperature, seed: q.seed, methods }
+}
+
 /** The run's text model; BAD_USER_INPUT for another family. */
-export function requireText(model: LoadedModel, runId: string): TextModel {
+export function requireText(model: LoadedModel, runId: string): AttributableTextModel {
   if (!model.text) {
     throw badInput(`run ${runId} is not a text model (train family: SEQUENCE on a TEXT dataset)`, {
       field: 'runId',

@@ -1,5 +1,6 @@
 import { conflict, notFound } from '../../errors'
 import type { GenerativeModel, LoadedModel, Predictor } from '../../models/family'
+import type { GeneratedToken } from '../../models/sequence/sampling'
 import type { RunRecord, StoredModel } from './run.repository'
 import { RunRepository } from './run.repository'
 import { isId } from '../common/ids'
@@ -24,8 +25,16 @@ export type QueryStartListener = (runId: string, kind: ModelQuery['kind']) => vo
  * Answers {@link ModelQuery}s with trained models: {@link PredictionService} in the API process, or
  * `ThreadedModelQueries` (src/query/) on a pool of worker threads. Services and resolvers see only this.
  */
+/** How a caller follows a query as it computes; see {@link QueryHooks}. */
+export interface AnswerOptions {
+  /** generate: called with each token as it is chosen, in order, before the answer (which holds them all). */
+  onToken?: (token: GeneratedToken) => void
+  /** Aborting ends a generation at its next token; the answer then holds the tokens so far. */
+  signal?: AbortSignal
+}
+
 export interface ModelQueries {
-  answer<Q extends ModelQuery>(runId: string, query: Q): Promise<AnswerOf<Q>>
+  answer<Q extends ModelQuery>(runId: string, query: Q, options?: AnswerOptions): Promise<AnswerOf<Q>>
   /** Registers a listener for the start of each computation; returns its removal. */
   onStart(listener: QueryStartListener): () => void
   dispose(): void | Promise<void>
@@ -73,10 +82,14 @@ export class PredictionService implements ModelQueries {
     private readonly cacheSize = 8,
   ) {}
 
-  answer<Q extends ModelQuery>(runId: string, query: Q): Promise<AnswerOf<Q>> {
+  answer<Q extends ModelQuery>(runId: string, query: Q, options: AnswerOptions = {}): Promise<AnswerOf<Q>> {
     return this.withModel(runId, (model) => {
       for (const listener of this.listeners) listener(runId, query.kind)
-      return answerQuery(model, runId, query)
+      const { onToken, signal } = options
+      return answerQuery(model, runId, query, {
+        ...(onToken ? { onToken } : {}),
+        ...(signal ? { cancelled: () => signal.aborted } : {}),
+      })
     })
   }
 

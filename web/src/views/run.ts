@@ -9,7 +9,7 @@ const RUN = `query Run($id: ID!) {
   run(id: $id) {
     id name status family backend epochs lastEpoch attempt seed error
     createdAt startedAt finishedAt
-    hiddenLayers activation optimizer learningRate batchSize validationSplit latentDim beta likelihood tags
+    hiddenLayers activation optimizer learningRate batchSize validationSplit latentDim beta likelihood architecture contextLength tags
     experiment { name }
     dataset { id name version }
     summary { bestEpoch bestValLoss metrics { name value } }
@@ -54,6 +54,8 @@ interface RunData {
   latentDim: number | null
   beta: number | null
   likelihood: string | null
+  architecture: string | null
+  contextLength: number | null
   tags: string[]
   experiment: { name: string }
   dataset: { id: string; name: string; version: number }
@@ -93,6 +95,8 @@ function specList(run: RunData): HTMLElement {
   if (run.latentDim !== null) items.push(['Latent dimensions', String(run.latentDim)])
   if (run.beta !== null) items.push(['β', fmt(run.beta)])
   if (run.likelihood !== null) items.push(['Likelihood', run.likelihood])
+  if (run.architecture !== null) items.push(['Architecture', run.architecture])
+  if (run.contextLength !== null) items.push(['Context length', String(run.contextLength)])
   if (run.tags.length > 0) items.push(['Tags', run.tags.join(', ')])
   return h('dl', { class: 'facts' }, ...items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))
 }
@@ -110,6 +114,17 @@ export const runView: View = (root, { client, params, canWrite }) => {
   let held = 0
   let unsubscribe: () => void = () => {}
   let ticker: ReturnType<typeof setInterval> | undefined
+  let disposeExplanation: () => void = () => {}
+  let left = false
+  const showExplanation = () => {
+    const box = root.querySelector<HTMLElement>('[data-explanation]')
+    if (!box) return
+    void renderExplanation(box, client, id).then((dispose) => {
+      disposeExplanation()
+      disposeExplanation = dispose
+      if (left) dispose()
+    })
+  }
 
   // Two charts side by side at 1280 px, one per row on a narrow window (style.css .charts).
   const chartWidth = () =>
@@ -184,11 +199,9 @@ export const runView: View = (root, { client, params, canWrite }) => {
         // Backend, timings and summary are fields of the run, not of the event.
         void refresh().catch(() => {})
         return
-      case 'ExplanationReady': {
-        const box = root.querySelector<HTMLElement>('[data-explanation]')
-        if (box) void renderExplanation(box, client, id)
+      case 'ExplanationReady':
+        showExplanation()
         return
-      }
     }
   }
 
@@ -232,10 +245,7 @@ export const runView: View = (root, { client, params, canWrite }) => {
         held = Math.max(held, points[points.length - 1]?.epoch ?? 0)
       })
       if (names.length === 0 && run.lastEpoch > 0) held = 0
-      if (run.status === 'SUCCEEDED') {
-        const box = root.querySelector<HTMLElement>('[data-explanation]')
-        if (box) void renderExplanation(box, client, id)
-      }
+      if (run.status === 'SUCCEEDED') showExplanation()
       if (charts.size === 0)
         chartBox.append(
           notice(
@@ -278,6 +288,8 @@ export const runView: View = (root, { client, params, canWrite }) => {
 
   void load()
   return () => {
+    left = true
+    disposeExplanation()
     unsubscribe()
     clearInterval(ticker)
     resizer.disconnect()

@@ -1,4 +1,4 @@
-import type { View } from '../app'
+import { compareHref, MAX_COMPARED, type View } from '../app'
 import { fmt, h, link, mount, notice, when } from '../dom'
 import { LabError } from '../gql'
 
@@ -188,8 +188,10 @@ function filterForm(onApply: () => void): HTMLFormElement {
   return form
 }
 
-export const runsView: View = (root, { client, params }) => {
+export const runsView: View = (root, { client, params, navigate }) => {
   const experiment = params['name'] ?? ''
+  // Runs ticked for comparison, by id (with their names for the bar): kept across pages, sorts and reloads.
+  const selected = new Map<string, string>()
   let order: { field: string; direction: 'ASC' | 'DESC' } = { field: 'CREATED_AT', direction: 'DESC' }
   // Keyset paging: the cursors of the pages before this one.
   let cursors: (string | null)[] = [null]
@@ -204,6 +206,10 @@ export const runsView: View = (root, { client, params }) => {
   const next = h('button', { type: 'button' }, 'Next →')
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next)
   const live = h('p', { class: 'live muted', hidden: true })
+  const chosen = h('span', { 'aria-live': 'polite', 'data-selected': 0 })
+  const compare = h('button', { type: 'button', disabled: true }, 'Compare')
+  const clearSelection = h('button', { type: 'button', class: 'link', hidden: true }, 'Clear selection')
+  const selectionBar = h('div', { class: 'selection' }, chosen, compare, clearSelection)
   mount(
     root,
     h('p', {}, link('/', '← Experiments')),
@@ -211,9 +217,44 @@ export const runsView: View = (root, { client, params }) => {
     form,
     summary,
     live,
+    selectionBar,
     table,
     pager,
   )
+
+  const renderSelection = () => {
+    const n = selected.size
+    chosen.setAttribute('data-selected', String(n))
+    chosen.textContent =
+      n === 0
+        ? `Tick 2 to ${MAX_COMPARED} runs to compare them.`
+        : `${n} selected: ${[...selected.values()].join(', ')}${n < 2 ? ' · tick one more to compare' : ''}`
+    compare.disabled = n < 2 || n > MAX_COMPARED
+    clearSelection.hidden = n === 0
+    for (const box of table.querySelectorAll<HTMLInputElement>('input[data-select]'))
+      box.disabled = !box.checked && n >= MAX_COMPARED
+  }
+  compare.addEventListener('click', () => navigate(compareHref([...selected.keys()])))
+  clearSelection.addEventListener('click', () => {
+    selected.clear()
+    for (const box of table.querySelectorAll<HTMLInputElement>('input[data-select]')) box.checked = false
+    renderSelection()
+  })
+  const selectBox = (r: RunRow) => {
+    const box = h('input', {
+      type: 'checkbox',
+      'data-select': r.id,
+      'aria-label': `Compare ${r.name}`,
+      checked: selected.has(r.id),
+    })
+    box.addEventListener('change', () => {
+      if (box.checked) selected.set(r.id, r.name)
+      else selected.delete(r.id)
+      renderSelection()
+    })
+    return box
+  }
+  renderSelection()
 
   const header = () =>
     h(
@@ -222,6 +263,7 @@ export const runsView: View = (root, { client, params }) => {
       h(
         'tr',
         {},
+        h('th', { class: 'pick' }, h('span', { class: 'visually-hidden' }, 'Compare')),
         ...COLUMNS.map((c) => {
           const active = order.field === c.order
           const button = h(
@@ -251,6 +293,7 @@ export const runsView: View = (root, { client, params }) => {
     h(
       'tr',
       { 'data-run-id': r.id },
+      h('td', { class: 'pick' }, selectBox(r)),
       ...COLUMNS.map((c) => h('td', { class: c.num ? 'num' : '', 'data-col': c.key }, c.cell(r))),
     )
 
@@ -283,6 +326,7 @@ export const runsView: View = (root, { client, params }) => {
           h('table', { class: 'grid runs' }, header(), h('tbody', {}, ...page.edges.map((e) => row(e.node)))),
         )
       }
+      renderSelection()
       prev.disabled = index === 0
       next.disabled = !page.pageInfo.hasNextPage
     } catch (err) {
