@@ -42,6 +42,9 @@ export const EXPLANATION_METHODS = [
   'ACTIVE_UNITS',
   'DISENTANGLEMENT',
   'SAMPLE_FIDELITY',
+  'DISTANCE_PROFILE',
+  'NEXT_CHARACTER_SURROGATE',
+  'GENERATED_SAMPLES',
 ] as const
 export type ExplanationMethod = (typeof EXPLANATION_METHODS)[number]
 export const RUN_ORDER_FIELDS = [

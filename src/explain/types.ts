@@ -21,6 +21,16 @@ export enum ExplanationMethod {
   ACTIVE_UNITS = 'ACTIVE_UNITS',
   DISENTANGLEMENT = 'DISENTANGLEMENT',
   SAMPLE_FIDELITY = 'SAMPLE_FIDELITY',
+  // Text generators (SEQUENCE): see src/models/sequence/explain.ts.
+  DISTANCE_PROFILE = 'DISTANCE_PROFILE',
+  NEXT_CHARACTER_SURROGATE = 'NEXT_CHARACTER_SURROGATE',
+  GENERATED_SAMPLES = 'GENERATED_SAMPLES',
+}
+
+/** What a next-character surrogate of a text generator is (GraphQL `NextCharacterSurrogateKind`). */
+export enum NextCharacterSurrogateKind {
+  SOFTMAX_LINEAR = 'SOFTMAX_LINEAR',
+  NGRAM = 'NGRAM',
 }
 
 /** Every supervised method, in the canonical order used for `Explanation.methods`. */

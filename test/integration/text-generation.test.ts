@@ -84,6 +84,47 @@ const GENERATION_EVENTS = `subscription($runId: ID!, $prompt: String!, $maxToken
     token probability entropy alternatives { token probability }
   }
 }`
+const TEXT_EXPLANATION = `methods computeMs cost { method ms evaluations }
+  distanceProfile { method distances meanAbsAttribution peakDistance peakShare windows meanGap maxGap ms evaluations }
+  nextCharacterSurrogates { kind order contextPositions top1Agreement meanKl fittedWindows evaluationWindows
+    weightByDistance backoffShare }
+  textSamples { prompt text reference temperature seed meanProbability meanEntropy }`
+interface TextExplanation {
+  methods: string[]
+  computeMs: number
+  cost: { method: string; ms: number; evaluations: number }[]
+  distanceProfile:
+    | {
+        method: string
+        distances: number[]
+        meanAbsAttribution: number[]
+        peakDistance: number
+        peakShare: number
+        windows: number
+      }[]
+    | null
+  nextCharacterSurrogates:
+    | {
+        kind: string
+        order: number | null
+        contextPositions: number
+        top1Agreement: number
+        meanKl: number
+        weightByDistance: number[] | null
+      }[]
+    | null
+  textSamples:
+    | {
+        prompt: string
+        text: string
+        reference: string
+        temperature: number
+        seed: number
+        meanProbability: number
+      }[]
+    | null
+}
+
 interface Token {
   token: string
   probability: number
@@ -234,6 +275,7 @@ describe('SEQUENCE runs', () => {
       t.ws(),
       `subscription($id: ID!) { runEvents(runId: $id) { __typename
         ... on EpochCompleted { metric { epoch values { name value } } }
+        ... on ExplanationReady { explanation { methods } }
         ... on RunStatusChanged { status error } } }`,
       { id: mlpRun },
     )
@@ -246,6 +288,7 @@ describe('SEQUENCE runs', () => {
       epochs: 1,
       batchSize: 64,
       seed: 2,
+      explain: ['GENERATED_SAMPLES'],
     })
     expect(gru.errors).toBeUndefined()
     gruRun = gru.data!.startRun.id
@@ -278,6 +321,86 @@ describe('SEQUENCE runs', () => {
     const valAccuracy = run.summary.metrics.find((m) => m.name === 'valAccuracy')!.value
     // Chance is 1/26, copying 0.9.
     expect(valAccuracy).toBeGreaterThan(0.5)
+  })
+
+  it('explains the generator in the worker: ExplanationReady before SUCCEEDED, stored on the run', async () => {
+    const kinds = mlpEvents.map((e) => e.runEvents.__typename)
+    const ready = kinds.indexOf('ExplanationReady')
+    expect(ready).toBeGreaterThan(kinds.lastIndexOf('EpochCompleted'))
+    expect(ready).toBe(kinds.length - 2)
+    expect(mlpEvents[ready]!.runEvents['explanation']).toEqual({
+      methods: ['DISTANCE_PROFILE', 'NEXT_CHARACTER_SURROGATE', 'GENERATED_SAMPLES'],
+    })
+    const { run } = await ok<{ run: { explanation: TextExplanation } }>(
+      `query($id: ID!) { run(id: $id) { explanation { ${TEXT_EXPLANATION} } } }`,
+      { id: mlpRun },
+    )
+    const x = run.explanation
+    expect(x.methods).toEqual(['DISTANCE_PROFILE', 'NEXT_CHARACTER_SURROGATE', 'GENERATED_SAMPLES'])
+    expect(x.distanceProfile!.map((p) => p.method)).toEqual([
+      'INTEGRATED_GRADIENTS',
+      'OCCLUSION',
+      'SHAPLEY',
+      'LINEAR_SURROGATE',
+    ])
+    for (const p of x.distanceProfile!) {
+      expect(p.distances).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+      expect(p.meanAbsAttribution).toHaveLength(8)
+      // The corpus copies the character 3 back.
+      expect(p.peakDistance).toBe(3)
+      expect(p.peakShare).toBeGreaterThan(0.5)
+      expect(p.windows).toBeGreaterThan(0)
+    }
+    const [linear, ...ngrams] = x.nextCharacterSurrogates!
+    expect(linear).toMatchObject({ kind: 'SOFTMAX_LINEAR', order: null, contextPositions: 8 })
+    expect(linear!.weightByDistance).toHaveLength(8)
+    expect(ngrams.map((g) => [g.kind, g.order])).toEqual([
+      ['NGRAM', 1],
+      ['NGRAM', 2],
+      ['NGRAM', 3],
+    ])
+    // Only a model that reads 3 back can follow the copy: the 3-gram reads 2.
+    for (const g of ngrams) expect(g.top1Agreement).toBeLessThan(linear!.top1Agreement)
+    expect(linear!.meanKl).toBeGreaterThanOrEqual(0)
+    expect(x.textSamples!.map((t) => t.temperature)).toEqual([0, 1, 0, 1, 0, 1])
+    for (const t of x.textSamples!) {
+      expect(t.prompt).toHaveLength(8)
+      expect(t.text).toHaveLength(32)
+      expect(t.reference).toHaveLength(32)
+      expect(t.meanProbability).toBeGreaterThan(0)
+    }
+    // Each sample is what `generate` gives for its prompt, temperature and seed (greedy compared: a sampled
+    // draw could in principle fall on the other side of a rounding difference of the batched evaluation).
+    for (const sample of x.textSamples!.filter((t) => t.temperature === 0)) {
+      const { generate } = await ok<{ generate: { text: string } }>(GENERATE, {
+        runId: mlpRun,
+        prompt: sample.prompt,
+        maxTokens: 32,
+        temperature: 0,
+        seed: sample.seed,
+      })
+      expect(generate.text).toBe(sample.text)
+    }
+    expect(x.cost.map((c) => c.method).sort()).toEqual([
+      'DISTANCE_PROFILE',
+      'GENERATED_SAMPLES',
+      'NEXT_CHARACTER_SURROGATE',
+    ])
+    for (const c of x.cost) expect(c.evaluations).toBeGreaterThan(0)
+    console.log(`SEQUENCE explanation: ${x.computeMs.toFixed(0)} ms`, JSON.stringify(x.cost))
+
+    // Only what was asked for: the GRU run asked for samples alone.
+    const gru = await ok<{ run: { explanation: TextExplanation } }>(
+      `query($id: ID!) { run(id: $id) { explanation { ${TEXT_EXPLANATION} } } }`,
+      { id: gruRun },
+    )
+    expect(gru.run.explanation).toMatchObject({
+      methods: ['GENERATED_SAMPLES'],
+      distanceProfile: null,
+      nextCharacterSurrogates: null,
+    })
+    expect(gru.run.explanation.textSamples).toHaveLength(6)
+    expect(gru.run.explanation.cost.map((c) => c.method)).toEqual(['GENERATED_SAMPLES'])
   })
 
   it('shows the RNN_GRU run with its architecture and defaults', async () => {
@@ -366,6 +489,8 @@ describe('SEQUENCE runs', () => {
             epochs: 1,
             batchSize: 256,
             seed: 1,
+            // The sweep is what is tested here; explanations have their own test above.
+            explain: [],
           },
         },
       },
@@ -425,6 +550,8 @@ describe('SEQUENCE runs', () => {
       { datasetId: textId, family: 'SEQUENCE', contextLength: 257 },
       { datasetId: textId, family: 'SEQUENCE', architecture: 'RNN_GRU', hiddenLayers: [] },
       { datasetId: textId, family: 'SEQUENCE', explain: ['PERMUTATION_IMPORTANCE'] },
+      { datasetId: tableId, family: 'MLP', explain: ['DISTANCE_PROFILE'] },
+      { datasetId: tableId, family: 'VAE', explain: ['GENERATED_SAMPLES'] },
       // 256 x 27 one-hot inputs into 4096 units: about 28 million weights, above LAB_MAX_MODEL_PARAMETERS.
       { datasetId: textId, family: 'SEQUENCE', contextLength: 256, hiddenLayers: [4096] },
       // About 4,000 training targets in batches of 1, x 256 recurrent steps x 3 epochs: about 3 million

@@ -2,6 +2,7 @@ import { DatasetKind } from '../../modules/dataset/dataset.enums'
 import { encodeCorpus } from '../../modules/dataset/text'
 import type { Family } from '../family'
 import { ModelFamily, SequenceArchitecture } from '../family.enums'
+import { explainSequence, SEQUENCE_METHODS } from './explain'
 import { SequenceModel } from './model'
 import {
   prepareSequence,
@@ -16,7 +17,7 @@ import { trainSequence } from './train'
 
 /**
  * Next-character models of a TEXT corpus: a GRU over the one-hot context, or Dense layers over the concatenated
- * one-hot window. No explanation methods yet: the finisher then stores no explanation and the run SUCCEEDS.
+ * one-hot window; explained by how far back they look, by simple surrogates and by samples (./explain.ts).
  */
 export const sequenceFamily: Family = {
   name: ModelFamily.SEQUENCE,
@@ -51,7 +52,7 @@ export const sequenceFamily: Family = {
 
   metricNames: sequenceMetricNames,
 
-  explanationMethods: () => [],
+  explanationMethods: () => [...SEQUENCE_METHODS],
 
   async train({ content, spec, hooks, signal, resume }) {
     if (!content.text) throw new Error('a SEQUENCE run needs a TEXT dataset')
@@ -61,12 +62,11 @@ export const sequenceFamily: Family = {
       contextLength: spec.contextLength ?? SEQUENCE_DEFAULTS.contextLength,
     }
     const vocabulary = content.text.vocabulary
-    const result = await trainSequence(
-      { ids: encodeCorpus(content.text), symbols: vocabulary.length + 1 },
-      sequenceSpec,
-      hooks,
-      { ...(signal ? { signal } : {}), ...(resume ? { resume } : {}) },
-    )
+    const ids = encodeCorpus(content.text)
+    const result = await trainSequence({ ids, symbols: vocabulary.length + 1 }, sequenceSpec, hooks, {
+      ...(signal ? { signal } : {}),
+      ...(resume ? { resume } : {}),
+    })
     const { lastState } = result
     const model = new SequenceModel(
       result.model,
@@ -82,7 +82,17 @@ export const sequenceFamily: Family = {
         samplesPerSecond: result.samplesPerSecond,
         model: await toStoredSequence(model),
         checkpoint: async () => (lastState ? lastState.toCheckpoint() : null),
-        explain: () => Promise.reject(new Error('SEQUENCE runs have no explanation methods yet')),
+        explain: (methods, sizes, signal) =>
+          explainSequence({
+            ...(signal ? { signal } : {}),
+            model,
+            ids,
+            train: result.train,
+            holdout: result.holdout,
+            methods,
+            sizes,
+            seed: spec.seed,
+          }),
         dispose: () => {
           model.dispose()
           lastState?.dispose()

@@ -28,6 +28,8 @@ export interface SequenceData {
 export interface SequenceTrainResult {
   model: tf.LayersModel
   history: EpochReport[]
+  /** Training segments of the corpus, [start, end) in characters. */
+  train: Segment[]
   /** Held-out segments of the corpus, [start, end) in characters. */
   holdout: Segment[]
   cancelled: boolean
@@ -190,6 +192,7 @@ export async function trainSequence(
     return {
       model,
       history,
+      train: split.train,
       holdout: split.holdout,
       cancelled,
       backend: tf.getBackend(),

@@ -3,11 +3,14 @@ import type { Explanation, MethodCosts } from '../../explain/types'
 import type {
   ActiveUnit,
   Disentanglement,
+  DistanceProfile,
   GeneratorSurrogate,
   LatentFeatureValue,
   LatentSensitivity,
   LatentTraversal,
+  NextCharacterSurrogate,
   SampleFidelity,
+  TextSample,
 } from './explanation.type'
 
 /** What the Explanation row's `result` column holds: the explanation plus what instance explanations reuse. */
@@ -21,6 +24,10 @@ export interface StoredExplanationResult extends Omit<Explanation, 'computeMs'> 
   activeUnits?: ActiveUnit[]
   disentanglement?: Disentanglement | null
   sampleFidelity?: SampleFidelity | null
+  // Text generators only.
+  distanceProfile?: DistanceProfile[] | null
+  nextCharacterSurrogates?: NextCharacterSurrogate[] | null
+  textSamples?: TextSample[] | null
   /** Mean of the training rows: the default baseline of instance explanations. */
   baseline: number[]
   /** Seeded training rows: the Shapley background of instance explanations. */

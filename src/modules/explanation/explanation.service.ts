@@ -34,6 +34,9 @@ export function toExplanationView(record: ExplanationRecord): Explanation {
     activeUnits: r.activeUnits ?? [],
     disentanglement: r.disentanglement ?? null,
     sampleFidelity: r.sampleFidelity ?? null,
+    distanceProfile: r.distanceProfile ?? null,
+    nextCharacterSurrogates: r.nextCharacterSurrogates ?? null,
+    textSamples: r.textSamples ?? null,
     computeMs: record.computeMs,
     cost: Object.entries(record.cost).map(([method, c]) => ({
       method: method as ExplanationMethod,

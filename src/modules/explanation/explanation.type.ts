@@ -1,5 +1,8 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql'
-import { ExplanationMethod } from '../../explain/types'
+import { ExplanationMethod, NextCharacterSurrogateKind } from '../../explain/types'
+import { TokenAttributionMethod } from '../../explain/token-attribution'
+// Registers TokenAttributionMethod as a GraphQL enum (DistanceProfile.method uses it).
+import '../generation/generation.type'
 
 registerEnumType(ExplanationMethod, {
   name: 'ExplanationMethod',
@@ -36,6 +39,36 @@ registerEnumType(ExplanationMethod, {
     SAMPLE_FIDELITY: {
       description:
         'VAE: Kolmogorov-Smirnov complement per feature and correlation similarity, samples vs held-out rows.',
+    },
+    DISTANCE_PROFILE: {
+      description:
+        'SEQUENCE: how far back the model looks - mean |attribution| of log p(next character) by distance ' +
+        'back, over 48 held-out windows, for every TokenAttributionMethod (with reduced steps and samples).',
+    },
+    NEXT_CHARACTER_SURROGATE: {
+      description:
+        "SEQUENCE: interpretability models fitted to the generator's next-character distributions (a " +
+        'softmax-linear model of the one-hot window, n-grams of orders 1-3), with their held-out fidelity.',
+    },
+    GENERATED_SAMPLES: {
+      description:
+        'SEQUENCE: greedy and temperature-1 continuations of 3 held-out prompts, with the text that followed.',
+    },
+  },
+})
+
+registerEnumType(NextCharacterSurrogateKind, {
+  name: 'NextCharacterSurrogateKind',
+  valuesConfig: {
+    SOFTMAX_LINEAR: {
+      description:
+        'Multinomial logistic regression softmax(b + W onehot(window)), fitted by Adam (with a small L2 ' +
+        "penalty) to minimise the cross-entropy to the generator's distributions.",
+    },
+    NGRAM: {
+      description:
+        'The mean generator distribution after the same order - 1 characters (soft counts over the fitting ' +
+        'windows), backing off to shorter contexts never fitted.',
     },
   },
 })
@@ -311,6 +344,129 @@ export class SampleFidelity {
   samples!: number
 }
 
+@ObjectType({
+  description:
+    'How far back a text generator looks, by one attribution method: the target is the log-probability of the ' +
+    'real next character of each window.',
+})
+export class DistanceProfile {
+  @Field(() => TokenAttributionMethod)
+  method!: TokenAttributionMethod
+
+  @Field(() => [Int], {
+    description: 'Distances back from the predicted character: 1 is the character just before it.',
+  })
+  distances!: number[]
+
+  @Field(() => [Number], { description: 'Mean |attribution| at each of `distances`, over the windows.' })
+  meanAbsAttribution!: number[]
+
+  @Field(() => Int, { description: 'The distance of the largest mean |attribution|.' })
+  peakDistance!: number
+
+  @Field(() => Number, {
+    description: 'Share of windows whose own largest |attribution| is at peakDistance.',
+  })
+  peakShare!: number
+
+  @Field(() => Int, {
+    description: 'Held-out windows explained (training windows when the run held none out).',
+  })
+  windows!: number
+
+  @Field(() => Number, {
+    description:
+      '|sum of attributions - (log p(y | context) - log p(y | all-baseline context))|, mean over the windows: ' +
+      'completeness (IG), efficiency (Shapley), additivity (occlusion, the surrogate).',
+  })
+  meanGap!: number
+
+  @Field(() => Number)
+  maxGap!: number
+
+  @Field(() => Number, { description: 'Wall time of this method over the windows.' })
+  ms!: number
+
+  @Field(() => Int, { description: 'Rows through the generator, forward or gradient.' })
+  evaluations!: number
+}
+
+@ObjectType({
+  description:
+    "A simple model fitted to a text generator's next-character distributions on training windows, and how " +
+    'faithfully it reproduces them on held-out windows.',
+})
+export class NextCharacterSurrogate {
+  @Field(() => NextCharacterSurrogateKind)
+  kind!: NextCharacterSurrogateKind
+
+  @Field(() => Int, { nullable: true, description: 'NGRAM: n (it reads the previous n - 1 characters).' })
+  order!: number | null
+
+  @Field(() => Int, { description: 'How many of the last context characters the surrogate reads.' })
+  contextPositions!: number
+
+  @Field(() => Number, {
+    description:
+      "Share of evaluation windows where the surrogate's most likely character is the generator's.",
+  })
+  top1Agreement!: number
+
+  @Field(() => Number, {
+    description: 'Mean KL(generator || surrogate) over the evaluation windows, in nats.',
+  })
+  meanKl!: number
+
+  @Field(() => Int)
+  fittedWindows!: number
+
+  @Field(() => Int, {
+    description: 'Held-out windows the fidelity is measured on (unseen training windows without a holdout).',
+  })
+  evaluationWindows!: number
+
+  @Field(() => [Number], {
+    nullable: true,
+    description:
+      'SOFTMAX_LINEAR: at distance index + 1, the mean over input characters of their largest |weight| to any ' +
+      'output (centred over the outputs) - how far back the surrogate, and so the generator, looks.',
+  })
+  weightByDistance!: number[] | null
+
+  @Field(() => Number, {
+    nullable: true,
+    description:
+      'NGRAM: share of evaluation windows whose context was never fitted at this order (backed off).',
+  })
+  backoffShare!: number | null
+}
+
+@ObjectType({ description: 'A continuation of a held-out prompt by the trained text generator.' })
+export class TextSample {
+  @Field(() => String)
+  prompt!: string
+
+  @Field(() => String, { description: 'The generated characters (the prompt not included).' })
+  text!: string
+
+  @Field(() => String, { description: 'What really followed the prompt in the held-out text.' })
+  reference!: string
+
+  @Field(() => Number, { description: '0: greedy.' })
+  temperature!: number
+
+  @Field(() => Int)
+  seed!: number
+
+  @Field(() => Number, {
+    description: 'Mean probability the model gave each generated character (temperature 1).',
+  })
+  meanProbability!: number
+
+  @Field(() => Number, { description: 'Mean entropy of the next-character distributions, in nats.' })
+  meanEntropy!: number
+}
+
 @ObjectType()
 export class Explanation {
   @Field(() => [ExplanationMethod])
@@ -360,13 +516,36 @@ export class Explanation {
   @Field(() => SampleFidelity, { nullable: true, description: 'VAE: SAMPLE_FIDELITY.' })
   sampleFidelity!: SampleFidelity | null
 
+  @Field(() => [DistanceProfile], {
+    nullable: true,
+    description: 'SEQUENCE: DISTANCE_PROFILE, one per TokenAttributionMethod; null when not computed.',
+  })
+  distanceProfile!: DistanceProfile[] | null
+
+  @Field(() => [NextCharacterSurrogate], {
+    nullable: true,
+    description:
+      'SEQUENCE: NEXT_CHARACTER_SURROGATE, the softmax-linear one then n-grams by order; null when not computed.',
+  })
+  nextCharacterSurrogates!: NextCharacterSurrogate[] | null
+
+  @Field(() => [TextSample], {
+    nullable: true,
+    description:
+      'SEQUENCE: GENERATED_SAMPLES, a greedy then a sampled continuation per prompt; null when not computed.',
+  })
+  textSamples!: TextSample[] | null
+
   @Field(() => Number)
   computeMs!: number
 
   @Field(() => [MethodCost], { description: 'Time and model evaluations per method.' })
   cost!: MethodCost[]
 
-  @Field(() => Int, { description: 'Held-out rows the global explanations used.' })
+  @Field(() => Int, {
+    description:
+      'Held-out rows the global explanations used (SEQUENCE: held-out windows, next-character surrogates).',
+  })
   evaluationRows!: number
 
   @Field(() => Date)
