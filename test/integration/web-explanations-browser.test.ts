@@ -178,7 +178,6 @@ describeInBrowser('explanation views of generative runs in Chromium', () => {
         epochs: 3,
         learningRate: 0.01,
         seed: 3,
-        explain: [],
       },
     })
     const runId = startRun.id
@@ -238,6 +237,31 @@ describeInBrowser('explanation views of generative runs in Chromium', () => {
       .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-attribution'))))
     expect(lit).toEqual(rows[10]!.filter((v) => v !== null))
     await page.getByText(/most from .*, 3 back/).waitFor()
+
+    // The stored explanation: every method's distance profile peaks 3 back, as the API says.
+    const { run } = await gql<{
+      run: {
+        explanation: {
+          distanceProfile: { method: string; peakDistance: number; meanAbsAttribution: number[] }[]
+        }
+      }
+    }>(
+      `query($id: ID!) { run(id: $id) { explanation { distanceProfile { method peakDistance meanAbsAttribution } } } }`,
+      {
+        id: runId,
+      },
+    )
+    const profiles = run.explanation.distanceProfile
+    expect(profiles).toHaveLength(4)
+    for (const p of profiles) {
+      const figure = page.locator(`[data-profile="${p.method}"]`)
+      expect(await figure.getAttribute('data-peak')).toBe('3')
+      expect(p.peakDistance).toBe(3)
+      const values = (await figure.locator('[data-distance]').allTextContents()).map(Number)
+      expect(values).toHaveLength(8)
+      values.forEach((v, i) => expect(v).toBeCloseTo(p.meanAbsAttribution[i]!, 2))
+    }
+    expect(await page.locator('table[data-surrogates] tbody tr').count()).toBeGreaterThanOrEqual(2)
     await page.screenshot({ path: screenshotPath('text-generation'), fullPage: true })
     await page.close()
   }, 300_000)

@@ -116,9 +116,13 @@ export const runView: View = (root, { client, params, canWrite }) => {
   let ticker: ReturnType<typeof setInterval> | undefined
   let disposeExplanation: () => void = () => {}
   let left = false
+  // Once per page: the stream replays ExplanationReady for a finished run, and a second render would reset
+  // what a person typed in the view's forms.
+  let explanationShown = false
   const showExplanation = () => {
     const box = root.querySelector<HTMLElement>('[data-explanation]')
-    if (!box) return
+    if (!box || explanationShown) return
+    explanationShown = true
     void renderExplanation(box, client, id).then((dispose) => {
       disposeExplanation()
       disposeExplanation = dispose

@@ -6,8 +6,43 @@ import type { LabClient } from '../gql'
 import { LabError } from '../gql'
 
 const TEXT_RUN = `query TextRun($id: ID!) {
-  run(id: $id) { family contextLength dataset { vocabulary } }
+  run(id: $id) {
+    family contextLength dataset { vocabulary }
+    explanation {
+      computeMs
+      distanceProfile { method distances meanAbsAttribution peakDistance peakShare windows maxGap }
+      nextCharacterSurrogates { kind order top1Agreement meanKl evaluationWindows backoffShare }
+      textSamples { prompt temperature text reference meanProbability }
+    }
+  }
 }`
+
+interface TextRunExplanation {
+  computeMs: number
+  distanceProfile:
+    | {
+        method: string
+        distances: number[]
+        meanAbsAttribution: number[]
+        peakDistance: number
+        peakShare: number
+        windows: number
+        maxGap: number
+      }[]
+    | null
+  nextCharacterSurrogates:
+    | {
+        kind: string
+        order: number | null
+        top1Agreement: number
+        meanKl: number
+        evaluationWindows: number
+        backoffShare: number | null
+      }[]
+    | null
+  textSamples:
+    { prompt: string; temperature: number; text: string; reference: string; meanProbability: number }[] | null
+}
 
 const GENERATION_EVENTS = `subscription Generate($runId: ID!, $prompt: String!, $maxTokens: Int, $temperature: Float, $seed: Int) {
   generationEvents(runId: $runId, prompt: $prompt, maxTokens: $maxTokens, temperature: $temperature, seed: $seed) {
@@ -64,7 +99,11 @@ export async function renderTextExplanation(
   client: LabClient,
   runId: string,
 ): Promise<() => void> {
-  let run: { contextLength: number | null; dataset: { vocabulary: string[] | null } } | null
+  let run: {
+    contextLength: number | null
+    dataset: { vocabulary: string[] | null }
+    explanation: TextRunExplanation | null
+  } | null
   try {
     run = (await client.request<{ run: typeof run }>(TEXT_RUN, { id: runId })).run
   } catch (err) {
@@ -229,7 +268,10 @@ export async function renderTextExplanation(
       explainButton,
     ),
     why,
+    run?.explanation ? globalExplanation(run.explanation) : null,
   )
+  for (const bar of box.querySelectorAll<HTMLElement>('.bar[data-width]'))
+    bar.style.width = `${bar.dataset['width']}%`
   // Leaving the page ends a generation still streaming.
   return () => stop()
 }
@@ -334,4 +376,133 @@ function renderWhy(
   for (const td of why.querySelectorAll<HTMLElement>('td[data-value]')) {
     shade(td, Number(td.dataset['share']), Number(td.dataset['value']) < 0 ? 'red' : 'blue')
   }
+}
+
+/** The stored explanation of the trained generator: how far back it looks, its surrogates, samples. */
+function globalExplanation(e: TextRunExplanation): HTMLElement {
+  const profiles = e.distanceProfile ?? []
+  const surrogates = e.nextCharacterSurrogates ?? []
+  const samples = e.textSamples ?? []
+  return h(
+    'section',
+    { 'data-text-explanation': true },
+    h('h2', {}, 'What the model learned'),
+    h('p', { class: 'muted' }, `Computed after training in ${fmt(e.computeMs / 1000, 3)} s.`),
+    profiles.length > 0
+      ? h(
+          'section',
+          {},
+          h('h3', {}, 'How far back it looks'),
+          h(
+            'p',
+            { class: 'muted' },
+            'Mean |attribution| of the predicted character to the character d positions before it, over held-out windows.',
+          ),
+          h(
+            'div',
+            { class: 'charts' },
+            ...profiles.map((p) => {
+              const top = Math.max(...p.meanAbsAttribution, Number.MIN_VALUE)
+              return h(
+                'figure',
+                { class: 'bars', 'data-profile': p.method, 'data-peak': p.peakDistance },
+                h(
+                  'figcaption',
+                  {},
+                  h('strong', {}, label(p.method)),
+                  ` · peak at ${p.peakDistance} back (largest in ${fmt(100 * p.peakShare, 3)}% of ${p.windows} windows) · max gap ${fmt(p.maxGap, 3)}`,
+                ),
+                ...p.distances.map((d, i) =>
+                  h(
+                    'div',
+                    { class: 'bar-row' },
+                    h('span', { class: 'bar-label' }, `${d} back`),
+                    h(
+                      'span',
+                      { class: 'bar-track' },
+                      h('span', {
+                        class: 'bar',
+                        'data-width': Math.round((100 * p.meanAbsAttribution[i]!) / top),
+                      }),
+                    ),
+                    h('span', { class: 'bar-value', 'data-distance': d }, fmt(p.meanAbsAttribution[i]!, 3)),
+                  ),
+                ),
+              )
+            }),
+          ),
+        )
+      : null,
+    surrogates.length > 0
+      ? h(
+          'section',
+          {},
+          h('h3', {}, 'Interpretability models'),
+          h(
+            'p',
+            { class: 'muted' },
+            "Simpler models fitted to the generator's next-character distributions; fidelity on held-out windows.",
+          ),
+          h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { class: 'grid', 'data-surrogates': true },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  h('th', {}, 'surrogate'),
+                  h('th', { class: 'num' }, 'top-1 agreement'),
+                  h('th', { class: 'num' }, 'mean KL (nats)'),
+                  h('th', { class: 'num' }, 'backed off'),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                surrogates.map((s) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, s.kind === 'NGRAM' ? `${s.order}-gram` : label(s.kind)),
+                    h('td', { class: 'num' }, fmt(s.top1Agreement, 3)),
+                    h('td', { class: 'num' }, fmt(s.meanKl, 3)),
+                    h('td', { class: 'num' }, s.backoffShare === null ? '' : fmt(s.backoffShare, 3)),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
+    samples.length > 0
+      ? h(
+          'section',
+          {},
+          h('h3', {}, 'Samples'),
+          h(
+            'ul',
+            { class: 'samples' },
+            samples.map((s) =>
+              h(
+                'li',
+                {},
+                h('code', {}, [...s.prompt].map(shown).join('')),
+                ' → ',
+                h('code', {}, [...s.text].map(shown).join('')),
+                h(
+                  'span',
+                  { class: 'muted' },
+                  ` (T = ${s.temperature}, mean p ${fmt(s.meanProbability, 3)}; the text went on ${[...s.reference].map(shown).join('')})`,
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
+  )
 }
