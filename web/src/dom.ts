@@ -53,3 +53,47 @@ export function when(iso: string | null | undefined): string {
 export function link(href: string, ...children: Child[]): HTMLAnchorElement {
   return h('a', { href, 'data-nav': true }, ...children)
 }
+
+/** A column of {@link dataTable}: its header, `num` for numbers (right-aligned). */
+export type Column = string | { label: string; num: boolean }
+
+/**
+ * A plain table in its scrolling wrapper: one header per column, one cell per column in each row (numbers in
+ * `num` columns right-aligned). `rowAttrs` gives each row's attributes.
+ */
+export function dataTable(
+  attrs: Attrs,
+  columns: Column[],
+  rows: Child[][],
+  rowAttrs: (i: number) => Attrs = () => ({}),
+): HTMLElement {
+  const num = columns.map((c) => typeof c !== 'string' && c.num)
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'grid', ...attrs },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c, j) => h('th', num[j] ? { class: 'num' } : {}, typeof c === 'string' ? c : c.label)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((cells, i) =>
+          h(
+            'tr',
+            rowAttrs(i),
+            cells.map((cell, j) => h('td', num[j] ? { class: 'num' } : {}, cell)),
+          ),
+        ),
+      ),
+    ),
+  )
+}

@@ -1,7 +1,7 @@
 // The text generator's view: a prompt box whose generation streams in, each character shaded by its
 // probability; "why": explainGeneration's attributions as a target x source heatmap, and hovering (or
 // focusing) a generated character lights up its context.
-import { fmt, h, mount, notice } from '../dom'
+import { dataTable, fmt, h, mount, notice } from '../dom'
 import type { LabClient } from '../gql'
 import { LabError } from '../gql'
 
@@ -443,39 +443,20 @@ function globalExplanation(e: TextRunExplanation): HTMLElement {
             { class: 'muted' },
             "Simpler models fitted to the generator's next-character distributions; fidelity on held-out windows.",
           ),
-          h(
-            'div',
-            { class: 'table-wrap' },
-            h(
-              'table',
-              { class: 'grid', 'data-surrogates': true },
-              h(
-                'thead',
-                {},
-                h(
-                  'tr',
-                  {},
-                  h('th', {}, 'surrogate'),
-                  h('th', { class: 'num' }, 'top-1 agreement'),
-                  h('th', { class: 'num' }, 'mean KL (nats)'),
-                  h('th', { class: 'num' }, 'backed off'),
-                ),
-              ),
-              h(
-                'tbody',
-                {},
-                surrogates.map((s) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', {}, s.kind === 'NGRAM' ? `${s.order}-gram` : label(s.kind)),
-                    h('td', { class: 'num' }, fmt(s.top1Agreement, 3)),
-                    h('td', { class: 'num' }, fmt(s.meanKl, 3)),
-                    h('td', { class: 'num' }, s.backoffShare === null ? '' : fmt(s.backoffShare, 3)),
-                  ),
-                ),
-              ),
-            ),
+          dataTable(
+            { 'data-surrogates': true },
+            [
+              'surrogate',
+              { label: 'top-1 agreement', num: true },
+              { label: 'mean KL (nats)', num: true },
+              { label: 'backed off', num: true },
+            ],
+            surrogates.map((s) => [
+              s.kind === 'NGRAM' ? `${s.order}-gram` : label(s.kind),
+              fmt(s.top1Agreement, 3),
+              fmt(s.meanKl, 3),
+              s.backoffShare === null ? '' : fmt(s.backoffShare, 3),
+            ]),
           ),
         )
       : null,

@@ -1,6 +1,6 @@
 // The VAE explanation: latent traversals, sensitivity and encoder-attribution heatmaps, active units,
 // disentanglement per factor, and a gallery of samples drawn live at a chosen temperature.
-import { fmt, h, mount, notice } from '../dom'
+import { dataTable, fmt, h, mount, notice } from '../dom'
 import type { LabClient } from '../gql'
 import { LabError } from '../gql'
 
@@ -289,8 +289,6 @@ function activeUnits(units: VaeExplanation['activeUnits']): HTMLElement | null {
 
 function disentanglement(d: VaeExplanation['disentanglement']): HTMLElement | null {
   if (!d) return null
-  const row = ([name, ...values]: string[]) =>
-    h('tr', {}, h('td', {}, name), ...values.map((c) => h('td', { class: 'num' }, c)))
   return h(
     'section',
     {},
@@ -300,30 +298,16 @@ function disentanglement(d: VaeExplanation['disentanglement']): HTMLElement | nu
       `Disentanglement: MIG ${fmt(d.mig, 3)} · SAP ${fmt(d.sap, 3)} · DCI D ${fmt(d.dciDisentanglement, 3)} C ${fmt(d.dciCompleteness, 3)} I ${fmt(d.dciInformativeness, 3)}`,
     ),
     h('p', { class: 'muted' }, `Over ${d.rows} held-out rows with known factors.`),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'grid', 'data-factors': true },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', {}, 'factor'),
-            ...['MIG', 'SAP', 'completeness', 'informativeness'].map((c) => h('th', { class: 'num' }, c)),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          ...d.factors.map((f) =>
-            row([f.factor, fmt(f.mig, 3), fmt(f.sap, 3), fmt(f.completeness, 3), fmt(f.informativeness, 3)]),
-          ),
-        ),
-      ),
+    dataTable(
+      { 'data-factors': true },
+      ['factor', ...['MIG', 'SAP', 'completeness', 'informativeness'].map((label) => ({ label, num: true }))],
+      d.factors.map((f) => [
+        f.factor,
+        fmt(f.mig, 3),
+        fmt(f.sap, 3),
+        fmt(f.completeness, 3),
+        fmt(f.informativeness, 3),
+      ]),
     ),
   )
 }
@@ -362,33 +346,10 @@ function sampleGallery(client: LabClient, runId: string, run: VaeRun): HTMLEleme
         gallery,
         shape
           ? sample.map((row) => imageCanvas(row, shape))
-          : h(
-              'div',
-              { class: 'table-wrap' },
-              h(
-                'table',
-                { class: 'grid' },
-                h(
-                  'thead',
-                  {},
-                  h(
-                    'tr',
-                    {},
-                    run.dataset.featureNames.map((f) => h('th', { class: 'num' }, f)),
-                  ),
-                ),
-                h(
-                  'tbody',
-                  {},
-                  sample.map((r) =>
-                    h(
-                      'tr',
-                      {},
-                      r.map((v) => h('td', { class: 'num' }, fmt(v, 3))),
-                    ),
-                  ),
-                ),
-              ),
+          : dataTable(
+              {},
+              run.dataset.featureNames.map((label) => ({ label, num: true })),
+              sample.map((r) => r.map((v) => fmt(v, 3))),
             ),
       )
     } catch (err) {
@@ -451,51 +412,20 @@ function reconstruction(client: LabClient, runId: string, run: VaeRun): HTMLElem
         const y = reconstruct[i]!
         return Math.sqrt(x.reduce((s, v, j) => s + (v - y[j]!) ** 2, 0) / x.length)
       }
+      const shownRow = (values: number[]) =>
+        shape ? imageCanvas(values, shape) : values.map((v) => fmt(v, 3)).join(', ')
       mount(
         body,
-        h(
-          'div',
-          { class: 'table-wrap' },
-          h(
-            'table',
-            { class: 'grid' },
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', {}, 'row'),
-                h('th', {}, 'original'),
-                h('th', {}, 'reconstruction'),
-                h('th', { class: 'num' }, 'RMS error'),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              rows.map((r, i) =>
-                h(
-                  'tr',
-                  { 'data-row': r.index },
-                  h('td', {}, String(r.index)),
-                  h(
-                    'td',
-                    {},
-                    shape ? imageCanvas(r.features, shape) : r.features.map((v) => fmt(v, 3)).join(', '),
-                  ),
-                  h(
-                    'td',
-                    {},
-                    shape
-                      ? imageCanvas(reconstruct[i]!, shape)
-                      : reconstruct[i]!.map((v) => fmt(v, 3)).join(', '),
-                  ),
-                  h('td', { class: 'num', 'data-rms': error(i) }, fmt(error(i), 3)),
-                ),
-              ),
-            ),
-          ),
+        dataTable(
+          {},
+          ['row', 'original', 'reconstruction', { label: 'RMS error', num: true }],
+          rows.map((r, i) => [
+            String(r.index),
+            shownRow(r.features),
+            shownRow(reconstruct[i]!),
+            h('span', { 'data-rms': error(i) }, fmt(error(i), 3)),
+          ]),
+          (i) => ({ 'data-row': rows[i]!.index }),
         ),
       )
     })
