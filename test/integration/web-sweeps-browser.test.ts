@@ -169,6 +169,12 @@ describeInBrowser('sweep pages in Chromium', () => {
     expect(orange).toBeGreaterThan(50)
     await page.screenshot({ path: screenshotPath('sweep-page'), fullPage: true })
 
+    // A narrow window: the drawing shrinks with it and wide tables scroll inside their box, not the page.
+    await page.setViewportSize({ width: 400, height: 800 })
+    await waitFor(async () => (await page.evaluate('document.documentElement.scrollWidth')) === 400)
+    expect(await lines.count()).toBe(drawn.length)
+    await page.setViewportSize({ width: 1280, height: 800 })
+
     // The list shows the same sweep done, with its best run.
     await page.getByRole('link', { name: '← Sweeps' }).click()
     const listRow = page.locator(`tr[data-sweep-id="${id}"]`)

@@ -145,20 +145,24 @@ export const sweepsView: View = (root, { client }) => {
           h('h1', {}, 'Sweeps'),
           h('p', { class: 'muted' }, `${totalCount} sweep${totalCount === 1 ? '' : 's'}, newest first`),
           h(
-            'table',
-            { class: 'grid sweeps' },
+            'div',
+            { class: 'table-wrap' },
             h(
-              'thead',
-              {},
+              'table',
+              { class: 'grid sweeps' },
               h(
-                'tr',
+                'thead',
                 {},
-                ['Experiment', 'Status', 'Progress', 'Metric', 'Best run', 'Created'].map((c) =>
-                  h('th', {}, c),
+                h(
+                  'tr',
+                  {},
+                  ['Experiment', 'Status', 'Progress', 'Metric', 'Best run', 'Created'].map((c) =>
+                    h('th', {}, c),
+                  ),
                 ),
               ),
+              list,
             ),
-            list,
           ),
           more,
         )
@@ -250,33 +254,38 @@ function parallelCoordinates(sweep: SweepData, runs: SweepRun[], width: number):
       ),
     }))
     .filter((l) => l.values.every((v) => v !== null)) as { run: SweepRun; values: (number | string)[] }[]
+  // Wrapped: a table grows to its content whatever its width, a div clips it.
   const table = h(
-    'table',
-    { class: 'visually-hidden', 'data-parallel': true },
-    h('caption', {}, `Runs by ${names.join(', ')}`),
+    'div',
+    { class: 'visually-hidden' },
     h(
-      'thead',
-      {},
+      'table',
+      { 'data-parallel': true },
+      h('caption', {}, `Runs by ${names.join(', ')}`),
       h(
-        'tr',
+        'thead',
         {},
-        h('th', {}, 'Run'),
-        names.map((n) => h('th', {}, n)),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      lines.map((l) =>
         h(
           'tr',
-          {
-            'data-line': l.run.id,
-            'data-best': l.run.id === sweep.bestRun?.id,
-            'data-early-stopped': stoppedEarly(l.run),
-          },
-          h('th', {}, l.run.name),
-          l.values.map((v, i) => h('td', { 'data-axis': names[i], 'data-value': v }, String(v))),
+          {},
+          h('th', {}, 'Run'),
+          names.map((n) => h('th', {}, n)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        lines.map((l) =>
+          h(
+            'tr',
+            {
+              'data-line': l.run.id,
+              'data-best': l.run.id === sweep.bestRun?.id,
+              'data-early-stopped': stoppedEarly(l.run),
+            },
+            h('th', {}, l.run.name),
+            l.values.map((v, i) => h('td', { 'data-axis': names[i], 'data-value': v }, String(v))),
+          ),
         ),
       ),
     ),
@@ -355,7 +364,7 @@ function parallelCoordinates(sweep: SweepData, runs: SweepRun[], width: number):
 
 function runsTable(sweep: SweepData, runs: SweepRun[]): HTMLElement {
   const names = sweep.parameters.map((p) => p.name)
-  return h(
+  const table = h(
     'table',
     { class: 'grid runs' },
     h(
@@ -392,7 +401,7 @@ function runsTable(sweep: SweepData, runs: SweepRun[]): HTMLElement {
             'td',
             { 'data-col': 'status', title: r.error ?? null },
             stoppedEarly(r)
-              ? h('span', { class: 'status s-cancelled', 'data-status': r.status }, 'stopped early')
+              ? h('span', { class: 'status s-early', 'data-status': r.status }, 'stopped early')
               : statusBadge(r.status),
           ),
           h('td', { class: 'num', 'data-col': 'epoch' }, `${r.lastEpoch}/${r.epochs}`),
@@ -405,6 +414,7 @@ function runsTable(sweep: SweepData, runs: SweepRun[]): HTMLElement {
       ),
     ),
   )
+  return h('div', { class: 'table-wrap' }, table)
 }
 
 export const sweepView: View = (root, { client, params, canWrite }) => {
@@ -477,9 +487,16 @@ export const sweepView: View = (root, { client, params, canWrite }) => {
         ? notice('empty', 'No runs yet; the sweep starts them one by one.')
         : runsTable(sweep, runs),
     )
-    const width = Math.max(320, Math.min(1100, (root.clientWidth || 900) - 16))
-    mount(chartBox, parallelCoordinates(sweep, runs, width))
+    drawnWidth = chartWidth()
+    mount(chartBox, parallelCoordinates(sweep, runs, drawnWidth))
   }
+  const chartWidth = () => Math.max(320, Math.min(1100, (root.clientWidth || 900) - 16))
+  // A window resized: the lines are drawn again at the new width (the numbers stay).
+  let drawnWidth = 0
+  const resizer = new ResizeObserver(() => {
+    if (Math.abs(chartWidth() - drawnWidth) > 40) renderRuns()
+  })
+  resizer.observe(root)
 
   const refresh = async () => {
     try {
@@ -575,6 +592,7 @@ export const sweepView: View = (root, { client, params, canWrite }) => {
   return () => {
     left = true
     clearTimeout(pending)
+    resizer.disconnect()
     unsubscribe()
     offReconnect()
   }
