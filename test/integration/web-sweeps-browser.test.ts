@@ -183,4 +183,33 @@ describeInBrowser('sweep pages in Chromium', () => {
     expect(await listRow.locator('td[data-progress]').textContent()).toContain(`${runCap} of ${runCap}`)
     await page.close()
   }, 100_000)
+
+  test('the cancel button cancels a running sweep and its runs', async () => {
+    const res = await t.gql<{ startSweep: { id: string } }>(START, {
+      input: {
+        experiment: 'web-sweep-cancel',
+        datasetId,
+        method: 'GRID',
+        parameters: [{ name: 'learningRate', values: [0.01, 0.02] }],
+        base: { datasetId, epochs: 3000, hiddenLayers: [4], explain: [] },
+        metric: 'loss',
+        goal: 'MINIMIZE',
+      },
+    })
+    if (res.errors) throw new Error(JSON.stringify(res.errors))
+    const { id } = res.data!.startSweep
+    const page = await newPage()
+    await page.goto(`${base}/sweeps/${id}`)
+    await page.getByRole('button', { name: 'Cancel sweep' }).click()
+    await waitFor(
+      async () =>
+        (await page.locator('[data-sweep-status]').getAttribute('data-sweep-status')) === 'CANCELLED',
+      { what: 'the page to show the sweep cancelled' },
+    )
+    const api = await getSweep(id)
+    expect(api.status).toBe('CANCELLED')
+    expect(api.runs.edges.every((e) => e.node.status === 'CANCELLED')).toBe(true)
+    expect(await page.getByRole('button', { name: 'Cancel sweep' }).isHidden()).toBe(true)
+    await page.close()
+  }, 60_000)
 })
