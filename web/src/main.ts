@@ -7,12 +7,15 @@ import { datasetsView, datasetView } from './views/datasets'
 import { experimentsView } from './views/experiments'
 import { runView } from './views/run'
 import { runsView } from './views/runs'
+import { sweepsView, sweepView } from './views/sweeps'
 
 const routes: [RegExp, string[], View][] = [
   [/^\/(?:experiments\/?)?$/, [], experimentsView],
   [/^\/experiments\/([^/]+)\/?$/, ['name'], runsView],
   [/^\/runs\/([^/]+)\/?$/, ['id'], runView],
   [/^\/compare\/([^/]*)\/?$/, ['ids'], compareView],
+  [/^\/sweeps\/?$/, [], sweepsView],
+  [/^\/sweeps\/([^/]+)\/?$/, ['id'], sweepView],
   [/^\/datasets\/?$/, [], datasetsView],
   [/^\/datasets\/([^/]+)\/?$/, ['id'], datasetView],
 ]
@@ -31,6 +34,7 @@ document.body.append(
       { 'aria-label': 'Main' },
       link('/', h('strong', {}, 'Explainable Lab')),
       link('/', 'Experiments'),
+      link('/sweeps', 'Sweeps'),
       link('/datasets', 'Datasets'),
     ),
     keyButton,
