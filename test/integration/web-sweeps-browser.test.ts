@@ -206,9 +206,18 @@ describeInBrowser('sweep pages in Chromium', () => {
         (await page.locator('[data-sweep-status]').getAttribute('data-sweep-status')) === 'CANCELLED',
       { what: 'the page to show the sweep cancelled' },
     )
-    const api = await getSweep(id)
+    // A run the worker holds ends CANCELLED once the trainer has stopped it, a moment after the sweep.
+    const api = await waitFor(
+      async () => {
+        const sweep = await getSweep(id)
+        return sweep.runs.edges.every((e) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.node.status))
+          ? sweep
+          : undefined
+      },
+      { what: 'every run of the sweep to end' },
+    )
     expect(api.status).toBe('CANCELLED')
-    expect(api.runs.edges.every((e) => e.node.status === 'CANCELLED')).toBe(true)
+    expect(api.runs.edges.map((e) => e.node.status)).toEqual(api.runs.edges.map(() => 'CANCELLED'))
     expect(await page.getByRole('button', { name: 'Cancel sweep' }).isHidden()).toBe(true)
     await page.close()
   }, 60_000)
