@@ -88,7 +88,7 @@ const UNAVAILABLE_KINDS = new Set([
 
 /** node-postgres and pg-pool raise these as plain Errors, without a code. */
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Can't reach database server/i
+  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|is not currently accepting connections|Can't reach database server/i
 
 const TIMEOUT_CODE = '57014'
 
@@ -138,6 +138,8 @@ export function describeDbFailure(err: unknown): string {
     if (code === 'ECONNREFUSED' || code === 'P1001') return 'the database server could not be reached'
     if (typeof e['message'] === 'string' && /Connection terminated/i.test(e['message']))
       return 'the connection to the database was lost'
+    if (typeof e['message'] === 'string' && /is not currently accepting connections/i.test(e['message']))
+      return 'the database is not accepting connections'
   }
   return 'the database could not be used'
 }
