@@ -83,8 +83,10 @@ export interface StepAttribution {
   fidelityR2: number | null
   /** INTEGRATED_GRADIENTS: quadrature points used; SHAPLEY: permutations (0 when exact); else null. */
   steps: number | null
-  /** Rows through the model, forward plus gradient. */
+  /** Rows through the model, forward plus gradient (v(1) and v(0), shared by the methods, not counted). */
   evaluations: number
+  /** Wall time of this method on this step. */
+  ms: number
 }
 
 /** v(1) and v(0) of a step, and each method's attribution of their difference. */
@@ -108,10 +110,11 @@ export function attributeStep(
   const [score, baselineScore] = scorer.score([ones(n), new Float64Array(n)]) as unknown as [number, number]
   const byMethod = new Map<TokenAttributionMethod, StepAttribution>()
   for (const method of methods) {
+    const started = performance.now()
     const counter = new EvaluationCounter(scorer.score, scorer.gradient)
     const ctx: StepContext = { n, score, baselineScore, counter, settings: s }
     const result = METHODS[method](ctx, seed)
-    byMethod.set(method, { ...result, evaluations: counter.evaluations })
+    byMethod.set(method, { ...result, evaluations: counter.evaluations, ms: performance.now() - started })
   }
   return { score, baselineScore, byMethod }
 }
@@ -136,9 +139,11 @@ export function stepEvaluations(
       case TokenAttributionMethod.SHAPLEY:
         total += n <= s.shapleyExactMaxPositions ? 2 ** n : s.shapleyPermutations * (n - 1)
         break
-      case TokenAttributionMethod.LINEAR_SURROGATE:
-        total += surrogateSizes(n, s.surrogateSamples).fit + surrogateSizes(n, s.surrogateSamples).test
+      case TokenAttributionMethod.LINEAR_SURROGATE: {
+        const { fit, test } = surrogateSizes(n, s.surrogateSamples)
+        total += fit + test
         break
+      }
     }
   }
   return total
@@ -152,7 +157,7 @@ interface StepContext {
   settings: TokenAttributionSettings
 }
 
-type MethodResult = Omit<StepAttribution, 'evaluations'>
+type MethodResult = Omit<StepAttribution, 'evaluations' | 'ms'>
 
 const METHODS: Record<TokenAttributionMethod, (ctx: StepContext, seed: number | string) => MethodResult> = {
   [TokenAttributionMethod.OCCLUSION]: occlusion,
