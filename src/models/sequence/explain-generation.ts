@@ -5,13 +5,15 @@
  * query thread runs it for `explainGeneration`, the worker for the global explanation.
  */
 import {
-  attributeStep,
+  attributeSteps,
+  separateScorers,
   stepEvaluations,
+  type StepScorers,
   type TokenAttributionMethod,
   type TokenAttributionSettings,
 } from '../../explain/token-attribution'
 import { tokenOf } from '../../modules/dataset/text'
-import type { AttributableTextModel } from '../family'
+import type { AttributableTextModel, ScoredStep } from '../family'
 import { entropy, generateTokens } from './sampling'
 
 /** Said in every result: what "at the baseline" means for a context position. */
@@ -145,14 +147,18 @@ export function explainGeneration(options: ExplainGenerationOptions): Generation
       },
     ]),
   )
-  contexts.forEach((context, t) => {
-    // One call for every method: v(1) and v(0) of the step are evaluated once, not once per method.
-    const step = attributeStep(
-      model.positionScorer(context, targets[t]!),
-      methods,
-      `${options.seed}:${t}`,
-      options.settings,
-    )
+  // Every step at once: v(1) and v(0) are evaluated once for all methods, and each method's rounds score the
+  // masks of all the steps in one call.
+  const explained = attributeSteps(
+    stepScorersOf(
+      model,
+      contexts.map((context, t) => ({ context, target: targets[t]! })),
+    ),
+    methods,
+    contexts.map((_, t) => `${options.seed}:${t}`),
+    options.settings,
+  )
+  explained.forEach((step, t) => {
     for (const method of methods) {
       const a = step.byMethod.get(method)!
       const acc = perMethod.get(method)!
@@ -190,6 +196,14 @@ export function explainGeneration(options: ExplainGenerationOptions): Generation
       return { method, ms: acc.ms, evaluations: acc.evaluations }
     }),
   }
+}
+
+/** The model's batched scorers of some steps, or (a model without them) each step's own scorer. */
+export function stepScorersOf(model: AttributableTextModel, steps: readonly ScoredStep[]): StepScorers {
+  return (
+    model.positionScorers?.(steps) ??
+    separateScorers(steps.map(({ context, target }) => model.positionScorer(context, target)))
+  )
 }
 
 function max(values: readonly number[]): number {

@@ -6,16 +6,16 @@
  * training window reads; a run that held none out is explained on training windows instead.
  */
 import {
-  attributeStep,
+  attributeSteps,
   TOKEN_METHODS,
   TokenAttributionMethod,
-  type PositionScorer,
   type TokenAttributionSettings,
 } from '../../explain/token-attribution'
 import { ExplanationMethod, type MethodCosts } from '../../explain/types'
 import { tokenOf } from '../../modules/dataset/text'
 import { seededRandom, shuffledRange, yieldToEventLoop } from '../common/random'
 import type { AttributableTextModel, ExplainSizes, FamilyExplanation } from '../family'
+import { stepScorersOf } from './explain-generation'
 import { drawSymbol, entropy, samplingDistribution } from './sampling'
 import type { Segment } from './spec'
 import { fitNgram, fitSoftmaxLinear, type NextCharacterSurrogate, type SoftLabels } from './surrogate'
@@ -249,22 +249,26 @@ async function distanceProfiles(
       },
     ]),
   )
-  for (let i = 0; i < contexts.length; i++) {
-    signal?.throwIfAborted()
-    const context = contexts[i]!
-    const n = context.length
-    const scorer = rememberEnds(model.positionScorer(context, targets[i]!))
+  signal?.throwIfAborted()
+  // All windows together: their full and empty contexts in one call, and each method's rounds in one call
+  // for every window (on a GRU the cost is per call, not per row).
+  const started = performance.now()
+  const steps = attributeSteps(
+    stepScorersOf(
+      model,
+      contexts.map((context, i) => ({ context, target: targets[i]! })),
+    ),
+    TOKEN_METHODS,
+    contexts.map((_, i) => `${seed}:profile:${i}`),
+    SEQUENCE_EXPLAIN_DEFAULTS.attribution,
+  )
+  const elapsed = performance.now() - started
+  steps.forEach((step, i) => {
+    const n = contexts[i]!.length
     for (const method of TOKEN_METHODS) {
-      const t0 = performance.now()
-      const step = attributeStep(
-        scorer,
-        [method],
-        `${seed}:profile:${i}`,
-        SEQUENCE_EXPLAIN_DEFAULTS.attribution,
-      )
       const a = step.byMethod.get(method)!
       const m = acc.get(method)!
-      m.ms += performance.now() - t0
+      m.ms += a.ms
       m.evaluations += a.evaluations
       m.gaps.push(a.gap)
       let peak = 1
@@ -277,11 +281,14 @@ async function distanceProfiles(
       })
       m.peaks.push(peak)
     }
-    await yieldToEventLoop()
-  }
+  })
+  await yieldToEventLoop()
   const distances = Array.from({ length: L }, (_, k) => k + 1)
-  // The full and the empty context of each window, scored once for all methods, are counted with the first.
-  acc.get(TOKEN_METHODS[0]!)!.evaluations += 2 * contexts.length
+  // The full and the empty context of each window, scored once for all methods, are counted (rows and time)
+  // with the first method.
+  const first = acc.get(TOKEN_METHODS[0]!)!
+  first.evaluations += 2 * contexts.length
+  first.ms += elapsed - TOKEN_METHODS.reduce((sum, method) => sum + acc.get(method)!.ms, 0)
   return TOKEN_METHODS.map((method) => {
     const m = acc.get(method)!
     const meanAbsAttribution = distances.map((d) => (m.counts[d]! > 0 ? m.sums[d]! / m.counts[d]! : 0))
@@ -300,26 +307,6 @@ async function distanceProfiles(
       evaluations: m.evaluations,
     }
   })
-}
-
-/**
- * attributeStep scores the full and the empty context before anything else; the profile runs it once per
- * method (to time each), so the scorer answers that first call from memory after the first method. On a GRU
- * the cost is per call more than per row, and this saves three calls in eight.
- */
-function rememberEnds(scorer: PositionScorer): PositionScorer {
-  let ends: Float64Array | undefined
-  const isEnds = (masks: readonly Float64Array[]) =>
-    masks.length === 2 && masks[0]!.every((v) => v === 1) && masks[1]!.every((v) => v === 0)
-  return {
-    positions: scorer.positions,
-    gradient: scorer.gradient,
-    score: (masks) => {
-      if (!isEnds(masks)) return scorer.score(masks)
-      ends ??= scorer.score(masks)
-      return ends.slice()
-    },
-  }
 }
 
 /** The softmax-linear surrogate (when its weights fit the cap) and the n-grams, on the same windows. */
