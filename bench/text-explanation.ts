@@ -9,8 +9,8 @@
 import { selectBackend } from '../src/training/backend'
 import {
   Cleanups,
+  cpuSplitLine,
   fmt,
-  getRun,
   gql,
   heading,
   loadLine,
@@ -19,11 +19,10 @@ import {
   printTable,
   procCpuMs,
   requireCompiled,
+  trainerCpuWhenTrained,
   runMain,
   startInProcessServer,
-  sleep,
   startRun,
-  TERMINAL,
   waitForRuns,
 } from './support'
 
@@ -104,7 +103,7 @@ async function main(cleanups: Cleanups): Promise<void> {
       seed: 1,
       ...c.input,
     })
-    const cpuTrained = await cpuWhenTrained(server.url, id, Number(c.input['epochs']), trainer)
+    const cpuTrained = await trainerCpuWhenTrained(server.url, id, Number(c.input['epochs']), trainer)
     const [summary] = await waitForRuns(server.url, [id], { intervalMs: 50, timeoutMs: 1_800_000 })
     const cpuEnd = procCpuMs(trainer)
     const epochMs = summary!.history.reduce((s, h) => s + h.durationMs, 0)
@@ -146,25 +145,8 @@ async function main(cleanups: Cleanups): Promise<void> {
     ])
     const met = run.explanation.computeMs / epochMs <= 0.5
     console.log(`target explanation <= 0.5x training: ${met ? 'met' : 'NOT met'}`)
-    const [trainingCpu, restCpu] = [cpuTrained - cpuStart, cpuEnd - cpuTrained]
-    console.log(
-      `trainer CPU: ${fmt(trainingCpu)} ms until the last epoch was stored (training), ${fmt(restCpu)} ms ` +
-        `after it (explanation and storing): ${(restCpu / trainingCpu).toFixed(2)}x`,
-    )
+    console.log(cpuSplitLine(cpuTrained - cpuStart, cpuEnd - cpuTrained))
     console.log(loadLine())
-  }
-}
-
-/**
- * The trainer's CPU time when the run's last epoch is stored, polled every 50 ms: what it spent before is the
- * training (with loading the corpus), what it spends after is the explanation (with storing the results).
- * CPU time, unlike the wall times the worker records, hardly depends on how busy the machine is.
- */
-async function cpuWhenTrained(url: string, id: string, epochs: number, trainer: number): Promise<number> {
-  for (;;) {
-    const run = await getRun(url, id)
-    if (run.history.length >= epochs || TERMINAL.has(run.status)) return procCpuMs(trainer)
-    await sleep(50)
   }
 }
 

@@ -21,6 +21,7 @@ import { generate } from '../src/modules/dataset/generators'
 import { selectBackend } from '../src/training/backend'
 import {
   Cleanups,
+  cpuSplitLine,
   fmt,
   gql,
   heading,
@@ -28,10 +29,12 @@ import {
   machineLine,
   parseBenchArgs,
   printTable,
+  procCpuMs,
   requireCompiled,
   runMain,
   startInProcessServer,
   startRun,
+  trainerCpuWhenTrained,
   waitForRuns,
 } from './support'
 
@@ -125,15 +128,22 @@ async function main(cleanups: Cleanups): Promise<void> {
     nets.decoder.dispose()
     return (trainRows * epochs) / (ms / 1000)
   }
+  const trainer = server.lab.app.pool?.pids()[0]
+  if (trainer === undefined) throw new Error('no trainer process')
   const platform = async (explain: boolean) => {
+    const cpuStart = procCpuMs(trainer)
     const id = await startRun(server.url, runInput(explain))
+    const cpuTrained = await trainerCpuWhenTrained(server.url, id, epochs, trainer)
     const [run] = await waitForRuns(server.url, [id], { intervalMs: 50, timeoutMs: 1_800_000 })
+    const cpuEnd = procCpuMs(trainer)
     const wallMs = Date.parse(run!.finishedAt!) - Date.parse(run!.startedAt!)
     const epochMs = run!.history.reduce((s, h) => s + h.durationMs, 0)
     return {
       id,
       wallMs,
       epochMs,
+      trainingCpuMs: cpuTrained - cpuStart,
+      afterTrainingCpuMs: cpuEnd - cpuTrained,
       sps: (trainRows * epochs) / (epochMs / 1000),
       wallSps: (trainRows * epochs) / (wallMs / 1000),
     }
@@ -202,6 +212,11 @@ async function main(cleanups: Cleanups): Promise<void> {
     ])
     console.log(
       `training (sum of epoch times): ${fmt(explained.epochMs)} ms; run start to end: ${fmt(explained.wallMs)} ms`,
+    )
+    console.log(cpuSplitLine(explained.trainingCpuMs, explained.afterTrainingCpuMs))
+    const ratio = run.explanation.computeMs / explained.epochMs
+    console.log(
+      `target explanation <= 0.5x training: ${ratio <= 0.5 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`,
     )
   }
 }
