@@ -316,6 +316,15 @@ describe('explainGeneration on a hand-built model (no network)', () => {
   })
 })
 
+/** An untrained network over 4 characters and the unknown symbol, context 6, 8 units. */
+function tinyModel(architecture: SequenceArchitecture, seed: number): SequenceModel {
+  const network = buildSequenceModel(
+    { architecture, contextLength: 6, hiddenLayers: [8], activation: 'TANH', seed },
+    5,
+  )
+  return new SequenceModel(network, architecture, 6, ['a', 'b', 'c', 'd'])
+}
+
 describe('SequenceModel.positionScorer (the real networks)', () => {
   beforeAll(async () => {
     const backend = await selectBackend('wasm').catch(() => selectBackend('cpu'))
@@ -325,12 +334,7 @@ describe('SequenceModel.positionScorer (the real networks)', () => {
   it.each([SequenceArchitecture.WINDOW_MLP, SequenceArchitecture.RNN_GRU])(
     '%s: the score is the log-probability of the target, the baseline an empty context, the gradient right',
     (architecture) => {
-      const symbols = 5
-      const network = buildSequenceModel(
-        { architecture, contextLength: 6, hiddenLayers: [8], activation: 'TANH', seed: 4 },
-        symbols,
-      )
-      const model = new SequenceModel(network, architecture, 6, ['a', 'b', 'c', 'd'])
+      const model = tinyModel(architecture, 4)
       try {
         const context = [2, 0, 3, 3]
         const target = 1
@@ -354,15 +358,11 @@ describe('SequenceModel.positionScorer (the real networks)', () => {
       }
     },
   )
+
   it.each([SequenceArchitecture.WINDOW_MLP, SequenceArchitecture.RNN_GRU])(
     "%s: positionScorers scores many windows in one pass, as each window's own scorer does",
     (architecture) => {
-      const symbols = 5
-      const network = buildSequenceModel(
-        { architecture, contextLength: 6, hiddenLayers: [8], activation: 'TANH', seed: 5 },
-        symbols,
-      )
-      const model = new SequenceModel(network, architecture, 6, ['a', 'b', 'c', 'd'])
+      const model = tinyModel(architecture, 5)
       try {
         // Contexts of different lengths (right-aligned differently), targets differing, the unknown symbol 4.
         const steps = [
