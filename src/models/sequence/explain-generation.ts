@@ -8,6 +8,7 @@ import {
   attributeSteps,
   separateScorers,
   stepEvaluations,
+  type StepExplanation,
   type StepScorers,
   type TokenAttributionMethod,
   type TokenAttributionSettings,
@@ -15,6 +16,9 @@ import {
 import { tokenOf } from '../../modules/dataset/text'
 import type { AttributableTextModel, ScoredStep } from '../family'
 import { entropy, generateTokens } from './sampling'
+
+/** Steps attributed together (see explainGeneration). */
+const STEPS_TOGETHER = 64
 
 /** Said in every result: what "at the baseline" means for a context position. */
 export const TOKEN_BASELINE = 'ZERO'
@@ -147,17 +151,24 @@ export function explainGeneration(options: ExplainGenerationOptions): Generation
       },
     ]),
   )
-  // Every step at once: v(1) and v(0) are evaluated once for all methods, and each method's rounds score the
-  // masks of all the steps in one call.
-  const explained = attributeSteps(
-    stepScorersOf(
-      model,
-      contexts.map((context, t) => ({ context, target: targets[t]! })),
-    ),
-    methods,
-    contexts.map((_, t) => `${options.seed}:${t}`),
-    options.settings,
-  )
+  // Steps together: v(1) and v(0) are evaluated once for all methods, and each method's rounds score the masks
+  // of up to STEPS_TOGETHER steps in one call (a bound on the masks held at once: a step's Shapley alone asks for
+  // about 1,000 at the defaults).
+  const explained: StepExplanation[] = []
+  for (let first = 0; first < contexts.length; first += STEPS_TOGETHER) {
+    const group = contexts.slice(first, first + STEPS_TOGETHER)
+    explained.push(
+      ...attributeSteps(
+        stepScorersOf(
+          model,
+          group.map((context, k) => ({ context, target: targets[first + k]! })),
+        ),
+        methods,
+        group.map((_, k) => `${options.seed}:${first + k}`),
+        options.settings,
+      ),
+    )
+  }
   explained.forEach((step, t) => {
     for (const method of methods) {
       const a = step.byMethod.get(method)!

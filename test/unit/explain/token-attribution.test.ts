@@ -314,6 +314,28 @@ describe('explainGeneration on a hand-built model (no network)', () => {
     expect(result.targetTokens).toEqual(['a', 'a', 'b'])
     expect(result.attributions).toHaveLength(1 + 2 + 3)
   })
+
+  it('explains more steps than are attributed together (64) the same way, each with its own context', () => {
+    const forced = Array.from({ length: 70 }, (_, t) => (t * 7) % 3)
+    const prompt = [2, 1]
+    const result = explainGeneration({
+      model,
+      prompt,
+      target: forced,
+      maxTokens: 99,
+      temperature: 0,
+      seed: 0,
+      methods: [M.OCCLUSION, M.SHAPLEY],
+    })
+    const text = [...prompt, ...forced]
+    expect(result.attributions).toHaveLength(2 * (2 + 3 + 4 * 68))
+    for (const a of result.attributions) {
+      const distance = prompt.length + a.target - a.source
+      expect(a.value).toBeCloseTo(weight(distance, text[a.source]!), 9)
+    }
+    const last = result.attributions.filter((a) => a.target === 69)
+    expect(last.map((a) => a.source)).toEqual([67, 68, 69, 70, 67, 68, 69, 70])
+  })
 })
 
 /** An untrained network over 4 characters and the unknown symbol, context 6, 8 units. */
