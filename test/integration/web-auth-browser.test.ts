@@ -11,6 +11,7 @@ describeInBrowser('web dashboard with API keys', () => {
   let browser: Browser
   let base: string
   let runId: string
+  let sweepId: string
   let stopped = false
   const keys: Record<'READ' | 'WRITE', string> = { READ: '', WRITE: '' }
 
@@ -48,6 +49,21 @@ describeInBrowser('web dashboard with API keys', () => {
       { input: { datasetId: dataset.generateDataset.id, experiment: 'auth', name: 'waiting', explain: [] } },
     )
     runId = run.startRun.id
+    const sweep = await admin<{ startSweep: { id: string } }>(
+      `mutation($input: SweepInput!) { startSweep(input: $input) { id } }`,
+      {
+        input: {
+          experiment: 'auth-sweep',
+          datasetId: dataset.generateDataset.id,
+          method: 'GRID',
+          parameters: [{ name: 'learningRate', values: [0.01, 0.02] }],
+          base: { datasetId: dataset.generateDataset.id, explain: [] },
+          metric: 'loss',
+          goal: 'MINIMIZE',
+        },
+      },
+    )
+    sweepId = sweep.startSweep.id
     browser = await launchBrowser()
   }, 120_000)
   afterAll(async () => {
@@ -79,6 +95,17 @@ describeInBrowser('web dashboard with API keys', () => {
     await page.locator('[data-run-status="CANCELLED"]').waitFor()
     await page.screenshot({ path: screenshotPath('run-cancelled'), fullPage: true })
     await page.close()
+  })
+
+  test('a READ key sees a running sweep without its cancel button; a WRITE key can cancel it', async () => {
+    const reader = await signIn(keys.READ, `/sweeps/${sweepId}`, '[data-sweep-status="RUNNING"]')
+    await reader.locator('[data-progress]').waitFor()
+    expect(await reader.getByRole('button', { name: 'Cancel sweep' }).count()).toBe(0)
+    await reader.close()
+    const writer = await signIn(keys.WRITE, `/sweeps/${sweepId}`, '[data-sweep-status="RUNNING"]')
+    await writer.getByRole('button', { name: 'Cancel sweep' }).click()
+    await writer.locator('[data-sweep-status="CANCELLED"]').waitFor()
+    await writer.close()
   })
 
   test('an unreachable server is said so, in words', async () => {

@@ -120,21 +120,15 @@ function askForKey(message: string): Promise<void> {
   })
 }
 
-/** Who may do what: a probe the server refuses with FORBIDDEN before it runs anything for a READ key. */
-async function writeAllowed(): Promise<boolean> {
-  try {
-    await client.request(`mutation ScopeProbe { cancelRun(id: "0") { id } }`)
-    return true
-  } catch (err) {
-    return !(err instanceof LabError && (err.code === 'FORBIDDEN' || err.code === 'UNAUTHENTICATED'))
-  }
-}
-
 async function start() {
   mount(main, notice('loading', 'Connecting to the server…'))
   for (;;) {
     try {
-      await client.request(`query Hello { experiments(first: 1) { totalCount } }`)
+      // Who may do what: the server tells each key its scope; READ keys get no mutation buttons.
+      const { viewer } = await client.request<{ viewer: { scope: string } }>(
+        `query Viewer { viewer { scope } }`,
+      )
+      canWrite = viewer.scope !== 'READ'
       break
     } catch (err) {
       const e = err as LabError
@@ -148,7 +142,6 @@ async function start() {
       await new Promise((r) => setTimeout(r, 3000))
     }
   }
-  canWrite = await writeAllowed()
   keyButton.hidden = storedKey() === null
   render()
 }
