@@ -84,6 +84,8 @@ describeInBrowser('web dashboard with API keys', () => {
     expect(await page.evaluate('Object.values(sessionStorage)')).toContain(keys.READ)
     // READ may not cancel: the button is not offered.
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0)
+    // Nor start runs: no New run link, and the page says why when opened directly.
+    expect(await page.getByRole('link', { name: 'New run' }).count()).toBe(0)
     await page.reload()
     await page.locator('[data-run-status="QUEUED"]').waitFor()
     await page.close()
@@ -91,6 +93,7 @@ describeInBrowser('web dashboard with API keys', () => {
 
   test('a WRITE key is offered the cancel button, and it cancels', async () => {
     const page = await signIn(keys.WRITE, `/runs/${runId}`, '[data-run-status="QUEUED"]')
+    expect(await page.getByRole('link', { name: 'New run' }).count()).toBe(1)
     await page.getByRole('button', { name: 'Cancel run' }).click()
     await page.locator('[data-run-status="CANCELLED"]').waitFor()
     await page.screenshot({ path: screenshotPath('run-cancelled'), fullPage: true })

@@ -7,6 +7,7 @@ import { datasetsView, datasetView } from './views/datasets'
 import { experimentsView } from './views/experiments'
 import { runView } from './views/run'
 import { runsView } from './views/runs'
+import { startView } from './views/start'
 import { sweepsView, sweepView } from './views/sweeps'
 
 const routes: [RegExp, string[], View][] = [
@@ -18,12 +19,16 @@ const routes: [RegExp, string[], View][] = [
   [/^\/sweeps\/([^/]+)\/?$/, ['id'], sweepView],
   [/^\/datasets\/?$/, [], datasetsView],
   [/^\/datasets\/([^/]+)\/?$/, ['id'], datasetView],
+  [/^\/new\/?$/, [], startView],
 ]
 
 const client = new LabClient()
 const banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true })
 const main = h('main', { id: 'main', tabindex: '-1' })
 const keyButton = h('button', { type: 'button', class: 'link', hidden: true }, 'Forget API key')
+// Offered once the key's scope is known to allow starting runs.
+const newRunLink = link('/new', 'New run')
+newRunLink.hidden = true
 document.body.append(
   h('a', { href: '#main', class: 'skip' }, 'Skip to content'),
   h(
@@ -36,6 +41,7 @@ document.body.append(
       link('/', 'Experiments'),
       link('/sweeps', 'Sweeps'),
       link('/datasets', 'Datasets'),
+      newRunLink,
     ),
     keyButton,
   ),
@@ -143,6 +149,7 @@ async function start() {
     }
   }
   keyButton.hidden = storedKey() === null
+  newRunLink.hidden = !canWrite
   render()
 }
 
