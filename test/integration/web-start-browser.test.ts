@@ -97,4 +97,50 @@ describeInBrowser('starting work from the dashboard', () => {
     expect(await page.locator('#start-latentDim').isVisible()).toBe(false)
     await page.close()
   })
+
+  test('a grid sweep started from the page: every combination run, followed to its end', async () => {
+    const page = await newPage()
+    await page.goto(`${base}/new`)
+    await page.getByRole('heading', { name: '3. Or sweep' }).waitFor()
+    const { generateDataset } = (
+      await t.gql<{ generateDataset: { id: string } }>(
+        `mutation { generateDataset(input: { name: "grid", generator: LINEAR, rows: 200, seed: 2 }) { id } }`,
+      )
+    ).data!
+    await page.goto(`${base}/new`)
+    await page.locator('#start-dataset').selectOption(generateDataset.id)
+    await page.locator('#start-epochs').fill('3')
+    await page.locator('#start-hiddenLayers').fill('8')
+    await page.locator('#start-experiment').fill('grid-from-page')
+    await page.locator('#start-explain').uncheck()
+    await page.locator('#start-sweep-values-0').fill('0.01, 0.02')
+    await page.locator('#start-sweep-param-1').selectOption('batchSize')
+    await page.getByRole('button', { name: 'Start sweep' }).click()
+    await page.getByText('Give each swept parameter its values').waitFor()
+    await page.locator('#start-sweep-values-1').fill('16, 32')
+    await page.screenshot({ path: screenshotPath('new-run'), fullPage: true })
+    await page.getByRole('button', { name: 'Start sweep' }).click()
+    await page.waitForURL(/\/sweeps\/[0-9a-f-]+$/)
+    await page.locator('[data-sweep-status="FINISHED"]').waitFor({ timeout: 90_000 })
+    const sweepId = page.url().split('/').pop()!
+    const { sweep } = (
+      await t.gql<{
+        sweep: {
+          runCap: number
+          experiment: string
+          runs: { edges: { node: { learningRate: number; batchSize: number; epochs: number } }[] }
+        }
+      }>(
+        `query($id: ID!) { sweep(id: $id) { runCap experiment runs { edges { node { learningRate batchSize epochs } } } } }`,
+        { id: sweepId },
+      )
+    ).data!
+    expect(sweep.runCap).toBe(4)
+    expect(sweep.experiment).toBe('grid-from-page')
+    const combos = sweep.runs.edges
+      .map((e) => `${e.node.learningRate}/${e.node.batchSize}/${e.node.epochs}`)
+      .sort()
+    expect(combos).toEqual(['0.01/16/3', '0.01/32/3', '0.02/16/3', '0.02/32/3'])
+    await page.close()
+  }, 150_000)
 })

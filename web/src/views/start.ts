@@ -7,6 +7,20 @@ import { LabError } from '../gql'
 const DATASETS = `query StartDatasets { datasets(first: 100) { edges { node { id name version kind task rowCount } } } }`
 const GENERATE = `mutation Generate($input: GenerateDatasetInput!) { generateDataset(input: $input) { id } }`
 const START = `mutation Start($input: StartRunInput!) { startRun(input: $input) { id } }`
+const SWEEP = `mutation Sweep($input: SweepInput!) { startSweep(input: $input) { id } }`
+
+/** Hyperparameters a sweep from this page may vary (the API takes more; the CLI and GraphQL reach them). */
+const SWEEPABLE = [
+  'learningRate',
+  'batchSize',
+  'hiddenLayers',
+  'epochs',
+  'activation',
+  'optimizer',
+  'latentDim',
+  'beta',
+  'contextLength',
+]
 
 interface DatasetOption {
   id: string
@@ -69,6 +83,23 @@ function layersOf(text: string): number[] | undefined | string {
   return widths.every((w) => Number.isInteger(w) && w > 0)
     ? widths
     : 'Hidden layers are whole numbers above 0, separated by commas.'
+}
+
+/**
+ * A swept parameter's values as typed: "0.001, 0.01" (numbers), "RELU, TANH" (names), "64 32; 128" (one
+ * list of layer widths per `;`). A message when an entry is empty.
+ */
+export function sweepValuesOf(text: string): (number | string | number[])[] | string {
+  const separator = text.includes(';') ? ';' : ','
+  const items = text.split(separator).map((v) => v.trim())
+  if (items.length === 0 || items.some((v) => v === ''))
+    return 'Give each swept parameter its values, separated by commas.'
+  return items.map((item) => {
+    const parts = item.split(/[\s,]+/)
+    if (parts.length > 1 && parts.every((p) => p !== '' && Number.isFinite(Number(p))))
+      return parts.map(Number)
+    return item !== '' && Number.isFinite(Number(item)) ? Number(item) : item
+  })
 }
 
 export const startView: View = (root, { client, canWrite, navigate }) => {
@@ -138,6 +169,36 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
   const startButton = h('button', { type: 'submit' }, 'Start run')
   const startOut = h('div', { 'aria-live': 'polite' })
 
+  const sweptNames = [0, 1].map((i) =>
+    select(
+      `sweep-param-${i}`,
+      [['', i === 0 ? 'choose a parameter' : 'none'], ...SWEEPABLE.map((n): [string, string] => [n, n])],
+      i === 0 ? 'learningRate' : '',
+    ),
+  )
+  const sweptValues = [0, 1].map((i) =>
+    h('input', {
+      name: `sweep-values-${i}`,
+      id: `start-sweep-values-${i}`,
+      value: i === 0 ? '0.0003, 0.001, 0.003' : '',
+      placeholder: 'e.g. 16, 32, 64',
+    }),
+  )
+  const sweepMetric = h('input', {
+    name: 'sweep-metric',
+    id: 'start-sweep-metric',
+    value: 'valLoss',
+    maxlength: 100,
+  })
+  const sweepGoal = select('sweep-goal', [
+    ['MINIMIZE', 'minimise'],
+    ['MAXIMIZE', 'maximise'],
+  ])
+  const sweepConcurrent = numberInput('sweep-concurrent', 1, '1')
+  const sweepEarly = h('input', { type: 'checkbox', name: 'sweep-early', id: 'start-sweep-early' })
+  const sweepButton = h('button', { type: 'button' }, 'Start sweep')
+  const sweepOut = h('div', { 'aria-live': 'polite' })
+
   const showFamilyFields = () => {
     vaeFields.hidden = family.value !== 'VAE'
     textFields.hidden = family.value !== 'SEQUENCE'
@@ -156,6 +217,7 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
     )
     if (selected && datasets.some((d) => d.id === selected)) datasetSelect.value = selected
     startButton.disabled = datasets.length === 0
+    sweepButton.disabled = datasets.length === 0
     suggestFamily()
   }
   const loadDatasets = async (selected?: string) => {
@@ -226,13 +288,10 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
   )
   datasetSelect.addEventListener('change', suggestFamily)
   family.addEventListener('change', showFamilyFields)
-  startForm.addEventListener('submit', async (e) => {
-    e.preventDefault()
+  /** The run the form describes; a message when a field is not what it should be. */
+  const runInput = (): Record<string, unknown> | string => {
     const layers = layersOf(hidden.value)
-    if (typeof layers === 'string') {
-      mount(startOut, notice('error', layers))
-      return
-    }
+    if (typeof layers === 'string') return layers
     const input: Record<string, unknown> = {
       datasetId: datasetSelect.value,
       family: family.value,
@@ -248,6 +307,15 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
       Object.assign(input, { latentDim: optionalNumber(latentDim), beta: optionalNumber(beta) })
     if (family.value === 'SEQUENCE')
       Object.assign(input, { architecture: architecture.value, contextLength: optionalNumber(contextLength) })
+    return input
+  }
+  startForm.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    const input = runInput()
+    if (typeof input === 'string') {
+      mount(startOut, notice('error', input))
+      return
+    }
     startButton.disabled = true
     try {
       const data = await client.request<{ startRun: { id: string } }>(START, { input })
@@ -258,10 +326,75 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
     }
   })
 
+  const sweepForm = h(
+    'form',
+    { class: 'row-form', 'aria-label': 'Start a sweep', novalidate: true },
+    h('h2', {}, '3. Or sweep'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Every combination of the values below (a grid), each run otherwise as in 2.; the best by the metric is marked.',
+    ),
+    h(
+      'div',
+      { class: 'row-fields' },
+      field('Parameter', sweptNames[0]!),
+      field('Values', sweptValues[0]!, 'commas; layer lists: 64 32; 128'),
+      field('Second parameter', sweptNames[1]!),
+      field('Its values', sweptValues[1]!),
+      field('Metric', sweepMetric, 'loss, valLoss, valReconstruction…'),
+      field('Goal', sweepGoal),
+      field('Runs at once', sweepConcurrent),
+    ),
+    h('label', { class: 'check' }, sweepEarly, 'Stop runs worse than the median early'),
+    h('div', { class: 'actions' }, sweepButton),
+    sweepOut,
+  )
+  sweepButton.addEventListener('click', async () => {
+    const base = runInput()
+    if (typeof base === 'string') {
+      mount(sweepOut, notice('error', base))
+      return
+    }
+    const parameters: { name: string; values: unknown[] }[] = []
+    for (const [i, name] of sweptNames.entries()) {
+      if (name.value === '') continue
+      const values = sweepValuesOf(sweptValues[i]!.value)
+      if (typeof values === 'string') {
+        mount(sweepOut, notice('error', values))
+        return
+      }
+      parameters.push({ name: name.value, values })
+    }
+    if (parameters.length === 0) {
+      mount(sweepOut, notice('error', 'Choose at least one parameter to sweep.'))
+      return
+    }
+    const input = {
+      experiment: (base['experiment'] as string | undefined) ?? 'default',
+      datasetId: base['datasetId'],
+      method: 'GRID',
+      parameters,
+      base: { ...base, name: undefined, experiment: undefined },
+      metric: sweepMetric.value.trim(),
+      goal: sweepGoal.value,
+      maxConcurrent: optionalNumber(sweepConcurrent),
+      earlyTerminate: sweepEarly.checked ? { type: 'MEDIAN_STOP' } : undefined,
+    }
+    sweepButton.disabled = true
+    try {
+      const data = await client.request<{ startSweep: { id: string } }>(SWEEP, { input })
+      navigate(`/sweeps/${data.startSweep.id}`)
+    } catch (err) {
+      mount(sweepOut, notice('error', `The server refused: ${(err as LabError).message}`))
+      sweepButton.disabled = false
+    }
+  })
+
   void (async () => {
     try {
       await loadDatasets(wanted ?? undefined)
-      mount(root, h('h1', {}, 'New run'), generateForm, startForm)
+      mount(root, h('h1', {}, 'New run'), generateForm, startForm, sweepForm)
     } catch (err) {
       mount(root, h('h1', {}, 'New run'), notice('error', (err as LabError).message))
     }
