@@ -70,6 +70,22 @@ function select(name: string, options: [string, string][], value?: string): HTML
   return el
 }
 
+/** Runs `work` with `button` disabled; a refusal is said in `out`, and the button can be pressed again. */
+async function submitting(
+  button: HTMLButtonElement,
+  out: HTMLElement,
+  work: () => Promise<void>,
+): Promise<void> {
+  button.disabled = true
+  try {
+    await work()
+  } catch (err) {
+    mount(out, notice('error', `The server refused: ${(err as LabError).message}`))
+  } finally {
+    button.disabled = false
+  }
+}
+
 /** A number field's value, or undefined when left empty (the server's default applies). */
 function optionalNumber(input: HTMLInputElement): number | undefined {
   return input.value.trim() === '' ? undefined : Number(input.value)
@@ -246,8 +262,7 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
   })
   generateForm.addEventListener('submit', async (e) => {
     e.preventDefault()
-    generateButton.disabled = true
-    try {
+    await submitting(generateButton, generateOut, async () => {
       const input = {
         name: generator.value.toLowerCase().replace(/_/g, '-'),
         generator: generator.value,
@@ -257,11 +272,7 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
       const data = await client.request<{ generateDataset: { id: string } }>(GENERATE, { input })
       await loadDatasets(data.generateDataset.id)
       mount(generateOut, notice('empty', `Generated ${input.name}: it is selected below.`))
-    } catch (err) {
-      mount(generateOut, notice('error', `The server refused: ${(err as LabError).message}`))
-    } finally {
-      generateButton.disabled = false
-    }
+    })
   })
 
   const startForm = h(
@@ -316,14 +327,10 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
       mount(startOut, notice('error', input))
       return
     }
-    startButton.disabled = true
-    try {
+    await submitting(startButton, startOut, async () => {
       const data = await client.request<{ startRun: { id: string } }>(START, { input })
       navigate(`/runs/${data.startRun.id}`)
-    } catch (err) {
-      mount(startOut, notice('error', `The server refused: ${(err as LabError).message}`))
-      startButton.disabled = false
-    }
+    })
   })
 
   const sweepForm = h(
@@ -381,14 +388,10 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
       maxConcurrent: optionalNumber(sweepConcurrent),
       earlyTerminate: sweepEarly.checked ? { type: 'MEDIAN_STOP' } : undefined,
     }
-    sweepButton.disabled = true
-    try {
+    await submitting(sweepButton, sweepOut, async () => {
       const data = await client.request<{ startSweep: { id: string } }>(SWEEP, { input })
       navigate(`/sweeps/${data.startSweep.id}`)
-    } catch (err) {
-      mount(sweepOut, notice('error', `The server refused: ${(err as LabError).message}`))
-      sweepButton.disabled = false
-    }
+    })
   })
 
   void (async () => {
