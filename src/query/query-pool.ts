@@ -19,7 +19,8 @@ import {
   type QueryStartListener,
 } from '../modules/run/prediction.service'
 import type { RunRepository } from '../modules/run/run.repository'
-import type { ThreadReply, ThreadSettings, ThreadTask } from './protocol'
+import type { ModelTask, ParseBodyTask, ThreadReply, ThreadSettings } from './protocol'
+import type { ParsedBody } from '../server/json-body'
 
 export interface QueryPoolOptions {
   /** Worker threads at most (LAB_QUERY_THREADS). */
@@ -115,6 +116,15 @@ export class QueryPool {
   }
 }
 
+/**
+ * A large request body parsed on `pool` (src/server/json-body.ts). The bytes are copied to the thread (a
+ * memcpy); transferring them could detach memory the socket still uses.
+ */
+export async function parseBodyOnThread(pool: QueryPool, bytes: Uint8Array): Promise<ParsedBody> {
+  const task: ParseBodyTask = { kind: 'parseBody', bytes }
+  return (await pool.run(task)) as ParsedBody
+}
+
 /** A stored model as the API hands it to threads: weights in a SharedArrayBuffer, copied there once. */
 interface SharedModel {
   family: ModelFamily
@@ -142,7 +152,7 @@ export class ThreadedModelQueries implements ModelQueries {
     options: AnswerOptions = {},
   ): Promise<AnswerOf<Q>> {
     const { family, stored } = await this.sharedModel(runId)
-    const task: ThreadTask = { runId, family, stored, query }
+    const task: ModelTask = { kind: 'model', runId, family, stored, query }
     const { onToken, signal } = options
     if (!onToken) {
       const answer = this.pool.run(task)
@@ -203,7 +213,7 @@ function threadEntry(): { file: string; execArgv: string[] } {
  */
 export async function runStreamed(
   pool: QueryPool,
-  task: ThreadTask,
+  task: ModelTask,
   onToken: (token: GeneratedToken) => void,
   signal?: AbortSignal,
 ): Promise<{ tokens: GeneratedToken[] }> {
