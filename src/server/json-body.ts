@@ -26,7 +26,7 @@ export type ParsedBody = { ok: true; body: unknown; packed: PackedVariables } | 
 export function parseJsonBody(bytes: Uint8Array): ParsedBody {
   const text = new TextDecoder('utf-8').decode(bytes)
   if (text.trim() === '') return { ok: true, body: {}, packed: NO_PACKED_VARIABLES }
-  const first = /[^\x20\x09\x0a\x0d]/.exec(text)?.[0]
+  const first = /[^ \t\n\r]/.exec(text)?.[0]
   if (first !== '{' && first !== '[') return { ok: false }
   let body: unknown
   try {
