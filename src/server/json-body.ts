@@ -15,8 +15,21 @@ import {
 /** A query document longer than this is not looked into for packable variables (a predict query is short). */
 const MAX_PACKING_QUERY_CHARS = 10_000
 
-/** What a query thread makes of a body: the parsed JSON and its packed variables, or a body that is not JSON. */
-export type ParsedBody = { ok: true; body: unknown; packed: PackedVariables } | { ok: false }
+/**
+ * What a query thread makes of a body: the parsed JSON and its packed variables; the text again when the JSON
+ * nests deeper than a structured clone can carry back (the API parses it, as before, and the argument guard
+ * refuses it); or a body that is not JSON.
+ */
+export type ParsedBody =
+  | { kind: 'parsed'; body: unknown; packed: PackedVariables }
+  | { kind: 'tooDeep'; text: string }
+  | { kind: 'invalid' }
+
+/**
+ * Nesting the reply may hold: V8 clones recursively, so 100,000 nested lists overflow the thread's stack. The
+ * argument guard refuses JSON values deeper than 8 anyway.
+ */
+export const MAX_CLONED_DEPTH = 1_000
 
 /**
  * Parses a request body as express.json does (UTF-8 with its BOM dropped, an empty body is `{}`, only an
@@ -25,16 +38,31 @@ export type ParsedBody = { ok: true; body: unknown; packed: PackedVariables } | 
  */
 export function parseJsonBody(bytes: Uint8Array): ParsedBody {
   const text = new TextDecoder('utf-8').decode(bytes)
-  if (text.trim() === '') return { ok: true, body: {}, packed: NO_PACKED_VARIABLES }
+  if (text.length === 0) return { kind: 'parsed', body: {}, packed: NO_PACKED_VARIABLES }
   const first = /[^ \t\n\r]/.exec(text)?.[0]
-  if (first !== '{' && first !== '[') return { ok: false }
+  if (first !== '{' && first !== '[') return { kind: 'invalid' }
   let body: unknown
   try {
     body = JSON.parse(text)
   } catch {
-    return { ok: false }
+    return { kind: 'invalid' }
   }
-  return { ok: true, ...packVariables(body) }
+  if (depthExceeds(body, MAX_CLONED_DEPTH)) return { kind: 'tooDeep', text }
+  return { kind: 'parsed', ...packVariables(body) }
+}
+
+/** Whether `value` nests objects and lists more than `max` levels deep; without recursion. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }]
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth >= max) return true
+    for (const item of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof item === 'object' && item !== null) stack.push({ v: item, depth: depth + 1 })
+    }
+  }
+  return false
 }
 
 function packVariables(body: unknown): { body: unknown; packed: PackedVariables } {

@@ -6,7 +6,7 @@
  * What a client sees does not change: the same limits, the same errors, the same answers.
  */
 import express, { NextFunction, Request, RequestHandler, Response } from 'express'
-import { AppError } from '../errors'
+import { AppError, UnreachableCaseError } from '../errors'
 import { httpStatusOf } from './errors'
 import type { ParsedBody } from './json-body'
 
@@ -52,17 +52,26 @@ export function offLoopJsonBodies(opts: {
       })
       return
     }
-    if (!parsed.ok) {
-      // Answered by the body-parser error handler (src/server/http.ts), as express.json's failure would be.
-      return next(
-        Object.assign(new Error('request body is not valid JSON'), {
-          type: 'entity.parse.failed',
-          status: 400,
-        }),
-      )
+    switch (parsed.kind) {
+      case 'invalid':
+        // Answered by the body-parser error handler (src/server/http.ts), as express.json's failure would be.
+        return next(
+          Object.assign(new Error('request body is not valid JSON'), {
+            type: 'entity.parse.failed',
+            status: 400,
+          }),
+        )
+      case 'tooDeep':
+        // Valid JSON (the thread parsed it) that cannot be cloned back: parsed here, as every body was before.
+        req.body = JSON.parse(parsed.text)
+        break
+      case 'parsed':
+        req.body = parsed.body
+        res.locals[PACKED_VARIABLES_LOCAL] = parsed.packed
+        break
+      default:
+        throw new UnreachableCaseError(parsed)
     }
-    req.body = parsed.body
-    res.locals[PACKED_VARIABLES_LOCAL] = parsed.packed
     next()
   }
   return [read, handOff]

@@ -1,7 +1,7 @@
 import { AppError } from '../../../src/errors'
 import { packMatrix } from '../../../src/modules/common/packed-rows'
 import { checkedPackedRows, checkRows } from '../../../src/modules/run/model-query'
-import { parseJsonBody, type ParsedBody } from '../../../src/server/json-body'
+import { MAX_CLONED_DEPTH, parseJsonBody, type ParsedBody } from '../../../src/server/json-body'
 
 // A large body as a query thread parses it: the same JSON as express.json would give, with the variables
 // that only feed predict(rows:) packed, and the packed rows refused with the same errors as nested ones.
@@ -12,9 +12,9 @@ const rows = [
   [4e-7, 5, 6],
 ]
 const bytes = (text: string) => new TextEncoder().encode(text)
-const parsed = (body: unknown): Extract<ParsedBody, { ok: true }> => {
+const parsed = (body: unknown): Extract<ParsedBody, { kind: 'parsed' }> => {
   const result = parseJsonBody(bytes(JSON.stringify(body)))
-  if (!result.ok) throw new Error('not parsed')
+  if (result.kind !== 'parsed') throw new Error(`not parsed: ${result.kind}`)
   return result
 }
 
@@ -37,7 +37,7 @@ describe('parseJsonBody', () => {
   it('leaves a variable that any other argument also reads, so that field sees the real value', () => {
     const query = `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) decode(runId: $id, latents: $rows) }`
     const body = { query, variables: { id: 'r', rows } }
-    expect(parsed(body)).toEqual({ ok: true, body, packed: {} })
+    expect(parsed(body)).toEqual({ kind: 'parsed', body, packed: {} })
   })
 
   it.each([
@@ -49,13 +49,12 @@ describe('parseJsonBody', () => {
     ['a list of numbers', [1, 2]],
   ])('leaves %s to GraphQL and the services (same errors as before)', (_what, value) => {
     const body = { query: PREDICT, variables: { id: 'r', rows: value } }
-    expect(parsed(body)).toEqual({ ok: true, body, packed: {} })
+    expect(parsed(body)).toEqual({ kind: 'parsed', body, packed: {} })
   })
 
   it('leaves Infinity (1e999 in the JSON text) to GraphQL, which refuses it as a Float', () => {
     const text = `{"query":${JSON.stringify(PREDICT)},"variables":{"id":"r","rows":[[1,1e999]]}}`
-    const result = parseJsonBody(bytes(text))
-    expect(result.ok && result.packed).toEqual({})
+    expect(parseJsonBody(bytes(text))).toMatchObject({ kind: 'parsed', packed: {} })
   })
 
   it('leaves documents it cannot tell about: several operations, a syntax error, no Float matrix type', () => {
@@ -70,15 +69,24 @@ describe('parseJsonBody', () => {
 
   it('parses as express.json does: BOM dropped, empty body {}, only an object or an array at the top', () => {
     expect(parseJsonBody(bytes('\ufeff{"query":"{ __typename }"}'))).toEqual({
-      ok: true,
+      kind: 'parsed',
       body: { query: '{ __typename }' },
       packed: {},
     })
-    expect(parseJsonBody(bytes('  \n'))).toEqual({ ok: true, body: {}, packed: {} })
-    expect(parseJsonBody(bytes(' [1]'))).toEqual({ ok: true, body: [1], packed: {} })
-    for (const text of ['"query"', '3', 'null', '{"query": ', '{]']) {
-      expect(parseJsonBody(bytes(text))).toEqual({ ok: false })
+    expect(parseJsonBody(bytes(''))).toEqual({ kind: 'parsed', body: {}, packed: {} })
+    expect(parseJsonBody(bytes(' [1]'))).toEqual({ kind: 'parsed', body: [1], packed: {} })
+    for (const text of ['  \n', '"query"', '3', 'null', '{"query": ', '{]']) {
+      expect(parseJsonBody(bytes(text))).toEqual({ kind: 'invalid' })
     }
+  })
+
+  it('hands back as text JSON nested deeper than a structured clone carries, and clones what it parsed', () => {
+    const deep = (levels: number) => `{"variables":{"v":${'['.repeat(levels)}4${']'.repeat(levels)}}}`
+    const tooDeep = deep(100_000)
+    expect(parseJsonBody(bytes(tooDeep))).toEqual({ kind: 'tooDeep', text: tooDeep })
+    const fits = parseJsonBody(bytes(deep(MAX_CLONED_DEPTH - 2)))
+    expect(fits.kind).toBe('parsed')
+    expect(() => structuredClone(fits)).not.toThrow()
   })
 })
 
@@ -94,7 +102,14 @@ describe('checkedPackedRows', () => {
   }
 
   it.each([
-    ['a value beyond float32 in a later row', [[1, 2], [3, -1e39]], 2],
+    [
+      'a value beyond float32 in a later row',
+      [
+        [1, 2],
+        [3, -1e39],
+      ],
+      2,
+    ],
     ['rows wider than the model', [[1, 2, 3]], 2],
     ['rows narrower than the model', [[1], [2]], 2],
     ['more rows than one call may send', Array.from({ length: 10_001 }, () => [0.5]), 1],
