@@ -83,7 +83,9 @@ describe('answers computed on a query thread', () => {
         inProcess,
         { maxEvaluations: 1e9 },
       )
-      expect(threaded.data!.predict).toEqual(await inProcess.answer(runId, { kind: 'predict', rows }))
+      expect(threaded.data!.predict).toEqual(
+        Array.from(await inProcess.answer(runId, { kind: 'predict', rows })),
+      )
       expect(explained.data!.explainInstance).toEqual(
         JSON.parse(JSON.stringify(await explanations.explainInstance(runId, ROW, null, null))),
       )

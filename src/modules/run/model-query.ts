@@ -103,7 +103,7 @@ export type ModelQuery =
 
 /** What each kind of query answers. */
 export interface QueryAnswers {
-  predict: number[]
+  predict: Float64Array
   sample: number[][]
   encode: LatentCode[]
   decode: number[][]
@@ -145,7 +145,8 @@ function answer(
       const rows = Array.isArray(q.rows)
         ? (checkRows(q.rows, predictor.featureCount), q.rows)
         : checkedPackedRows(q.rows, predictor.featureCount)
-      return finiteAnswer(Array.from(predictor.predict(rows)), 'rows')
+      // A typed array crosses back from a thread as one copy of its bytes; GraphQL lists any iterable.
+      return finiteAnswer(predictor.predict(rows), 'rows')
     }
     case 'sample': {
       const generator = requireGenerator(model, runId)
