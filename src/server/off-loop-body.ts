@@ -17,8 +17,10 @@ export const OFF_LOOP_BODY_BYTES = 64 * 1024
 export const PACKED_VARIABLES_LOCAL = 'packedVariables'
 
 /** A JSON body large enough to parse off the loop, in a charset the thread decodes (UTF-8, the default). */
-function isLargeUtf8Json(req: Request, minBytes: number): boolean {
-  if (Number(req.headers['content-length']) < minBytes || !req.is('application/json')) return false
+function isLargeUtf8Json(req: Request): boolean {
+  // A body without a length (chunked) is left to express.json too: its size is known only once read.
+  if (!(Number(req.headers['content-length']) >= OFF_LOOP_BODY_BYTES) || !req.is('application/json'))
+    return false
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]
   return charset === undefined || /^utf-?8$/i.test(charset)
 }
@@ -31,12 +33,10 @@ function isLargeUtf8Json(req: Request, minBytes: number): boolean {
  */
 export function offLoopJsonBodies(opts: {
   maxBodyBytes: number
-  minBytes?: number
   parse: (bytes: Uint8Array) => Promise<ParsedBody>
 }): RequestHandler[] {
-  const minBytes = opts.minBytes ?? OFF_LOOP_BODY_BYTES
   const read = express.raw({
-    type: (req) => isLargeUtf8Json(req as Request, minBytes),
+    type: (req) => isLargeUtf8Json(req as Request),
     limit: opts.maxBodyBytes,
   })
   const handOff = async (req: Request, res: Response, next: NextFunction) => {
