@@ -365,6 +365,16 @@ export class DistanceProfile {
   peakDistance!: number
 
   @Field(() => Number, {
+    nullable: true,
+    description:
+      "(mean |attribution| at the peak - the next largest distance's) / the standard error of that difference " +
+      'over the windows. Windows are added in rounds until every method reaches 3 (or the windows run out), so ' +
+      'a smaller value says the peak is not clear. Null when there is no spread to measure it by, and on ' +
+      'explanations stored before it existed.',
+  })
+  peakSeparation!: number | null
+
+  @Field(() => Number, {
     description: 'Share of windows whose own largest |attribution| is at peakDistance.',
   })
   peakShare!: number
