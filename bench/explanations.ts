@@ -1,23 +1,35 @@
 /**
- * What explaining a trained model costs, per method, next to what training it cost.
+ * What explaining a trained model costs, per method, next to what training it cost - and the error each
+ * estimate reached, so a cheaper setting that is less exact shows as such (issue #12).
  *
- * The reference network (Dense 128-64-32-16-1, ReLU, Adam, batch 32, learning rate 0.001: the defaults of
- * `startRun`) is trained in this process with `train(..., { keepPredictor: true })` on Friedman #1 (5,000 rows,
- * 10 features, noise 1, seed 42; validationSplit 0.2, so 4,000 training rows and 1,000 held-out rows), then
- * explained with `explainModel` called exactly as the worker's finisher (src/training/finisher.ts) calls it:
- * logits and input gradients of the predictor, the training rows, the held-out rows and their targets, all six
- * methods, the run's seed, the sizes the worker reads from its configuration (LAB_EXPLAIN_MAX_ROWS, default 1,000
- * held-out rows; LAB_EXPLAIN_SAMPLE_SIZE, default 200 rows for Integrated Gradients, the first 50 for Shapley),
- * every other setting at its default (EXPLAIN_DEFAULTS). Reported per method: wall time,
- * model evaluations (rows through the network, from `result.cost`), and its share of the whole run (training +
- * explanation). Backends: wasm, then cpu (only wasm with --quick; one with --backend).
+ * The reference run of #12: a default `startRun` on FRIEDMAN1 with 2,000 rows and 20 epochs (the reference
+ * network Dense 128-64-32-16-1, ReLU, Adam, batch 32, learning rate 0.001, validationSplit 0.2: 1,600 training
+ * rows and 400 held-out rows; noise 1, data seed 42, run seed 7), trained in this process with
+ * `train(..., { keepPredictor: true })`, then explained with `explainModel` called exactly as the worker's
+ * finisher (src/models/mlp/explain.ts) calls it: logits and input gradients of the predictor, the training rows,
+ * the held-out rows and their targets, all six methods, the run's seed, the sizes the worker reads from its
+ * configuration (LAB_EXPLAIN_MAX_ROWS, LAB_EXPLAIN_SAMPLE_SIZE), every other setting at its default
+ * (EXPLAIN_DEFAULTS). Reported per method: wall time, model evaluations (rows through the network, from
+ * `result.cost`), share of the run and the error reached (the explanation's checks); the ratio explanation /
+ * training; then, in the same process, the same explanation with the settings before #12 (exact Shapley, 50
+ * Gauss-Legendre points, the surrogate's 60 epochs of batch 64); IG's completeness gap relative to
+ * |f(x) - f(x')| on the held-out rows where that is >= 1 (median, max, steps, and single-feature errors
+ * against a near-exact path integral) for the old fixed rule and the adaptive default; and sampled Shapley
+ * against exact enumeration on the same 50 rows (z-scores of the differences in reported standard errors).
+ * Backends: wasm, then cpu (only wasm with --quick; one with --backend).
  *
- * No server is involved, so it also runs under tsx (`npx tsx bench/explanations.ts`), but the figures in
- * bench/RESULTS-explanations-dashboards.md come from the compiled script, like every other benchmark:
+ * No server is involved, so it also runs under tsx (`npx tsx bench/explanations.ts`); the figures in
+ * bench/README.md come from the compiled script, like every other benchmark:
  * `npx tsc -p tsconfig.build.json && node dist/bench/explanations.js [--quick] [--backend wasm|cpu]`.
  */
 import { loadConfig } from '../src/config'
-import { EXPLAIN_DEFAULTS, explainModel, selectBackground } from '../src/explain/explain-model'
+import {
+  EXPLAIN_DEFAULTS,
+  explainModel,
+  selectBackground,
+  type ExplainModelOptions,
+  type ExplainModelResult,
+} from '../src/explain/explain-model'
 import { integratedGradients, type IntegratedGradientsResult } from '../src/explain/integrated-gradients'
 import { EvaluationCounter } from '../src/explain/model'
 import { shapleyValues } from '../src/explain/shapley'
@@ -104,6 +116,11 @@ export interface ExplanationCostResult {
   /** explainModel's wall time as the finisher measures it (methods + sampling and bookkeeping around them). */
   explainMs: number
   methods: MethodFigure[]
+  /** Held-out fidelity of the surrogate network and the epochs it trained (early stopping). */
+  surrogateR2: number
+  surrogateEpochs: number
+  /** The same explanation with the settings before #12, in the same process. */
+  before: { explainMs: number; methods: MethodFigure[]; surrogateR2: number }
   ig: IgRuleFigure[]
   shapley: ShapleyAccuracyFigure
 }
@@ -144,22 +161,27 @@ export async function measureExplanationCost(
     const evalTargets = Float64Array.from(evalIndices, (i) => data.targets[i] as number)
     // The worker's sizes come from its configuration (LAB_EXPLAIN_MAX_ROWS, LAB_EXPLAIN_SAMPLE_SIZE).
     const { explainMaxRows, explainSampleSize } = loadConfig(process.env)
-    const started = performance.now()
-    const explained = await explainModel({
-      predict: (rows) => predictor.logit(rows),
-      gradient: (rows) => predictor.gradient(rows),
-      featureNames,
-      task: spec.task,
-      trainRows,
-      evalRows,
-      evalTargets,
-      methods: ALL_METHODS,
-      seed: spec.seed,
-      maxEvalRows: explainMaxRows,
-      sampleSize: explainSampleSize,
-      shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, explainSampleSize),
-    })
-    const explainMs = performance.now() - started
+    const explainAsWorker = async (settings: Partial<ExplainModelOptions>) => {
+      const started = performance.now()
+      const explained = await explainModel({
+        predict: (rows) => predictor.logit(rows),
+        gradient: (rows) => predictor.gradient(rows),
+        featureNames,
+        task: spec.task,
+        trainRows,
+        evalRows,
+        evalTargets,
+        methods: ALL_METHODS,
+        seed: spec.seed,
+        maxEvalRows: explainMaxRows,
+        sampleSize: explainSampleSize,
+        shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, explainSampleSize),
+        ...settings,
+      })
+      return { explained, ms: performance.now() - started }
+    }
+    const { explained, ms: explainMs } = await explainAsWorker({})
+    const before = await explainAsWorker(SETTINGS_BEFORE_12)
     const model = {
       predict: (rows: readonly Float64Array[]) => predictor.logit(rows),
       gradient: (rows: readonly Float64Array[]) => predictor.gradient(rows),
@@ -181,18 +203,36 @@ export async function measureExplanationCost(
       finalValLoss,
       valR2: 1 - finalValLoss / variance,
       explainMs,
-      methods: explained.methods.map((method) => ({
-        method,
-        ms: explained.cost[method]?.ms ?? Number.NaN,
-        evaluations: explained.cost[method]?.evaluations ?? Number.NaN,
-        check: explained.checks.find((c) => c.method === method) ?? null,
-      })),
+      methods: methodFigures(explained),
+      surrogateR2: explained.surrogateNetwork?.fidelityR2 ?? Number.NaN,
+      surrogateEpochs: explained.surrogateNetwork?.epochs ?? Number.NaN,
+      before: {
+        explainMs: before.ms,
+        methods: methodFigures(before.explained),
+        surrogateR2: before.explained.surrogateNetwork?.fidelityR2 ?? Number.NaN,
+      },
       ig,
       shapley,
     }
   } finally {
     predictor.dispose()
   }
+}
+
+/** The settings explainModel had before #12, for the same-run comparison. */
+const SETTINGS_BEFORE_12: Partial<ExplainModelOptions> = {
+  exactShapley: true,
+  igSteps: 50,
+  surrogateNetwork: { epochs: 60, batchSize: 64, learningRate: 0.01, patience: 60 },
+}
+
+function methodFigures(explained: ExplainModelResult): MethodFigure[] {
+  return explained.methods.map((method) => ({
+    method,
+    ms: explained.cost[method]?.ms ?? Number.NaN,
+    evaluations: explained.cost[method]?.evaluations ?? Number.NaN,
+    check: explained.checks.find((c) => c.method === method) ?? null,
+  }))
 }
 
 interface BenchModel {
@@ -447,7 +487,7 @@ export async function main(opts: ExplanationBenchOptions): Promise<ExplanationCo
   console.log(
     `Friedman #1, ${fmt(ROWS)} rows (noise ${NOISE}, seed ${DATA_SEED}), network ` +
       `${SPEC.hiddenLayers.join('-')}-1 ${SPEC.activation}, run seed ${RUN_SEED}; explanation sizes: ` +
-      `${explainMaxRows} eval rows, IG on ${explainSampleSize} rows, exact Shapley on ` +
+      `${explainMaxRows} eval rows, IG on ${explainSampleSize} rows, Shapley on ` +
       `${Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, explainSampleSize)} rows x ` +
       `${EXPLAIN_DEFAULTS.backgroundSize} background rows`,
   )

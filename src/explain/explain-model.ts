@@ -65,6 +65,8 @@ export interface SurrogateNetworkSettings {
   epochs?: number
   batchSize?: number
   learningRate?: number
+  patience?: number
+  minGain?: number
   maxTrainRows?: number
 }
 
@@ -247,6 +249,8 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
             epochs: settings.epochs,
             batchSize: settings.batchSize,
             learningRate: settings.learningRate,
+            patience: settings.patience,
+            minGain: settings.minGain,
             signal: options.signal,
             seed,
           }),

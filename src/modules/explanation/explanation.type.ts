@@ -172,7 +172,7 @@ export class MethodCheck {
   })
   maxSteps?: number | null
 
-  @Field(() => Number, { nullable: true, description: 'The mean of maxSteps over the explained rows.' })
+  @Field(() => Number, { nullable: true, description: 'The steps one row used, averaged over the explained rows.' })
   meanSteps?: number | null
 }
 

@@ -295,6 +295,19 @@ describe('sampled Shapley values (stratified antithetic permutations)', () => {
     expect(sampled.exact).toBe(false)
   })
 
+  it('is exact when no interaction involves more than two features: a permutation and its reverse order each pair both ways', () => {
+    const pairwise = closedForm(
+      (v) =>
+        Math.sin(3 * (v[0] as number) * (v[1] as number)) +
+        (v[2] as number) ** 2 * (v[3] as number) +
+        Math.exp(v[4] as number),
+      () => [],
+    )
+    const sampled = sampledOf(pairwise)
+    expect(maxAbsDiff(sampled.values, exactOf(pairwise).values)).toBeLessThan(1e-12)
+    expect(Math.max(...(sampled.stdErrors as Float64Array))).toBeLessThan(1e-6)
+  })
+
   it('is efficient to rounding level after any number of rounds', () => {
     for (const maxRounds of [2, 3, 7]) {
       const sampled = sampledOf(network, { sampling: { ...sampling, tolerance: 0, maxRounds } })
