@@ -172,7 +172,10 @@ export class MethodCheck {
   })
   maxSteps?: number | null
 
-  @Field(() => Number, { nullable: true, description: 'The steps one row used, averaged over the explained rows.' })
+  @Field(() => Number, {
+    nullable: true,
+    description: 'The steps one row used, averaged over the explained rows.',
+  })
   meanSteps?: number | null
 }
 
