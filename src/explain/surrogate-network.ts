@@ -16,7 +16,7 @@ export const DEFAULT_SURROGATE_EPOCHS = 200
 export const DEFAULT_SURROGATE_BATCH_SIZE = 800
 export const DEFAULT_SURROGATE_LEARNING_RATE = 0.03
 /** Epochs without a gain of `DEFAULT_SURROGATE_MIN_GAIN` in training R^2 before stopping. */
-export const DEFAULT_SURROGATE_PATIENCE = 8
+export const DEFAULT_SURROGATE_PATIENCE = 5
 export const DEFAULT_SURROGATE_MIN_GAIN = 0.002
 
 /** Options of {@link fitSurrogateNetwork}. */
@@ -32,7 +32,7 @@ export interface SurrogateNetworkOptions {
   epochs?: number
   batchSize?: number
   learningRate?: number
-  /** Stop after this many epochs without a gain of `minGain` in the training fidelity R^2 (default 8). */
+  /** Stop after this many epochs without a gain of `minGain` in the training fidelity R^2 (default 5). */
   patience?: number
   minGain?: number
   seed?: number | string
