@@ -109,6 +109,13 @@ export class SurrogateNetwork {
 
   @Field(() => Number, { nullable: true, description: 'Classification: share of rows given the same class.' })
   agreement!: number | null
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Epochs trained: training stops once its fidelity stops improving. Null for explanations stored before it.',
+  })
+  epochs?: number | null
 }
 
 @ObjectType()
@@ -148,6 +155,28 @@ export class MethodCheck {
 
   @Field(() => Number)
   meanGap!: number
+
+  @Field(() => Number, {
+    nullable: true,
+    description:
+      'Largest standard error of one attribution over the explained rows: sampled Shapley values report their ' +
+      'sampling error (0 when enumerated exactly); null for methods without one and for explanations stored before it.',
+  })
+  maxStdError?: number | null
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Integrated Gradients: the most gradient points one row used (the path is refined until the completeness gap ' +
+      'meets its tolerance); sampled Shapley: the most permutations one row used. Null when not applicable.',
+  })
+  maxSteps?: number | null
+
+  @Field(() => Number, {
+    nullable: true,
+    description: 'The steps one row used, averaged over the explained rows.',
+  })
+  meanSteps?: number | null
 }
 
 @ObjectType()
