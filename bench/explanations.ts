@@ -174,7 +174,8 @@ export async function measureExplanationCost(
         methods: ALL_METHODS,
         seed: spec.seed,
         maxEvalRows: explainMaxRows,
-        sampleSize: explainSampleSize,
+        // As src/models/mlp/explain.ts asks.
+        sampleSize: Math.min(EXPLAIN_DEFAULTS.igRows, explainSampleSize),
         shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, explainSampleSize),
         ...settings,
       })
@@ -226,6 +227,8 @@ export async function measureExplanationCost(
 const SETTINGS_BEFORE_12: Partial<ExplainModelOptions> = {
   exactShapley: true,
   igSteps: 50,
+  sampleSize: 200,
+  partialDependenceRows: 1000,
   surrogateNetwork: { epochs: 60, batchSize: 64, learningRate: 0.01, patience: 60 },
 }
 
@@ -527,7 +530,8 @@ export async function main(opts: ExplanationBenchOptions): Promise<ExplanationCo
   console.log(
     `Friedman #1, ${fmt(ROWS)} rows (noise ${NOISE}, seed ${DATA_SEED}), network ` +
       `${SPEC.hiddenLayers.join('-')}-1 ${SPEC.activation}, run seed ${RUN_SEED}; explanation sizes: ` +
-      `${explainMaxRows} eval rows, IG on ${explainSampleSize} rows, Shapley on ` +
+      `${explainMaxRows} eval rows, IG on ${Math.min(EXPLAIN_DEFAULTS.igRows, explainSampleSize)} rows, ` +
+      `partial dependence on ${EXPLAIN_DEFAULTS.partialDependenceRows} rows, Shapley on ` +
       `${Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, explainSampleSize)} rows x ` +
       `${EXPLAIN_DEFAULTS.backgroundSize} background rows`,
   )

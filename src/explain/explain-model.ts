@@ -37,8 +37,18 @@ import {
 export const EXPLAIN_DEFAULTS = Object.freeze({
   /** Held-out rows used (a seeded sample when there are more): permutation importance, PD, linear surrogate. */
   maxEvalRows: 1000,
-  /** Rows explained by Integrated Gradients (as many gradient rows each as the adaptive path needs). */
+  /**
+   * The generative families' cap on rows they explain one by one (the VAE's sensitivity and encoder rows, the
+   * text profile's windows); for an MLP, the most rows Integrated Gradients may explain (see `igRows`).
+   */
   sampleSize: 200,
+  /**
+   * Rows a trained MLP's Integrated Gradients explain (as many gradient rows each as the adaptive path needs):
+   * 100, as the global importance is a mean over rows and the adaptive path costs ~4x the old fixed rule.
+   */
+  igRows: 100,
+  /** Held-out rows each partial-dependence curve averages over (a seeded sample: grid x rows model rows). */
+  partialDependenceRows: 200,
   /** Rows explained by Shapley values: a prefix of the IG sample, so both rank over the same rows. */
   shapleySampleSize: 50,
   /** Training rows used as the Shapley background (E[f] and the values of absent features). */
@@ -112,6 +122,8 @@ export interface ExplainModelOptions {
   loss?: LossFunction
   gridResolution?: number
   maxPartialDependenceFeatures?: number
+  /** Rows each curve averages over; default {@link EXPLAIN_DEFAULTS.partialDependenceRows}. */
+  partialDependenceRows?: number
   surrogateNetwork?: SurrogateNetworkSettings
   /** Largest batch passed to `predict`/`gradient`. */
   maxBatchRows?: number
@@ -332,11 +344,15 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
           options.maxPartialDependenceFeatures ?? EXPLAIN_DEFAULTS.maxPartialDependenceFeatures,
           globalImportance,
         )
+        // The same seeded order as the IG and Shapley rows: its first rows.
+        const pdRows = sampleOrder
+          .slice(0, options.partialDependenceRows ?? EXPLAIN_DEFAULTS.partialDependenceRows)
+          .map((i) => evalRows[i] as Float64Array)
         partial = await run(method, (model) =>
           features.map((j) =>
             partialDependence({
               predict: model.predict,
-              rows: evalRows,
+              rows: pdRows,
               featureIndex: j,
               featureName: featureNames[j] as string,
               gridResolution: options.gridResolution ?? DEFAULT_GRID_RESOLUTION,
@@ -428,6 +444,7 @@ function validate(options: ExplainModelOptions, methods: readonly ExplanationMet
     ['permutationRepeats', options.permutationRepeats],
     ['gridResolution', options.gridResolution],
     ['maxPartialDependenceFeatures', options.maxPartialDependenceFeatures],
+    ['partialDependenceRows', options.partialDependenceRows],
     ['maxBatchRows', options.maxBatchRows],
   ]
   for (const [name, value] of positive) {
