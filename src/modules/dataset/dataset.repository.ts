@@ -72,6 +72,40 @@ function toRecord(row: DescriptionRow): DatasetRecord {
   }
 }
 
+/** What training reads of a dataset: the rows and what describes them. */
+const CONTENT = {
+  task: true,
+  featureNames: true,
+  targetName: true,
+  rowCount: true,
+  features: true,
+  targets: true,
+  factorNames: true,
+  factors: true,
+  imageShape: true,
+  text: true,
+  vocabulary: true,
+  minCount: true,
+} satisfies Prisma.DatasetSelect
+
+function toContent(row: Prisma.DatasetGetPayload<{ select: typeof CONTENT }>): DatasetContent {
+  const [height, width] = row.imageShape
+  return {
+    task: row.task as Task,
+    featureNames: row.featureNames,
+    targetName: row.targetName,
+    rowCount: row.rowCount,
+    features: fromBytes(row.features),
+    targets: fromBytes(row.targets),
+    factorNames: row.factorNames,
+    factors: row.factors ? fromBytes(row.factors) : new Float64Array(0),
+    imageShape: height !== undefined && width !== undefined ? [height, width] : null,
+    ...(row.text !== null
+      ? { text: { text: row.text, vocabulary: row.vocabulary, minCount: row.minCount ?? 1 } }
+      : {}),
+  }
+}
+
 export class DatasetRepository {
   constructor(private readonly db: Db) {}
 
@@ -87,39 +121,17 @@ export class DatasetRepository {
 
   /** The rows, for training. */
   async findContent(id: string): Promise<DatasetContent | null> {
-    const row = await this.db.dataset.findUnique({
-      where: { id },
-      select: {
-        task: true,
-        featureNames: true,
-        targetName: true,
-        rowCount: true,
-        features: true,
-        targets: true,
-        factorNames: true,
-        factors: true,
-        imageShape: true,
-        text: true,
-        vocabulary: true,
-        minCount: true,
-      },
+    const row = await this.db.dataset.findUnique({ where: { id }, select: CONTENT })
+    return row && toContent(row)
+  }
+
+  /** The rows of a run's dataset: a trainer reads them while it claims the run, before it knows the dataset. */
+  async findContentOfRun(runId: string): Promise<DatasetContent | null> {
+    const run = await this.db.run.findUnique({
+      where: { id: runId },
+      select: { dataset: { select: CONTENT } },
     })
-    if (!row) return null
-    const [height, width] = row.imageShape
-    return {
-      task: row.task as Task,
-      featureNames: row.featureNames,
-      targetName: row.targetName,
-      rowCount: row.rowCount,
-      features: fromBytes(row.features),
-      targets: fromBytes(row.targets),
-      factorNames: row.factorNames,
-      factors: row.factors ? fromBytes(row.factors) : new Float64Array(0),
-      imageShape: height !== undefined && width !== undefined ? [height, width] : null,
-      ...(row.text !== null
-        ? { text: { text: row.text, vocabulary: row.vocabulary, minCount: row.minCount ?? 1 } }
-        : {}),
-    }
+    return run && toContent(run.dataset)
   }
 
   /**
