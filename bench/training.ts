@@ -15,6 +15,7 @@
  * dist/bench/training.js [--quick] [--backend wasm|cpu|tensorflow] [--only a,b,c,d] [--memory-runs N]`.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 
 import pg from 'pg'
 import type { Client } from 'graphql-ws'
@@ -603,77 +604,128 @@ async function sectionMemory(cleanups: Cleanups, args: BenchArgs, backend: Backe
 // ---------------------------------------------------------------------------------------------------------
 // (d) one worker against two
 
-async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
-  const runs = args.quick ? 4 : 8
-  const rows = 2000
-  const epochs = 3
-  heading(
-    `(d) ${runs} runs, LAB_WORKERS=1 vs 2: ${fmt(rows)} x ${FEATURES}, Dense ${REFERENCE_LAYERS.join('-')}-1, ` +
-      `${epochs} epochs each, ${backend}`,
-  )
-  const database = await createBenchDatabase(cleanups)
-  const data = referenceRows(rows, FEATURES)
-  const results: {
-    workers: number
-    wallMs: number
-    meanRunMs: number
-    meanEpochsMs: number
-    workersUsed: number
-  }[] = []
-  let datasetId: string | undefined
-  for (const workers of [1, 2]) {
-    const server = await startInProcessServer(
-      cleanups,
-      { LAB_WORKERS: String(workers), LAB_TF_BACKEND: backend },
-      database.url,
-    )
-    datasetId ??= await createDataset(
-      server.url,
-      datasetInput('reference-2k', 'BINARY_CLASSIFICATION', FEATURES, data),
-    )
-    const input = (seed: number, e: number) => ({
-      datasetId,
-      hiddenLayers: REFERENCE_LAYERS,
-      epochs: e,
-      explain: [],
-      seed,
-    })
-    // Warm-up: one short run per trainer (JIT, kernels), and time for every trainer to be ready.
-    const warm: string[] = []
-    for (let i = 0; i < workers; i++) warm.push(await startRun(server.url, input(1000 + i, 1)))
-    await waitForRuns(server.url, warm)
-    await sleep(1000)
+interface WorkersSample {
+  workers: number
+  wallMs: number
+  meanRunMs: number
+  meanEpochsMs: number
+  /** Mean time from startRun to the run's claim (startedAt): how long a run waited for a trainer. */
+  meanWaitMs: number
+  workersUsed: number
+  /** The 1-minute load average when the batch ended. */
+  load: number
+}
 
-    const t0 = Date.now()
-    const ids: string[] = []
-    for (let i = 0; i < runs; i++) ids.push(await startRun(server.url, input(i + 1, epochs)))
-    const finished = await waitForRuns(server.url, ids)
-    const end = Math.max(...finished.map((r) => Date.parse(r.finishedAt ?? '')))
-    const meanRunMs =
-      sum(finished.map((r) => Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? ''))) /
-      finished.length
-    const meanEpochsMs = sum(finished.map((r) => sum(r.history.map((h) => h.durationMs)))) / finished.length
-    const workersUsed = await withPg(database.url, async (client) => {
+/**
+ * 8 runs submitted at once to a server with `workers` trainers (a fresh server on the shared database each time):
+ * wall time from the first startRun to the latest finishedAt.
+ */
+async function measureWorkers(
+  cleanups: Cleanups,
+  databaseUrl: string,
+  backend: BackendName,
+  workers: number,
+  batch: { runs: number; epochs: number; dataset: (url: string) => Promise<string> },
+): Promise<WorkersSample> {
+  const server = await startInProcessServer(
+    cleanups,
+    { LAB_WORKERS: String(workers), LAB_TF_BACKEND: backend },
+    databaseUrl,
+  )
+  const datasetId = await batch.dataset(server.url)
+  const input = (seed: number, e: number) => ({
+    datasetId,
+    hiddenLayers: REFERENCE_LAYERS,
+    epochs: e,
+    explain: [],
+    seed,
+  })
+  // Warm-up: one short run per trainer (JIT, kernels), and time for every trainer to be ready.
+  const warm: string[] = []
+  for (let i = 0; i < workers; i++) warm.push(await startRun(server.url, input(1000 + i, 1)))
+  await waitForRuns(server.url, warm)
+  await sleep(1000)
+
+  const t0 = Date.now()
+  const ids: string[] = []
+  const submitted = new Map<string, number>()
+  for (let i = 0; i < batch.runs; i++) {
+    const id = await startRun(server.url, input(i + 1, batch.epochs))
+    ids.push(id)
+    submitted.set(id, Date.now())
+  }
+  const finished = await waitForRuns(server.url, ids)
+  const load = os.loadavg()[0] ?? 0
+  const end = Math.max(...finished.map((r) => Date.parse(r.finishedAt ?? '')))
+  const mean = (values: number[]) => sum(values) / values.length
+  const sample: WorkersSample = {
+    workers,
+    wallMs: end - t0,
+    meanRunMs: mean(finished.map((r) => Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? ''))),
+    meanEpochsMs: mean(finished.map((r) => sum(r.history.map((h) => h.durationMs)))),
+    meanWaitMs: mean(finished.map((r) => Date.parse(r.startedAt ?? '') - (submitted.get(r.id) ?? 0))),
+    workersUsed: await withPg(databaseUrl, async (client) => {
       const { rows: used } = await client.query<{ n: number }>(
         `SELECT count(DISTINCT "workerId")::int AS n FROM "Run" WHERE id = ANY($1::uuid[])`,
         [ids],
       )
       return used[0]?.n ?? 0
-    })
-    results.push({ workers, wallMs: end - t0, meanRunMs, meanEpochsMs, workersUsed })
-    await server.stop()
+    }),
+    load,
   }
-  const one = results[0]
+  await server.stop()
+  return sample
+}
+
+async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
+  const runs = args.quick ? 4 : 8
+  const rows = 2000
+  // Issue #12's reference run (FRIEDMAN1 2,000 rows, 20 epochs): runs of a few seconds, as users train them.
+  const epochs = args.quick ? 3 : 20
+  const rounds = args.quick ? 1 : 3
+  heading(
+    `(d) ${runs} runs, LAB_WORKERS=1 vs 2: FRIEDMAN1 ${fmt(rows)} x 10, Dense ${REFERENCE_LAYERS.join('-')}-1, ` +
+      `${epochs} epochs each, ${backend}; ${rounds} round(s), the order of the two alternated`,
+  )
+  const database = await createBenchDatabase(cleanups)
+  // Generated through the first server; every later one shares its database.
+  let datasetId: Promise<string> | undefined
+  const batch = {
+    runs,
+    epochs,
+    dataset: (url: string) =>
+      (datasetId ??= generateDataset(url, { name: 'friedman-2k', generator: 'FRIEDMAN1', rows, seed: 1 })),
+  }
+  const samples: WorkersSample[] = []
+  const speedups: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [1, 2] : [2, 1]
+    const pair: WorkersSample[] = []
+    for (const workers of order)
+      pair.push(await measureWorkers(cleanups, database.url, backend, workers, batch))
+    const one = pair.find((p) => p.workers === 1)
+    const two = pair.find((p) => p.workers === 2)
+    if (one && two) speedups.push(one.wallMs / two.wallMs)
+    samples.push(...pair)
+  }
   printTable(
-    results.map((r) => ({
+    samples.map((r, i) => ({
+      round: String(Math.floor(i / 2) + 1),
       LAB_WORKERS: String(r.workers),
       'trainers used': String(r.workersUsed),
       [`wall s (${runs} runs)`]: fmt(r.wallMs / 1000, 2),
       'runs/min': fmt((runs / r.wallMs) * 60_000, 1),
       'mean run s (startedAt..finishedAt)': fmt(r.meanRunMs / 1000, 2),
       'of which epochs s': fmt(r.meanEpochsMs / 1000, 2),
-      'speed-up': one ? fmt(one.wallMs / r.wallMs, 2) : '',
+      'mean wait for a trainer s': fmt(r.meanWaitMs / 1000, 2),
+      'load (1 min)': fmt(r.load, 1),
     })),
+  )
+  const verdict = median(speedups) >= 1.7 ? 'met' : 'NOT met'
+  console.log(
+    `\nspeed-up (wall, 1 worker / 2 workers) per round: ${speedups.map((x) => fmt(x, 2)).join(', ')}; ` +
+      `median ${fmt(median(speedups), 2)}` +
+      (args.quick ? '' : `\ntarget: speed-up >= 1.7x ${verdict} (median)`),
   )
 }
 

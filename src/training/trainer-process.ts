@@ -23,6 +23,7 @@ import { storedError } from '../modules/common/stored-error'
 import { CheckpointError } from '../models/common/checkpoint'
 import { RunCheckpoints, StaleAttempt } from './checkpoints'
 import { EpochPipeline } from './epoch-pipeline'
+import { JobWakeups } from './job-wakeups'
 import { describeDbFailure, isDatabaseUnavailable } from '../modules/common/db-errors'
 
 /** How often a trainer asks whether its run was cancelled while it explains the model. */
@@ -76,6 +77,8 @@ async function main() {
   let recycle = false
   /** Aborts the current run's training or explanation at once (shutdown, or a cancel seen while explaining). */
   let abortCurrent: (() => void) | undefined
+  /** Set once the queue worker runs; stopped first on shutdown. */
+  let wakeups: JobWakeups | undefined
 
   /**
    * Runs a database write again while the database is unavailable (down, restarting), backing off, so what
@@ -269,6 +272,7 @@ async function main() {
     abortCurrent?.()
     void (async () => {
       await boss.offWork(TRAIN_QUEUE).catch(() => {})
+      await wakeups?.stop()
       await current?.catch(() => {})
       await boss.stop({ graceful: true, wait: true, close: true }).catch(() => {})
       await closeDb(db).catch(() => {})
@@ -296,12 +300,19 @@ async function main() {
     process.exit(1)
   })
 
-  await boss.work<TrainJob>(TRAIN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-    if (!job || shuttingDown) return
-    current = runJob(job.data.runId)
-    await current
-    if (recycle) shutdown()
-  })
+  const queueWorker = await boss.work<TrainJob>(
+    TRAIN_QUEUE,
+    { batchSize: 1, pollingIntervalSeconds: 0.5 },
+    async ([job]) => {
+      if (!job || shuttingDown) return
+      current = runJob(job.data.runId)
+      await current
+      if (recycle) shutdown()
+    },
+  )
+  // A queued job wakes the worker's fetch loop (busy: it fetches right after the run instead of sleeping).
+  wakeups = new JobWakeups(databaseUrl, () => boss.notifyWorker(queueWorker), logger)
+  await wakeups.start()
   send({ type: TrainerMessageType.Ready, backend })
   logger.info({ backend, workerId }, 'trainer waiting for runs')
 }
