@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client'
+import { poolOf, type Db } from '../../db/client'
 import type { Prisma } from '../../generated/prisma/client'
 import { keysetWhere, Page, pageOf, PageArgs } from '../common/page'
 import { DatasetContent, FeatureStatsValue, fromBytes, toBytes } from './dataset.content'
@@ -72,23 +72,30 @@ function toRecord(row: DescriptionRow): DatasetRecord {
   }
 }
 
-/** What training reads of a dataset: the rows and what describes them. */
-const CONTENT = {
+/** What training reads of a dataset besides its packed columns. */
+const CONTENT_DESCRIPTION = {
   task: true,
   featureNames: true,
   targetName: true,
   rowCount: true,
-  features: true,
-  targets: true,
   factorNames: true,
-  factors: true,
   imageShape: true,
   text: true,
   vocabulary: true,
   minCount: true,
 } satisfies Prisma.DatasetSelect
 
-function toContent(row: Prisma.DatasetGetPayload<{ select: typeof CONTENT }>): DatasetContent {
+/** What training reads of a dataset: the rows and what describes them. */
+const CONTENT = {
+  ...CONTENT_DESCRIPTION,
+  features: true,
+  targets: true,
+  factors: true,
+} satisfies Prisma.DatasetSelect
+
+type ContentRow = Prisma.DatasetGetPayload<{ select: typeof CONTENT }>
+
+function toContent(row: ContentRow): DatasetContent {
   const [height, width] = row.imageShape
   return {
     task: row.task as Task,
@@ -103,6 +110,31 @@ function toContent(row: Prisma.DatasetGetPayload<{ select: typeof CONTENT }>): D
     ...(row.text !== null
       ? { text: { text: row.text, vocabulary: row.vocabulary, minCount: row.minCount ?? 1 } }
       : {}),
+  }
+}
+
+type PackedColumns = Pick<ContentRow, 'features' | 'targets' | 'factors'>
+
+/**
+ * The packed columns of a run's dataset, as base64 text decoded here: pg would hand bytea over as hex (twice the
+ * bytes, decoded slower), and its binary result format decodes every value as a UTF-8 string.
+ */
+async function readPackedOfRun(db: Db, runId: string): Promise<PackedColumns | null> {
+  const { rows } = await poolOf(db).query<{ features: string; targets: string; factors: string | null }>(
+    `SELECT encode(d.features, 'base64') AS features, encode(d.targets, 'base64') AS targets,
+            encode(d.factors, 'base64') AS factors
+       FROM "Dataset" d JOIN "Run" r ON r."datasetId" = d.id
+      WHERE r.id = $1::uuid`,
+    [runId],
+  )
+  const row = rows[0]
+  if (!row) return null
+  // PostgreSQL breaks base64 into lines; Node's decoder skips the newlines.
+  const decode = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
+  return {
+    features: decode(row.features),
+    targets: decode(row.targets),
+    factors: row.factors === null ? null : decode(row.factors),
   }
 }
 
@@ -125,13 +157,18 @@ export class DatasetRepository {
     return row && toContent(row)
   }
 
-  /** The rows of a run's dataset: a trainer reads them while it claims the run, before it knows the dataset. */
+  /**
+   * The rows of a run's dataset: a trainer reads them while it claims the run, before it knows the dataset. The
+   * packed columns are read as base64 text, beside Prisma's read of the rest: through Prisma the same read
+   * costs about 2.7x more (5,000 x 20 random rows: 49 against 18 ms, median of 15, at load 14). Both reads see
+   * the same values: a dataset's rows never change after its import.
+   */
   async findContentOfRun(runId: string): Promise<DatasetContent | null> {
-    const run = await this.db.run.findUnique({
-      where: { id: runId },
-      select: { dataset: { select: CONTENT } },
-    })
-    return run && toContent(run.dataset)
+    const [run, packed] = await Promise.all([
+      this.db.run.findUnique({ where: { id: runId }, select: { dataset: { select: CONTENT_DESCRIPTION } } }),
+      readPackedOfRun(this.db, runId),
+    ])
+    return run && packed ? toContent({ ...run.dataset, ...packed }) : null
   }
 
   /**
