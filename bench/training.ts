@@ -3,7 +3,7 @@
  *
  * (a) throughput of a run against `train()` called directly in this process on the same rows, network, seed
  *     and backend (and, without --quick, a bare tfjs `model.fit` from bench/train-overhead.ts). Target: the
- *     platform costs under 5 %.
+ *     platform costs at most 3 % (issue #12).
  * (b) epoch-to-subscriber latency: a graphql-ws client's receive time minus the epoch's stored `createdAt`,
  *     with 1 and with 100 subscribers on one run. Target: p99 under 50 ms. `BENCH_DUMP=/tmp/lat` also writes
  *     the per-epoch min/median/max latency to /tmp/lat-<subscribers>.txt.
@@ -98,6 +98,11 @@ interface ThroughputSample {
   wallSps: number
   wallMs: number
   /**
+   * Wall time outside the epochs' own durations: set-up, storing, announcing, the model. Far less sensitive to
+   * load than the epochs, whose computation is the same on both sides.
+   */
+  outsideMs: number
+  /**
    * Per CPU-second of the process that trained (the trainer, or this one): far less sensitive than wall time
    * to other load on the machine. For the platform it covers the trainer's queue, heartbeats and writes, but
    * not PostgreSQL's or the API's CPU.
@@ -190,6 +195,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
       epochSps: (trainRows * e) / (sum(run.history.map((h) => h.durationMs)) / 1000),
       wallSps: (trainRows * e) / (wallMs / 1000),
       wallMs,
+      outsideMs: wallMs - sum(run.history.map((h) => h.durationMs)),
       cpuSps: (trainRows * e) / (cpuMs / 1000),
       finalLoss: run.history.at(-1)?.loss ?? Number.NaN,
       endToEndMs,
@@ -216,6 +222,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
       epochSps: (trainRows * e) / (sum(result.history.map((h) => h.durationMs)) / 1000),
       wallSps: (trainRows * e) / (wallMs / 1000),
       wallMs,
+      outsideMs: wallMs - sum(result.history.map((h) => h.durationMs)),
       cpuSps: (trainRows * e) / ((cpu.user + cpu.system) / 1e6),
       finalLoss: result.history.at(-1)?.loss ?? Number.NaN,
     }
@@ -236,7 +243,16 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
 
   const med = (
     samples: ThroughputSample[],
-    key: 'epochSps' | 'wallSps' | 'cpuSps' | 'wallMs' | 'endToEndMs' | 'setupMs' | 'finishMs' | 'hookMs',
+    key:
+      | 'epochSps'
+      | 'wallSps'
+      | 'cpuSps'
+      | 'wallMs'
+      | 'outsideMs'
+      | 'endToEndMs'
+      | 'setupMs'
+      | 'finishMs'
+      | 'hookMs',
   ) => median(samples.map((s) => s[key] ?? Number.NaN))
   const row = (side: string, x: Partial<ThroughputSample> & { rounds?: number }) => ({
     side,
@@ -244,6 +260,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
     'samples/s (wall)': x.wallSps !== undefined ? fmt(x.wallSps) : '',
     'samples per CPU-s': x.cpuSps !== undefined ? fmt(x.cpuSps) : '',
     'wall s': x.wallMs !== undefined ? fmt(x.wallMs / 1000, 2) : '',
+    'outside epochs ms': x.outsideMs !== undefined ? fmt(x.outsideMs, 0) : '',
     'final loss': x.finalLoss !== undefined ? x.finalLoss.toPrecision(8) : '',
   })
   const summary = (samples: ThroughputSample[]): Partial<ThroughputSample> => ({
@@ -251,6 +268,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
     wallSps: med(samples, 'wallSps'),
     cpuSps: med(samples, 'cpuSps'),
     wallMs: med(samples, 'wallMs'),
+    outsideMs: med(samples, 'outsideMs'),
     ...(samples[0] ? { finalLoss: samples[0].finalLoss } : {}),
   })
   const rowsOut: Record<string, string>[] = []
@@ -302,6 +320,16 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
     `\nwall time = startedAt..finishedAt: the dataset loaded from PostgreSQL, every epoch stored and announced, ` +
       `the model stored; CPU time = the trainer process's (not PostgreSQL's or the API's)`,
   )
+  // The platform's extra time outside the epochs, per round, against the same round's baseline wall time.
+  const outsidePct = platformSamples.map(
+    (p, i) => ((p.outsideMs - (localSamples[i]?.outsideMs ?? 0)) / (localSamples[i]?.wallMs ?? 1)) * 100,
+  )
+  console.log(
+    `time outside the epochs, platform - train(), as % of train()'s wall time: per round ` +
+      `${outsidePct.map((x) => fmt(x, 1)).join(', ')}; median ${fmt(median(outsidePct), 1)} % ` +
+      `(what the platform adds around the same epochs; the rest of the wall-time overhead is the epochs' own ` +
+      `durations, which load moves by more than the target on either side)`,
+  )
   const perRound = (key: 'epochSps' | 'wallSps' | 'cpuSps') =>
     platformSamples.map((p, i) => fmt(((localSamples[i]?.[key] ?? 0) / p[key] - 1) * 100, 0)).join(', ')
   console.log(
@@ -323,9 +351,9 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
   const same = platformSamples.every((p, i) => p.finalLoss === localSamples[i]?.finalLoss)
   console.log(`same seed, same backend -> identical final loss on both sides: ${same ? 'yes' : 'NO'}`)
   if (!args.quick) {
-    const verdict = (x: number) => (x < 5 ? 'met' : 'NOT met')
+    const verdict = (x: number) => (x <= 3 ? 'met' : 'NOT met')
     console.log(
-      `target: overhead under 5 %: on wall time ${verdict(overheads.wall)} (median), ` +
+      `target: overhead at most 3 %: on wall time ${verdict(overheads.wall)} (median), ` +
         `${verdict(overheads.bestWall)} (best round); on CPU time ${verdict(overheads.cpu)} (median), ` +
         `${verdict(overheads.bestCpu)} (best round)`,
     )
