@@ -15,15 +15,16 @@ export class JobWakeups {
   private client: Client | undefined
   private stopped = false
   private reconnectTimer: NodeJS.Timeout | undefined
+  private onJob: () => void = () => {}
 
   constructor(
     private readonly connectionString: string,
-    private readonly onJob: () => void,
     private readonly logger: Logger,
   ) {}
 
-  /** Starts listening; never throws (without the hint the trainer still polls). */
-  async start(): Promise<void> {
+  /** Starts listening, calling `onJob` for every job queued; never throws (without the hint the trainer polls). */
+  async start(onJob: () => void): Promise<void> {
+    this.onJob = onJob
     try {
       await this.connect()
     } catch (err) {

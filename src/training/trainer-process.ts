@@ -77,8 +77,7 @@ async function main() {
   let recycle = false
   /** Aborts the current run's training or explanation at once (shutdown, or a cancel seen while explaining). */
   let abortCurrent: (() => void) | undefined
-  /** Set once the queue worker runs; stopped first on shutdown. */
-  let wakeups: JobWakeups | undefined
+  const wakeups = new JobWakeups(databaseUrl, logger)
 
   /**
    * Runs a database write again while the database is unavailable (down, restarting), backing off, so what
@@ -272,7 +271,7 @@ async function main() {
     abortCurrent?.()
     void (async () => {
       await boss.offWork(TRAIN_QUEUE).catch(() => {})
-      await wakeups?.stop()
+      await wakeups.stop()
       await current?.catch(() => {})
       await boss.stop({ graceful: true, wait: true, close: true }).catch(() => {})
       await closeDb(db).catch(() => {})
@@ -311,8 +310,7 @@ async function main() {
     },
   )
   // A queued job wakes the worker's fetch loop (busy: it fetches right after the run instead of sleeping).
-  wakeups = new JobWakeups(databaseUrl, () => boss.notifyWorker(queueWorker), logger)
-  await wakeups.start()
+  await wakeups.start(() => boss.notifyWorker(queueWorker))
   send({ type: TrainerMessageType.Ready, backend })
   logger.info({ backend, workerId }, 'trainer waiting for runs')
 }
