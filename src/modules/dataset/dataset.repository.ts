@@ -41,21 +41,26 @@ export type DatasetSource =
       parameters?: Record<string, unknown>
     }
 
-const DESCRIPTION = {
-  id: true,
-  name: true,
-  version: true,
-  kind: true,
+/** What the rows of a dataset are: read with its description, and by a trainer with the rows. */
+const ROW_SHAPE = {
   task: true,
   featureNames: true,
   targetName: true,
   rowCount: true,
   factorNames: true,
   imageShape: true,
-  contentHash: true,
-  featureStats: true,
   vocabulary: true,
   minCount: true,
+} satisfies Prisma.DatasetSelect
+
+const DESCRIPTION = {
+  id: true,
+  name: true,
+  version: true,
+  kind: true,
+  ...ROW_SHAPE,
+  contentHash: true,
+  featureStats: true,
   createdAt: true,
 } satisfies Prisma.DatasetSelect
 
@@ -73,17 +78,7 @@ function toRecord(row: DescriptionRow): DatasetRecord {
 }
 
 /** What training reads of a dataset besides its packed columns. */
-const CONTENT_DESCRIPTION = {
-  task: true,
-  featureNames: true,
-  targetName: true,
-  rowCount: true,
-  factorNames: true,
-  imageShape: true,
-  text: true,
-  vocabulary: true,
-  minCount: true,
-} satisfies Prisma.DatasetSelect
+const CONTENT_DESCRIPTION = { ...ROW_SHAPE, text: true } satisfies Prisma.DatasetSelect
 
 /** What training reads of a dataset: the rows and what describes them. */
 const CONTENT = {
