@@ -281,7 +281,8 @@ async function main() {
   process.on('message', (m: PoolMessage) => {
     if (m?.type === PoolMessageType.Shutdown) shutdown()
   })
-  // Ctrl-C in a terminal reaches the whole process group, trainers included: treat it as the pool's request.
+  // A trainer has a session of its own (pool.ts), so a terminal's Ctrl-C reaches the API, which asks over IPC;
+  // a signal sent to the trainer itself is treated as the pool's request.
   process.on('SIGINT', () => shutdown())
   process.on('SIGTERM', () => shutdown())
   // The pool keeps our run's heartbeat; without it the run would wait RUNNING for the heartbeat check. We
