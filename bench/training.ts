@@ -9,7 +9,8 @@
  *     the per-epoch min/median/max latency to /tmp/lat-<subscribers>.txt.
  * (c) a trainer's resident memory after 1, 10, 50 and 100 runs (with the default explanations) in the same
  *     process, with the lowest and highest RSS sampled in between. Target: flat.
- * (d) eight runs with LAB_WORKERS=1 against LAB_WORKERS=2 (wall time, speed-up).
+ * (d) eight runs of issue #12's reference run (FRIEDMAN1 2,000 rows, 20 epochs) with LAB_WORKERS=1 against
+ *     LAB_WORKERS=2, 3 rounds with the order alternated (wall time, speed-up). Target: at least 1.7x.
  *
  * Run (compiled; the server needs decorator metadata): `npx tsc -p tsconfig.build.json && node
  * dist/bench/training.js [--quick] [--backend wasm|cpu|tensorflow] [--only a,b,c,d] [--memory-runs N]`.
