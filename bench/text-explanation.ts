@@ -112,13 +112,22 @@ async function main(cleanups: Cleanups): Promise<void> {
         explanation: {
           computeMs: number
           cost: { method: string; ms: number; evaluations: number }[]
-          distanceProfile: { method: string; ms: number; evaluations: number }[] | null
+          distanceProfile:
+            | {
+                method: string
+                ms: number
+                evaluations: number
+                windows: number
+                peakDistance: number
+                peakSeparation: number | null
+              }[]
+            | null
         }
       }
     }>(
       server.url,
       `query($id: ID!) { run(id: $id) { explanation { computeMs cost { method ms evaluations }
-      distanceProfile { method ms evaluations } } } }`,
+      distanceProfile { method ms evaluations windows peakDistance peakSeparation } } } }`,
       {
         id,
       },
@@ -127,13 +136,20 @@ async function main(cleanups: Cleanups): Promise<void> {
     const share = (ms: number) => (ms / epochMs).toFixed(2)
     printTable([
       ...run.explanation.cost.flatMap((x) => [
-        { method: x.method, ms: fmt(x.ms), evaluations: fmt(x.evaluations), 'x training': share(x.ms) },
+        {
+          method: x.method,
+          ms: fmt(x.ms),
+          evaluations: fmt(x.evaluations),
+          'x training': share(x.ms),
+          'windows, peak (separation)': '',
+        },
         // The profile's share of each token attribution method.
         ...(x.method === 'DISTANCE_PROFILE' ? (run.explanation.distanceProfile ?? []) : []).map((p) => ({
           method: `  ${p.method}`,
           ms: fmt(p.ms),
           evaluations: fmt(p.evaluations),
           'x training': share(p.ms),
+          'windows, peak (separation)': `${p.windows}, ${p.peakDistance} (${p.peakSeparation?.toFixed(1) ?? '-'})`,
         })),
       ]),
       {
@@ -141,6 +157,7 @@ async function main(cleanups: Cleanups): Promise<void> {
         ms: fmt(run.explanation.computeMs),
         evaluations: '',
         'x training': share(run.explanation.computeMs),
+        'windows, peak (separation)': '',
       },
     ])
     const met = run.explanation.computeMs / epochMs <= 0.5
