@@ -311,14 +311,25 @@ runMain(async (cleanups) => {
     seed: i,
     explain: [],
   })
-  const startRun = async (i: number) =>
-    (
-      await gql<{ startRun: { id: string } }>(
-        server.url,
-        `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
-        { input: spec(i) },
-      )
-    ).startRun.id
+  // On a saturated machine the server may cut a connection (its HTTP timeouts); the idempotency key makes
+  // sending the same startRun again safe, so a lost answer does not end the whole benchmark.
+  const startRun = async (i: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (
+          await gql<{ startRun: { id: string } }>(
+            server.url,
+            `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
+            { input: { ...spec(i), idempotencyKey: `load-${i}` } },
+          )
+        ).startRun.id
+      } catch (err) {
+        if (attempt >= 5 || !(err instanceof TypeError)) throw err
+        console.log(`startRun load-${i}: ${err.message} (attempt ${attempt}); sending it again`)
+        await sleep(500)
+      }
+    }
+  }
   const status = async (id: string) =>
     (await db.query<{ status: string }>(`SELECT status FROM "Run" WHERE id = $1`, [id])).rows[0]?.status
   const waitEnded = async (id: string, timeoutMs = 300_000) => {
