@@ -311,8 +311,9 @@ runMain(async (cleanups) => {
     seed: i,
     explain: [],
   })
-  // On a saturated machine the server may cut a connection (its HTTP timeouts); the idempotency key makes
-  // sending the same startRun again safe, so a lost answer does not end the whole benchmark.
+  // On a saturated machine the server may cut a connection (its HTTP timeouts) or find no free database
+  // connection (SERVICE_UNAVAILABLE); the idempotency key makes sending the same startRun again safe, so one
+  // lost answer does not end the whole benchmark.
   const startRun = async (i: number) => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -324,8 +325,9 @@ runMain(async (cleanups) => {
           )
         ).startRun.id
       } catch (err) {
-        if (attempt >= 5 || !(err instanceof TypeError)) throw err
-        console.log(`startRun load-${i}: ${err.message} (attempt ${attempt}); sending it again`)
+        const transient = err instanceof TypeError || /SERVICE_UNAVAILABLE/.test(String(err))
+        if (attempt >= 5 || !transient) throw err
+        console.log(`startRun load-${i}: ${String(err).slice(0, 120)} (attempt ${attempt}); sending it again`)
         await sleep(500)
       }
     }
