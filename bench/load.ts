@@ -311,27 +311,14 @@ runMain(async (cleanups) => {
     seed: i,
     explain: [],
   })
-  // On a saturated machine the server may cut a connection (its HTTP timeouts) or find no free database
-  // connection (SERVICE_UNAVAILABLE); the idempotency key makes sending the same startRun again safe, so one
-  // lost answer does not end the whole benchmark.
-  const startRun = async (i: number) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (
-          await gql<{ startRun: { id: string } }>(
-            server.url,
-            `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
-            { input: { ...spec(i), idempotencyKey: `load-${i}` } },
-          )
-        ).startRun.id
-      } catch (err) {
-        const transient = err instanceof TypeError || /SERVICE_UNAVAILABLE/.test(String(err))
-        if (attempt >= 5 || !transient) throw err
-        console.log(`startRun load-${i}: ${String(err).slice(0, 120)} (attempt ${attempt}); sending it again`)
-        await sleep(500)
-      }
-    }
-  }
+  const startRun = async (i: number) =>
+    (
+      await gql<{ startRun: { id: string } }>(
+        server.url,
+        `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
+        { input: spec(i) },
+      )
+    ).startRun.id
   const status = async (id: string) =>
     (await db.query<{ status: string }>(`SELECT status FROM "Run" WHERE id = $1`, [id])).rows[0]?.status
   const waitEnded = async (id: string, timeoutMs = 300_000) => {
