@@ -10,7 +10,8 @@
  *
  * Target: `{ __typename }` p99 under load at most 3x idle with query threads.
  *
- * Run (compiled): `npx tsc -p tsconfig.build.json && node dist/bench/query-threads.js [--quick]`.
+ * Run (compiled): `npx tsc -p tsconfig.build.json && node dist/bench/query-threads.js [--quick] [--only loop|threads]`
+ * (`--only threads`: the query-thread server alone).
  */
 import 'reflect-metadata'
 
@@ -141,7 +142,10 @@ runMain(async (cleanups) => {
   const samples = args.quick ? 50 : 200
   console.log(`# query threads: { __typename } under explainInstance / predict load\n${machineLine()}`)
   const rows: Record<string, string | number>[] = []
-  for (const threads of [0, 1]) {
+  const modes = [0, 1].filter(
+    (t) => args.only.length === 0 || args.only.includes(t === 0 ? 'loop' : 'threads'),
+  )
+  for (const threads of modes) {
     const r = await measure(cleanups, threads, samples)
     const mode = threads === 0 ? 'LAB_QUERY_THREADS=0 (event loop)' : `LAB_QUERY_THREADS=${threads}`
     const line = (what: string, l: Latency, extra: { loadRequests: number; loadErrors: number } | null) => ({

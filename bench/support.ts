@@ -406,6 +406,32 @@ export function procCpuMs(pid: number): number {
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND
 }
 
+/**
+ * The trainer's CPU time when the run's last epoch is stored, polled every 50 ms: what it spent before is the
+ * training (with loading the data), what it spends after is the explanation (with storing the results).
+ * CPU time, unlike the wall times the worker records, hardly depends on how busy the machine is.
+ */
+export async function trainerCpuWhenTrained(
+  url: string,
+  id: string,
+  epochs: number,
+  trainer: number,
+): Promise<number> {
+  for (;;) {
+    const run = await getRun(url, id)
+    if (run.history.length >= epochs || TERMINAL.has(run.status)) return procCpuMs(trainer)
+    await sleep(50)
+  }
+}
+
+/** The trainer's CPU before and after the last epoch was stored (see trainerCpuWhenTrained), and their ratio. */
+export function cpuSplitLine(trainingCpuMs: number, afterCpuMs: number): string {
+  return (
+    `trainer CPU: ${fmt(trainingCpuMs)} ms until the last epoch was stored (training), ${fmt(afterCpuMs)} ms ` +
+    `after it (explanation and storing): ${(afterCpuMs / trainingCpuMs).toFixed(2)}x`
+  )
+}
+
 /** USER_HZ: 100 on every Linux we run on (`getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_SECOND = 100
 

@@ -3,18 +3,20 @@
  *
  * (a) throughput of a run against `train()` called directly in this process on the same rows, network, seed
  *     and backend (and, without --quick, a bare tfjs `model.fit` from bench/train-overhead.ts). Target: the
- *     platform costs under 5 %.
+ *     platform costs at most 3 % (issue #12).
  * (b) epoch-to-subscriber latency: a graphql-ws client's receive time minus the epoch's stored `createdAt`,
  *     with 1 and with 100 subscribers on one run. Target: p99 under 50 ms. `BENCH_DUMP=/tmp/lat` also writes
  *     the per-epoch min/median/max latency to /tmp/lat-<subscribers>.txt.
  * (c) a trainer's resident memory after 1, 10, 50 and 100 runs (with the default explanations) in the same
  *     process, with the lowest and highest RSS sampled in between. Target: flat.
- * (d) eight runs with LAB_WORKERS=1 against LAB_WORKERS=2 (wall time, speed-up).
+ * (d) eight runs of issue #12's reference run (FRIEDMAN1 2,000 rows, 20 epochs) with LAB_WORKERS=1 against
+ *     LAB_WORKERS=2, 3 rounds with the order alternated (wall time, speed-up). Target: at least 1.7x.
  *
  * Run (compiled; the server needs decorator metadata): `npx tsc -p tsconfig.build.json && node
  * dist/bench/training.js [--quick] [--backend wasm|cpu|tensorflow] [--only a,b,c,d] [--memory-runs N]`.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 
 import pg from 'pg'
 import type { Client } from 'graphql-ws'
@@ -96,6 +98,11 @@ interface ThroughputSample {
   /** Per second of the whole run: the platform's startedAt..finishedAt, or the train() call. */
   wallSps: number
   wallMs: number
+  /**
+   * Wall time outside the epochs' own durations: set-up, storing, announcing, the model. Far less sensitive to
+   * load than the epochs, whose computation is the same on both sides.
+   */
+  outsideMs: number
   /**
    * Per CPU-second of the process that trained (the trainer, or this one): far less sensitive than wall time
    * to other load on the machine. For the platform it covers the trainer's queue, heartbeats and writes, but
@@ -189,6 +196,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
       epochSps: (trainRows * e) / (sum(run.history.map((h) => h.durationMs)) / 1000),
       wallSps: (trainRows * e) / (wallMs / 1000),
       wallMs,
+      outsideMs: wallMs - sum(run.history.map((h) => h.durationMs)),
       cpuSps: (trainRows * e) / (cpuMs / 1000),
       finalLoss: run.history.at(-1)?.loss ?? Number.NaN,
       endToEndMs,
@@ -215,6 +223,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
       epochSps: (trainRows * e) / (sum(result.history.map((h) => h.durationMs)) / 1000),
       wallSps: (trainRows * e) / (wallMs / 1000),
       wallMs,
+      outsideMs: wallMs - sum(result.history.map((h) => h.durationMs)),
       cpuSps: (trainRows * e) / ((cpu.user + cpu.system) / 1e6),
       finalLoss: result.history.at(-1)?.loss ?? Number.NaN,
     }
@@ -235,7 +244,16 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
 
   const med = (
     samples: ThroughputSample[],
-    key: 'epochSps' | 'wallSps' | 'cpuSps' | 'wallMs' | 'endToEndMs' | 'setupMs' | 'finishMs' | 'hookMs',
+    key:
+      | 'epochSps'
+      | 'wallSps'
+      | 'cpuSps'
+      | 'wallMs'
+      | 'outsideMs'
+      | 'endToEndMs'
+      | 'setupMs'
+      | 'finishMs'
+      | 'hookMs',
   ) => median(samples.map((s) => s[key] ?? Number.NaN))
   const row = (side: string, x: Partial<ThroughputSample> & { rounds?: number }) => ({
     side,
@@ -243,6 +261,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
     'samples/s (wall)': x.wallSps !== undefined ? fmt(x.wallSps) : '',
     'samples per CPU-s': x.cpuSps !== undefined ? fmt(x.cpuSps) : '',
     'wall s': x.wallMs !== undefined ? fmt(x.wallMs / 1000, 2) : '',
+    'outside epochs ms': x.outsideMs !== undefined ? fmt(x.outsideMs, 0) : '',
     'final loss': x.finalLoss !== undefined ? x.finalLoss.toPrecision(8) : '',
   })
   const summary = (samples: ThroughputSample[]): Partial<ThroughputSample> => ({
@@ -250,6 +269,7 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
     wallSps: med(samples, 'wallSps'),
     cpuSps: med(samples, 'cpuSps'),
     wallMs: med(samples, 'wallMs'),
+    outsideMs: med(samples, 'outsideMs'),
     ...(samples[0] ? { finalLoss: samples[0].finalLoss } : {}),
   })
   const rowsOut: Record<string, string>[] = []
@@ -301,6 +321,16 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
     `\nwall time = startedAt..finishedAt: the dataset loaded from PostgreSQL, every epoch stored and announced, ` +
       `the model stored; CPU time = the trainer process's (not PostgreSQL's or the API's)`,
   )
+  // The platform's extra time outside the epochs, per round, against the same round's baseline wall time.
+  const outsidePct = platformSamples.map(
+    (p, i) => ((p.outsideMs - (localSamples[i]?.outsideMs ?? 0)) / (localSamples[i]?.wallMs ?? 1)) * 100,
+  )
+  console.log(
+    `time outside the epochs, platform - train(), as % of train()'s wall time: per round ` +
+      `${outsidePct.map((x) => fmt(x, 1)).join(', ')}; median ${fmt(median(outsidePct), 1)} % ` +
+      `(what the platform adds around the same epochs; the rest of the wall-time overhead is the epochs' own ` +
+      `durations, which load moves by more than the target on either side)`,
+  )
   const perRound = (key: 'epochSps' | 'wallSps' | 'cpuSps') =>
     platformSamples.map((p, i) => fmt(((localSamples[i]?.[key] ?? 0) / p[key] - 1) * 100, 0)).join(', ')
   console.log(
@@ -322,9 +352,9 @@ async function sectionThroughput(cleanups: Cleanups, args: BenchArgs, backend: B
   const same = platformSamples.every((p, i) => p.finalLoss === localSamples[i]?.finalLoss)
   console.log(`same seed, same backend -> identical final loss on both sides: ${same ? 'yes' : 'NO'}`)
   if (!args.quick) {
-    const verdict = (x: number) => (x < 5 ? 'met' : 'NOT met')
+    const verdict = (x: number) => (x <= 3 ? 'met' : 'NOT met')
     console.log(
-      `target: overhead under 5 %: on wall time ${verdict(overheads.wall)} (median), ` +
+      `target: overhead at most 3 %: on wall time ${verdict(overheads.wall)} (median), ` +
         `${verdict(overheads.bestWall)} (best round); on CPU time ${verdict(overheads.cpu)} (median), ` +
         `${verdict(overheads.bestCpu)} (best round)`,
     )
@@ -603,77 +633,128 @@ async function sectionMemory(cleanups: Cleanups, args: BenchArgs, backend: Backe
 // ---------------------------------------------------------------------------------------------------------
 // (d) one worker against two
 
-async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
-  const runs = args.quick ? 4 : 8
-  const rows = 2000
-  const epochs = 3
-  heading(
-    `(d) ${runs} runs, LAB_WORKERS=1 vs 2: ${fmt(rows)} x ${FEATURES}, Dense ${REFERENCE_LAYERS.join('-')}-1, ` +
-      `${epochs} epochs each, ${backend}`,
-  )
-  const database = await createBenchDatabase(cleanups)
-  const data = referenceRows(rows, FEATURES)
-  const results: {
-    workers: number
-    wallMs: number
-    meanRunMs: number
-    meanEpochsMs: number
-    workersUsed: number
-  }[] = []
-  let datasetId: string | undefined
-  for (const workers of [1, 2]) {
-    const server = await startInProcessServer(
-      cleanups,
-      { LAB_WORKERS: String(workers), LAB_TF_BACKEND: backend },
-      database.url,
-    )
-    datasetId ??= await createDataset(
-      server.url,
-      datasetInput('reference-2k', 'BINARY_CLASSIFICATION', FEATURES, data),
-    )
-    const input = (seed: number, e: number) => ({
-      datasetId,
-      hiddenLayers: REFERENCE_LAYERS,
-      epochs: e,
-      explain: [],
-      seed,
-    })
-    // Warm-up: one short run per trainer (JIT, kernels), and time for every trainer to be ready.
-    const warm: string[] = []
-    for (let i = 0; i < workers; i++) warm.push(await startRun(server.url, input(1000 + i, 1)))
-    await waitForRuns(server.url, warm)
-    await sleep(1000)
+interface WorkersSample {
+  workers: number
+  wallMs: number
+  meanRunMs: number
+  meanEpochsMs: number
+  /** Mean time from startRun to the run's claim (startedAt): how long a run waited for a trainer. */
+  meanWaitMs: number
+  workersUsed: number
+  /** The 1-minute load average when the batch ended. */
+  load: number
+}
 
-    const t0 = Date.now()
-    const ids: string[] = []
-    for (let i = 0; i < runs; i++) ids.push(await startRun(server.url, input(i + 1, epochs)))
-    const finished = await waitForRuns(server.url, ids)
-    const end = Math.max(...finished.map((r) => Date.parse(r.finishedAt ?? '')))
-    const meanRunMs =
-      sum(finished.map((r) => Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? ''))) /
-      finished.length
-    const meanEpochsMs = sum(finished.map((r) => sum(r.history.map((h) => h.durationMs)))) / finished.length
-    const workersUsed = await withPg(database.url, async (client) => {
+/**
+ * 8 runs submitted at once to a server with `workers` trainers (a fresh server on the shared database each time):
+ * wall time from the first startRun to the latest finishedAt.
+ */
+async function measureWorkers(
+  cleanups: Cleanups,
+  databaseUrl: string,
+  backend: BackendName,
+  workers: number,
+  batch: { runs: number; epochs: number; dataset: (url: string) => Promise<string> },
+): Promise<WorkersSample> {
+  const server = await startInProcessServer(
+    cleanups,
+    { LAB_WORKERS: String(workers), LAB_TF_BACKEND: backend },
+    databaseUrl,
+  )
+  const datasetId = await batch.dataset(server.url)
+  const input = (seed: number, e: number) => ({
+    datasetId,
+    hiddenLayers: REFERENCE_LAYERS,
+    epochs: e,
+    explain: [],
+    seed,
+  })
+  // Warm-up: one short run per trainer (JIT, kernels), and time for every trainer to be ready.
+  const warm: string[] = []
+  for (let i = 0; i < workers; i++) warm.push(await startRun(server.url, input(1000 + i, 1)))
+  await waitForRuns(server.url, warm)
+  await sleep(1000)
+
+  const t0 = Date.now()
+  const ids: string[] = []
+  const submitted = new Map<string, number>()
+  for (let i = 0; i < batch.runs; i++) {
+    const id = await startRun(server.url, input(i + 1, batch.epochs))
+    ids.push(id)
+    submitted.set(id, Date.now())
+  }
+  const finished = await waitForRuns(server.url, ids)
+  const load = os.loadavg()[0] ?? 0
+  const end = Math.max(...finished.map((r) => Date.parse(r.finishedAt ?? '')))
+  const mean = (values: number[]) => sum(values) / values.length
+  const sample: WorkersSample = {
+    workers,
+    wallMs: end - t0,
+    meanRunMs: mean(finished.map((r) => Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? ''))),
+    meanEpochsMs: mean(finished.map((r) => sum(r.history.map((h) => h.durationMs)))),
+    meanWaitMs: mean(finished.map((r) => Date.parse(r.startedAt ?? '') - (submitted.get(r.id) ?? 0))),
+    workersUsed: await withPg(databaseUrl, async (client) => {
       const { rows: used } = await client.query<{ n: number }>(
         `SELECT count(DISTINCT "workerId")::int AS n FROM "Run" WHERE id = ANY($1::uuid[])`,
         [ids],
       )
       return used[0]?.n ?? 0
-    })
-    results.push({ workers, wallMs: end - t0, meanRunMs, meanEpochsMs, workersUsed })
-    await server.stop()
+    }),
+    load,
   }
-  const one = results[0]
+  await server.stop()
+  return sample
+}
+
+async function sectionWorkers(cleanups: Cleanups, args: BenchArgs, backend: BackendName): Promise<void> {
+  const runs = args.quick ? 4 : 8
+  const rows = 2000
+  // Issue #12's reference run (FRIEDMAN1 2,000 rows, 20 epochs): runs of a few seconds, as users train them.
+  const epochs = args.quick ? 3 : 20
+  const rounds = args.quick ? 1 : 3
+  heading(
+    `(d) ${runs} runs, LAB_WORKERS=1 vs 2: FRIEDMAN1 ${fmt(rows)} x 10, Dense ${REFERENCE_LAYERS.join('-')}-1, ` +
+      `${epochs} epochs each, ${backend}; ${rounds} round(s), the order of the two alternated`,
+  )
+  const database = await createBenchDatabase(cleanups)
+  // Generated through the first server; every later one shares its database.
+  let datasetId: Promise<string> | undefined
+  const batch = {
+    runs,
+    epochs,
+    dataset: (url: string) =>
+      (datasetId ??= generateDataset(url, { name: 'friedman-2k', generator: 'FRIEDMAN1', rows, seed: 1 })),
+  }
+  const samples: WorkersSample[] = []
+  const speedups: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [1, 2] : [2, 1]
+    const pair: WorkersSample[] = []
+    for (const workers of order)
+      pair.push(await measureWorkers(cleanups, database.url, backend, workers, batch))
+    const one = pair.find((p) => p.workers === 1)
+    const two = pair.find((p) => p.workers === 2)
+    if (one && two) speedups.push(one.wallMs / two.wallMs)
+    samples.push(...pair)
+  }
   printTable(
-    results.map((r) => ({
+    samples.map((r, i) => ({
+      round: String(Math.floor(i / 2) + 1),
       LAB_WORKERS: String(r.workers),
       'trainers used': String(r.workersUsed),
       [`wall s (${runs} runs)`]: fmt(r.wallMs / 1000, 2),
       'runs/min': fmt((runs / r.wallMs) * 60_000, 1),
       'mean run s (startedAt..finishedAt)': fmt(r.meanRunMs / 1000, 2),
       'of which epochs s': fmt(r.meanEpochsMs / 1000, 2),
-      'speed-up': one ? fmt(one.wallMs / r.wallMs, 2) : '',
+      'mean wait for a trainer s': fmt(r.meanWaitMs / 1000, 2),
+      'load (1 min)': fmt(r.load, 1),
     })),
+  )
+  const verdict = median(speedups) >= 1.7 ? 'met' : 'NOT met'
+  console.log(
+    `\nspeed-up (wall, 1 worker / 2 workers) per round: ${speedups.map((x) => fmt(x, 2)).join(', ')}; ` +
+      `median ${fmt(median(speedups), 2)}` +
+      (args.quick ? '' : `\ntarget: speed-up >= 1.7x ${verdict} (median)`),
   )
 }
 

@@ -35,7 +35,9 @@ import { ResolverContainer } from './server/container'
 import { buildLabSchema } from './server/schema'
 import { familyOf } from './models/registry'
 import { selectBackend } from './training/backend'
-import { QueryPool, ThreadedModelQueries } from './query/query-pool'
+import { parseBodyOnThread, QueryPool, ThreadedModelQueries } from './query/query-pool'
+import type { ParsedBody } from './server/json-body'
+import { NO_PACKED_VARIABLES, type PackedVariables } from './modules/common/packed-rows'
 import { WorkerPool } from './training/pool'
 import { enqueueWith, openQueue } from './training/queue'
 import { Supervisor } from './training/supervisor'
@@ -50,6 +52,8 @@ export interface AppContext {
   generation: GenerationService
   sweepEvents: SweepEventStream
   experimentEvents: ExperimentEventStream
+  /** Variables of the request body packed off the event loop (src/modules/common/packed-rows.ts). */
+  packedVariables: PackedVariables
 }
 
 /** The services of one API process, wired explicitly (no work at import time). */
@@ -64,7 +68,9 @@ export interface App {
   apiKeys: ApiKeyService
   /** Authenticates and authorizes every request (src/server/auth.ts). */
   guard: RequestGuard
-  context: (principal: Principal) => AppContext
+  context: (principal: Principal, packed?: PackedVariables) => AppContext
+  /** Parses a large request body on a query thread; undefined with LAB_QUERY_THREADS=0. */
+  parseLargeBody: ((bytes: Uint8Array) => Promise<ParsedBody>) | undefined
   close(): Promise<void>
 }
 
@@ -96,7 +102,8 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       maxTrainingSteps: config.maxTrainingSteps,
       maxQueuedRunsPerKey: config.maxQueuedRunsPerKey,
     })
-    const queries = createModelQueries(config, runRepo, logger)
+    const queryPool = createQueryPool(config, logger)
+    const queries = createModelQueries(queryPool, runRepo, config.tfBackend)
     closers.push(async () => queries.dispose())
     const generation = new GenerationService(queries, runRepo, datasets, {
       maxGenerateTokens: config.maxGenerateTokens,
@@ -182,14 +189,16 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       supervisor,
       apiKeys,
       guard,
-      context: (principal) => ({
+      context: (principal, packed = NO_PACKED_VARIABLES) => ({
         principal,
+        packedVariables: packed,
         loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations, sweeps }),
         runEvents,
         generation,
         sweepEvents,
         experimentEvents,
       }),
+      parseLargeBody: queryPool && ((bytes) => parseBodyOnThread(queryPool, bytes)),
       close,
     }
   } catch (err) {
@@ -198,21 +207,28 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
   }
 }
 
-/** Query threads (LAB_QUERY_THREADS), or this process's own event loop when it is 0. */
-function createModelQueries(config: Config, runs: RunRepository, logger: Logger): ModelQueries {
-  if (config.queryThreads === 0) {
-    return new PredictionService(runs, async (run, stored) => {
-      await selectBackend(config.tfBackend)
-      return familyOf(run.family).load(stored)
-    })
-  }
-  const pool = new QueryPool({
+/** The query threads (LAB_QUERY_THREADS); none when it is 0. */
+function createQueryPool(config: Config, logger: Logger): QueryPool | undefined {
+  if (config.queryThreads === 0) return undefined
+  return new QueryPool({
     threads: config.queryThreads,
     maxQueue: config.queryQueue,
     settings: { cacheSize: QUERY_THREAD_MODEL_CACHE, tfBackend: config.tfBackend },
     logger: logger.child({ component: 'query-pool' }),
   })
-  return new ThreadedModelQueries(runs, pool)
+}
+
+/** Model queries on the query threads, or on this process's own event loop when there are none. */
+function createModelQueries(
+  pool: QueryPool | undefined,
+  runs: RunRepository,
+  tfBackend: Config['tfBackend'],
+): ModelQueries {
+  if (pool) return new ThreadedModelQueries(runs, pool)
+  return new PredictionService(runs, async (run, stored) => {
+    await selectBackend(tfBackend)
+    return familyOf(run.family).load(stored)
+  })
 }
 
 /** Loaded models each query thread keeps (a model holds its weights as tensors of that thread). */

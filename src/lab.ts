@@ -86,6 +86,7 @@ export async function startLab(config: Config, logger: Logger, options: LabOptio
       logger,
       auth: app.guard,
       context: app.context,
+      ...(app.parseLargeBody ? { parseLargeBody: app.parseLargeBody } : {}),
       checkDatabase: async () => {
         await db.$queryRaw`SELECT 1`
       },

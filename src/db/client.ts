@@ -46,6 +46,16 @@ export function createDb(connectionString: string, opts: DbOptions = {}): Db {
 
 const pools = new WeakMap<Db, pg.Pool>()
 
+/**
+ * The pg pool under a client, for the few reads Prisma makes much slower (large bytea values: see
+ * DatasetRepository.findContentOfRun).
+ */
+export function poolOf(db: Db): pg.Pool {
+  const pool = pools.get(db)
+  if (!pool) throw new Error('this client was not made by createDb')
+  return pool
+}
+
 /** Disconnects Prisma and ends the pool it was given (the adapter does not own a pool passed to it). */
 export async function closeDb(db: Db): Promise<void> {
   await db.$disconnect()

@@ -1,12 +1,12 @@
 import { ExplainInputError, assertRowWidths } from './errors'
-import { integratedGradients } from './integrated-gradients'
+import { integratedGradients, type AdaptivePath } from './integrated-gradients'
 import { fitLinearSurrogate } from './linear-surrogate'
 import { DEFAULT_MAX_BATCH_ROWS, EvaluationCounter } from './model'
 import { partialDependence, DEFAULT_GRID_RESOLUTION } from './partial-dependence'
 import { permutationImportance, DEFAULT_PERMUTATION_REPEATS } from './permutation-importance'
 import type { IntegrationRule } from './quadrature'
 import { createRng, sampleIndices, sampleRows } from './random'
-import { DEFAULT_EXACT_MAX_FEATURES, shapleyValues } from './shapley'
+import { DEFAULT_EXACT_MAX_FEATURES, shapleyValues, type PermutationSampling } from './shapley'
 import { columnMeans, logLossFromLogits, meanSquaredError } from './stats'
 import { DEFAULT_SURROGATE_HIDDEN, fitSurrogateNetwork } from './surrogate-network'
 import {
@@ -26,22 +26,43 @@ import {
 } from './types'
 
 /**
- * Default sizes. They are chosen so a 10-feature explanation costs about 1.3 million model rows; exact
- * Shapley dominates (50 rows x 1,022 coalitions x 20 background rows = 1.02 M). Measured on the product's
- * reference network (128-64-32-16-1, bench/explanations.ts): 5-7 s on wasm, 85-90 s on the pure-JS cpu
- * backend (about 70 us per row) - the cost is recorded with every explanation.
+ * Default sizes and tolerances. Shapley values are sampled (stratified antithetic permutations) until their
+ * standard error is small rather than enumerated: exact enumeration on 10 features costs 50 rows x 1,022
+ * coalitions x 20 background rows = 1.02 M model rows, more than training the reference network; the sampled
+ * estimate stops at a standard error of 2 % of the model's spread (or after 8 rounds), which it reports. Integrated Gradients
+ * refines its path until a bound on the completeness gap is within 1 % of |f(x) - f(x')| (the gaps reached are
+ * far smaller: the panels' errors partly cancel). Figures: bench/explanations.ts
+ * and bench/README.md; the cost and the error reached are recorded with every explanation.
  */
 export const EXPLAIN_DEFAULTS = Object.freeze({
   /** Held-out rows used (a seeded sample when there are more): permutation importance, PD, linear surrogate. */
   maxEvalRows: 1000,
-  /** Rows explained by Integrated Gradients (50 gradient rows each). */
+  /**
+   * The generative families' cap on rows they explain one by one (the VAE's sensitivity and encoder rows, the
+   * text profile's windows); for an MLP, the most rows Integrated Gradients may explain (see `igRows`).
+   */
   sampleSize: 200,
+  /**
+   * Rows a trained MLP's Integrated Gradients explain (as many gradient rows each as the adaptive path needs):
+   * 100, as the global importance is a mean over rows and the adaptive path costs ~4x the old fixed rule.
+   */
+  igRows: 100,
+  /** Held-out rows each partial-dependence curve averages over (a seeded sample: grid x rows model rows). */
+  partialDependenceRows: 200,
   /** Rows explained by Shapley values: a prefix of the IG sample, so both rank over the same rows. */
   shapleySampleSize: 50,
   /** Training rows used as the Shapley background (E[f] and the values of absent features). */
   backgroundSize: 20,
-  /** Model rows Shapley may use; above it the Shapley sample shrinks (12 features: 13 rows). */
+  /** Model rows Shapley may use; above it the Shapley sample shrinks (exact at 12 features: 13 rows). */
   maxShapleyEvaluations: 1_100_000,
+  /** Sampled Shapley: aimed standard error per value, relative to the sd of f over the background. */
+  shapleyTolerance: 0.02,
+  /** Sampled Shapley: rounds of one antithetic pair per background row (2 at least, for the error). */
+  shapleyMinRounds: 2,
+  shapleyMaxRounds: 8,
+  /** Integrated Gradients: aimed bound on the completeness gap relative to |f(x) - f(x')| (see igSteps). */
+  igTolerance: 0.01,
+  igMaxSteps: 1024,
   /** Training rows the surrogate network learns from. */
   maxSurrogateTrainRows: 2000,
   /** Features with a partial dependence curve; above it the most important ones. */
@@ -54,6 +75,8 @@ export interface SurrogateNetworkSettings {
   epochs?: number
   batchSize?: number
   learningRate?: number
+  patience?: number
+  minGain?: number
   maxTrainRows?: number
 }
 
@@ -80,15 +103,27 @@ export interface ExplainModelOptions {
   backgroundSize?: number
   maxShapleyEvaluations?: number
   exactShapleyMaxFeatures?: number
+  /**
+   * Shapley by exact enumeration up to `exactShapleyMaxFeatures` features and KernelSHAP above, instead of the
+   * default sampled permutations (`shapleyTolerance`, `shapleyMaxRounds`).
+   */
+  exactShapley?: boolean
+  shapleyTolerance?: number
+  shapleyMaxRounds?: number
   /** KernelSHAP coalitions per row (above `exactShapleyMaxFeatures`); default 2M + 2048. */
   kernelShapSamples?: number
+  /** A fixed IG rule (`igSteps` points of `igRule`); when neither is given, the adaptive path. */
   igSteps?: number
   igRule?: IntegrationRule
+  igTolerance?: number
+  igMaxSteps?: number
   permutationRepeats?: number
   /** Loss for permutation importance; default MSE for regression, log-loss on logits for classification. */
   loss?: LossFunction
   gridResolution?: number
   maxPartialDependenceFeatures?: number
+  /** Rows each curve averages over; default {@link EXPLAIN_DEFAULTS.partialDependenceRows}. */
+  partialDependenceRows?: number
   surrogateNetwork?: SurrogateNetworkSettings
   /** Largest batch passed to `predict`/`gradient`. */
   maxBatchRows?: number
@@ -185,14 +220,19 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
       featureNames.map((feature, j) => ({ method, feature, importance: values[j] as number, std: null })),
     )
   }
-  const checkOf = (method: ExplanationMethod, gaps: Float64Array): void => {
-    let max = 0
-    let sum = 0
-    for (const g of gaps) {
-      max = Math.max(max, g)
-      sum += g
-    }
-    checks.push({ method, maxGap: max, meanGap: gaps.length > 0 ? sum / gaps.length : 0 })
+  const checkOf = (
+    method: ExplanationMethod,
+    gaps: Float64Array,
+    reached: { steps: Int32Array | null; stdErrors: Float64Array | null },
+  ): void => {
+    checks.push({
+      method,
+      maxGap: maxOf(gaps),
+      meanGap: meanOf(gaps),
+      maxStdError: reached.stdErrors ? maxOf(reached.stdErrors) : null,
+      maxSteps: reached.steps ? maxOf(reached.steps) : null,
+      meanSteps: reached.steps ? meanOf(reached.steps) : null,
+    })
   }
 
   for (const method of methods) {
@@ -221,6 +261,8 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
             epochs: settings.epochs,
             batchSize: settings.batchSize,
             learningRate: settings.learningRate,
+            patience: settings.patience,
+            minGain: settings.minGain,
             signal: options.signal,
             seed,
           }),
@@ -255,18 +297,22 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
             maxBatchRows,
             steps: options.igSteps,
             rule: options.igRule,
+            adaptive: igAdaptive(options),
           }),
         )
         importanceOf(method, meanAbsolute(result.attributions, width))
-        checkOf(method, result.gaps)
+        checkOf(method, result.gaps, { steps: result.steps, stdErrors: null })
         break
       }
       case ExplanationMethod.SHAPLEY: {
         const exactMax = options.exactShapleyMaxFeatures ?? DEFAULT_EXACT_MAX_FEATURES
+        const sampling = shapleySampling(options)
         const coalitions =
-          width <= exactMax
-            ? 2 ** width - 2
-            : Math.min(2 ** width - 2, options.kernelShapSamples ?? 2 * width + 2048)
+          sampling !== undefined
+            ? 2 * sampling.maxRounds * Math.max(1, width - 1)
+            : width <= exactMax
+              ? 2 ** width - 2
+              : Math.min(2 ** width - 2, options.kernelShapSamples ?? 2 * width + 2048)
         const perRow = Math.max(1, coalitions * background.length)
         const budgetRows = Math.floor(
           (options.maxShapleyEvaluations ?? EXPLAIN_DEFAULTS.maxShapleyEvaluations) / perRow,
@@ -285,10 +331,11 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
             seed,
             maxBatchRows,
             nSamples: options.kernelShapSamples,
+            ...(sampling ? { sampling } : {}),
           }),
         )
         importanceOf(method, meanAbsolute(result.values, width))
-        checkOf(method, result.gaps)
+        checkOf(method, result.gaps, { steps: result.permutations, stdErrors: result.stdErrors })
         break
       }
       case ExplanationMethod.PARTIAL_DEPENDENCE: {
@@ -297,11 +344,15 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
           options.maxPartialDependenceFeatures ?? EXPLAIN_DEFAULTS.maxPartialDependenceFeatures,
           globalImportance,
         )
+        // The same seeded order as the IG and Shapley rows: its first rows.
+        const pdRows = sampleOrder
+          .slice(0, options.partialDependenceRows ?? EXPLAIN_DEFAULTS.partialDependenceRows)
+          .map((i) => evalRows[i] as Float64Array)
         partial = await run(method, (model) =>
           features.map((j) =>
             partialDependence({
               predict: model.predict,
-              rows: evalRows,
+              rows: pdRows,
               featureIndex: j,
               featureName: featureNames[j] as string,
               gridResolution: options.gridResolution ?? DEFAULT_GRID_RESOLUTION,
@@ -333,6 +384,38 @@ export async function explainModel(options: ExplainModelOptions): Promise<Explai
   }
 }
 
+function maxOf(values: ArrayLike<number>): number {
+  let max = 0
+  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i] as number)
+  return max
+}
+
+function meanOf(values: ArrayLike<number>): number {
+  let sum = 0
+  for (let i = 0; i < values.length; i++) sum += values[i] as number
+  return values.length > 0 ? sum / values.length : 0
+}
+
+/** The adaptive IG path unless a fixed rule was asked for. */
+function igAdaptive(options: ExplainModelOptions): AdaptivePath | undefined {
+  if (options.igSteps !== undefined || options.igRule !== undefined) return undefined
+  return {
+    tolerance: options.igTolerance ?? EXPLAIN_DEFAULTS.igTolerance,
+    maxSteps: options.igMaxSteps ?? EXPLAIN_DEFAULTS.igMaxSteps,
+  }
+}
+
+/** Sampled permutations unless exact enumeration (or KernelSHAP) was asked for. */
+function shapleySampling(options: ExplainModelOptions): PermutationSampling | undefined {
+  if (options.exactShapley === true) return undefined
+  const maxRounds = options.shapleyMaxRounds ?? EXPLAIN_DEFAULTS.shapleyMaxRounds
+  return {
+    tolerance: options.shapleyTolerance ?? EXPLAIN_DEFAULTS.shapleyTolerance,
+    minRounds: Math.min(EXPLAIN_DEFAULTS.shapleyMinRounds, maxRounds),
+    maxRounds,
+  }
+}
+
 function validate(options: ExplainModelOptions, methods: readonly ExplanationMethod[]): void {
   const width = options.featureNames.length
   if (width === 0) throw new ExplainInputError('no features')
@@ -356,9 +439,12 @@ function validate(options: ExplainModelOptions, methods: readonly ExplanationMet
     ['shapleySampleSize', options.shapleySampleSize],
     ['backgroundSize', options.backgroundSize],
     ['igSteps', options.igSteps],
+    ['igMaxSteps', options.igMaxSteps],
+    ['shapleyMaxRounds', options.shapleyMaxRounds],
     ['permutationRepeats', options.permutationRepeats],
     ['gridResolution', options.gridResolution],
     ['maxPartialDependenceFeatures', options.maxPartialDependenceFeatures],
+    ['partialDependenceRows', options.partialDependenceRows],
     ['maxBatchRows', options.maxBatchRows],
   ]
   for (const [name, value] of positive) {

@@ -1,8 +1,8 @@
 import { ExplainInputError, assertRowWidths } from './errors'
 import { leastSquares } from './linalg'
 import { DEFAULT_MAX_BATCH_ROWS } from './model'
-import { createRng, randomInt, type Rng } from './random'
-import { mean } from './stats'
+import { createRng, permutation, randomInt, type Rng } from './random'
+import { mean, std } from './stats'
 import type { BatchPredict } from './types'
 
 /**
@@ -28,6 +28,24 @@ export interface ShapleyOptions {
   seed?: number | string
   /** Upper bound on rows per model call. */
   maxBatchRows?: number
+  /**
+   * Estimate by stratified antithetic permutation sampling instead of enumerating coalitions (any width): see
+   * {@link PermutationSampling}. Absent: exact up to `exactMaxFeatures`, KernelSHAP above.
+   */
+  sampling?: PermutationSampling
+}
+
+/**
+ * A tolerance-driven budget for sampled Shapley values. A round draws, for every background row b, one
+ * permutation and its reverse and walks both from b to x (2 |bg| (M - 1) model rows per instance). Rounds are
+ * added until every feature's standard error is at most `tolerance` x sd_bg(f) (the spread of the model over
+ * the background, so the tolerance has no units) or `maxRounds` is reached.
+ */
+export interface PermutationSampling {
+  tolerance: number
+  /** At least 2: the standard error needs two draws per background row. */
+  minRounds: number
+  maxRounds: number
 }
 
 /** Result of {@link shapleyValues}. */
@@ -42,6 +60,13 @@ export interface ShapleyResult {
   gaps: Float64Array
   /** True when computed by exact enumeration, false for KernelSHAP estimates. */
   exact: boolean
+  /**
+   * Per row, the largest standard error of a feature's value: 0 when exact, the sampling estimate's when
+   * sampled, null for KernelSHAP (which has none).
+   */
+  stdErrors: Float64Array | null
+  /** Per row, the permutations walked (sampled); 0 when exact; null for KernelSHAP. */
+  permutations: Int32Array | null
 }
 
 /**
@@ -60,10 +85,29 @@ export function shapleyValues(options: ShapleyOptions): ShapleyResult {
     throw new ExplainInputError(`exact Shapley is limited to ${EXACT_FEATURE_CEILING} features`)
   }
   const maxBatchRows = options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS
-  const exact = width <= exactMax
+  const exact = width <= exactMax && options.sampling === undefined
 
-  const expectedValue = mean(predict(background))
+  const backgroundValues = predict(background)
+  const expectedValue = mean(backgroundValues)
   const predictions = rows.length > 0 ? predict(rows) : new Float64Array(0)
+  if (options.sampling !== undefined) {
+    const sampled = sampledShapley(
+      predict,
+      rows,
+      background,
+      backgroundValues,
+      predictions,
+      options.sampling,
+      createRng(options.seed ?? 0, 'shapley-permutations'),
+    )
+    return {
+      ...sampled,
+      expectedValue,
+      predictions,
+      gaps: efficiencyGaps(sampled.values, expectedValue, predictions),
+      exact: false,
+    }
+  }
   const rng = createRng(options.seed ?? 0, 'kernel-shap')
   const values = rows.map((x, i) => {
     const fx = predictions[i] as number
@@ -71,13 +115,155 @@ export function shapleyValues(options: ShapleyOptions): ShapleyResult {
       ? exactInstance(predict, x, background, expectedValue, fx, maxBatchRows)
       : kernelShapInstance(predict, x, background, expectedValue, fx, options.nSamples, rng, maxBatchRows)
   })
-  const gaps = new Float64Array(rows.length)
+  return {
+    values,
+    expectedValue,
+    predictions,
+    gaps: efficiencyGaps(values, expectedValue, predictions),
+    exact,
+    stdErrors: exact ? new Float64Array(rows.length) : null,
+    permutations: exact ? new Int32Array(rows.length) : null,
+  }
+}
+
+function efficiencyGaps(
+  values: readonly Float64Array[],
+  expectedValue: number,
+  predictions: Float64Array,
+): Float64Array {
+  const gaps = new Float64Array(values.length)
   values.forEach((phi, i) => {
     let sum = 0
     for (const v of phi) sum += v
     gaps[i] = Math.abs(sum + expectedValue - (predictions[i] as number))
   })
-  return { values, expectedValue, predictions, gaps, exact }
+  return gaps
+}
+
+/** Running sums of one instance's sampled Shapley values, per background row (the strata). */
+interface SampledInstance {
+  x: Float64Array
+  fx: number
+  /** sum[b * M + j]: sum over rounds of the pair means of feature j with background row b; sq the squares. */
+  sum: Float64Array
+  sq: Float64Array
+  rounds: number
+  stdError: number
+}
+
+/**
+ * Stratified antithetic permutation sampling (Strumbelj and Kononenko's estimator, Captum's
+ * ShapleyValueSampling, with the background as strata): v(S) is the background mean of f(x_S, b), so
+ * phi_j = mean over b of E_pi[f(x_{pre_j + j}, b) - f(x_{pre_j}, b)]. Each round walks, for every b, a random
+ * permutation pi and its reverse from b to x (antithetic pair); their marginal contributions telescope to
+ * f(x) - f(b), so after any whole round sum phi = f(x) - E f to rounding (efficiency holds by construction).
+ * The standard error is the stratified one, sqrt(sum_b s_b^2 / n) / |bg| with s_b^2 the variance of b's pair
+ * means over the n rounds: a model additive in the features gets 0 (every permutation agrees), not the spread
+ * of the background. All active instances of a round go to the model together.
+ */
+function sampledShapley(
+  predict: BatchPredict,
+  rows: readonly Float64Array[],
+  background: readonly Float64Array[],
+  backgroundValues: Float64Array,
+  predictions: Float64Array,
+  sampling: PermutationSampling,
+  rng: Rng,
+): { values: Float64Array[]; stdErrors: Float64Array; permutations: Int32Array } {
+  const { minRounds, maxRounds, tolerance } = sampling
+  if (
+    !Number.isInteger(minRounds) ||
+    minRounds < 2 ||
+    !Number.isInteger(maxRounds) ||
+    maxRounds < minRounds
+  ) {
+    throw new ExplainInputError('sampled Shapley needs integer rounds with 2 <= minRounds <= maxRounds')
+  }
+  if (!(tolerance >= 0)) throw new ExplainInputError('the Shapley tolerance must be >= 0')
+  const m = (background[0] as Float64Array).length
+  const k = background.length
+  const aim = tolerance * std(backgroundValues)
+  const instances: SampledInstance[] = rows.map((x, i) => ({
+    x,
+    fx: predictions[i] as number,
+    sum: new Float64Array(k * m),
+    sq: new Float64Array(k * m),
+    rounds: 0,
+    stdError: Number.POSITIVE_INFINITY,
+  }))
+  const walk = new Float64Array(m)
+  for (let round = 0; round < maxRounds; round++) {
+    const active = instances.filter((s) => s.rounds < minRounds || s.stdError > aim)
+    if (active.length === 0 || m === 0) break
+    // Per instance and background row: a permutation and its reverse, M - 1 inner points each.
+    const orders: Int32Array[] = []
+    const batch: Float64Array[] = []
+    for (const s of active) {
+      for (const b of background) {
+        const order = permutation(m, rng)
+        orders.push(order)
+        for (const o of [order, order.slice().reverse()]) {
+          const point = Float64Array.from(b)
+          for (let t = 0; t + 1 < m; t++) {
+            const j = o[t] as number
+            point[j] = s.x[j] as number
+            batch.push(Float64Array.from(point))
+          }
+        }
+      }
+    }
+    const out = predict(batch)
+    let at = 0
+    active.forEach((s, a) => {
+      for (let b = 0; b < k; b++) {
+        const order = orders[a * k + b] as Int32Array
+        walk.fill(0)
+        for (const reversed of [false, true]) {
+          let previous = backgroundValues[b] as number
+          for (let t = 0; t < m; t++) {
+            const current = t + 1 < m ? (out[at++] as number) : s.fx
+            const j = order[reversed ? m - 1 - t : t] as number
+            walk[j] = (walk[j] as number) + (current - previous) / 2
+            previous = current
+          }
+        }
+        for (let j = 0; j < m; j++) {
+          const v = walk[j] as number
+          s.sum[b * m + j] = (s.sum[b * m + j] as number) + v
+          s.sq[b * m + j] = (s.sq[b * m + j] as number) + v * v
+        }
+      }
+      s.rounds++
+      s.stdError = stratifiedStdError(s, k, m)
+    })
+  }
+  return {
+    values: instances.map((s) => {
+      const phi = new Float64Array(m)
+      for (let b = 0; b < k; b++)
+        for (let j = 0; j < m; j++) phi[j] = (phi[j] as number) + (s.sum[b * m + j] as number)
+      return phi.map((v) => v / (k * s.rounds))
+    }),
+    stdErrors: Float64Array.from(instances, (s) => (s.rounds > 0 ? s.stdError : 0)),
+    permutations: Int32Array.from(instances, (s) => 2 * k * s.rounds),
+  }
+}
+
+/** max_j sqrt(sum_b s_bj^2 / n) / |bg|; infinite before two rounds. */
+function stratifiedStdError(s: SampledInstance, k: number, m: number): number {
+  const n = s.rounds
+  if (n < 2) return Number.POSITIVE_INFINITY
+  let worst = 0
+  for (let j = 0; j < m; j++) {
+    let variance = 0
+    for (let b = 0; b < k; b++) {
+      const sum = s.sum[b * m + j] as number
+      // Sample variance from the sums; clamped at 0 against rounding for features whose draws all agree.
+      variance += Math.max(0, ((s.sq[b * m + j] as number) - (sum * sum) / n) / (n - 1))
+    }
+    worst = Math.max(worst, Math.sqrt(variance / n) / k)
+  }
+  return worst
 }
 
 /**

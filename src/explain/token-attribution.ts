@@ -13,7 +13,6 @@
  */
 import { ExplainInputError } from './errors'
 import { ordinaryLeastSquares } from './linear-surrogate'
-import { EvaluationCounter } from './model'
 import { unitIntervalRule } from './quadrature'
 import { createRng, permutation, type Rng } from './random'
 import { rSquared } from './stats'
@@ -85,7 +84,7 @@ export interface StepAttribution {
   steps: number | null
   /** Rows through the model, forward plus gradient (v(1) and v(0), shared by the methods, not counted). */
   evaluations: number
-  /** Wall time of this method on this step. */
+  /** Wall time of this method on this step (steps attributed together: the step's share of the method's). */
   ms: number
 }
 
@@ -96,6 +95,45 @@ export interface StepExplanation {
   byMethod: Map<TokenAttributionMethod, StepAttribution>
 }
 
+/** The masks of one step in a call that serves many steps (see {@link StepScorers}). */
+export interface StepMasks {
+  /** The step's index in its StepScorers. */
+  step: number
+  masks: readonly Float64Array[]
+}
+
+/**
+ * The PositionScorers of many steps behind one call per batch of requests: a call answers masks of any of the
+ * steps at once. A model whose cost is per call more than per row (a GRU runs its cell once per position,
+ * whatever the batch) is then called once per round of a method over all the steps, not once per step.
+ */
+export interface StepScorers {
+  /** n of each step. */
+  readonly positions: readonly number[]
+  /** The scores of each request's masks, in the order of the requests. */
+  score(requests: readonly StepMasks[]): Float64Array[]
+  /** d score / d m_s of each request's masks, in the order of the requests. */
+  gradient(requests: readonly StepMasks[]): Float64Array[][]
+}
+
+/** Steps whose scorers have no batched form: each request goes to its own step's scorer. */
+export function separateScorers(scorers: readonly PositionScorer[]): StepScorers {
+  return {
+    positions: scorers.map((s) => s.positions),
+    score: (requests) => requests.map((r) => scorers[r.step]!.score(r.masks)),
+    gradient: (requests) => requests.map((r) => scorers[r.step]!.gradient(r.masks)),
+  }
+}
+
+/** One step of a StepScorers as a PositionScorer of its own. */
+export function stepScorer(scorers: StepScorers, step: number): PositionScorer {
+  return {
+    positions: scorers.positions[step]!,
+    score: (masks) => scorers.score([{ step, masks }])[0]!,
+    gradient: (masks) => scorers.gradient([{ step, masks }])[0]!,
+  }
+}
+
 /** Explains one step with each of `methods`; `seed` drives the Shapley and surrogate draws. */
 export function attributeStep(
   scorer: PositionScorer,
@@ -103,20 +141,118 @@ export function attributeStep(
   seed: number | string,
   settings: Partial<TokenAttributionSettings> = {},
 ): StepExplanation {
+  return attributeSteps(separateScorers([scorer]), methods, [seed], settings)[0]!
+}
+
+/**
+ * Explains many steps with each of `methods`, exactly as {@link attributeStep} explains each one (`seeds[i]`
+ * is step i's seed), but each method advances over all the steps together: every round of it makes at most
+ * one score call and one gradient call for all of them. A step's `ms` is its share of the method's time.
+ */
+export function attributeSteps(
+  scorers: StepScorers,
+  methods: readonly TokenAttributionMethod[],
+  seeds: readonly (number | string)[],
+  settings: Partial<TokenAttributionSettings> = {},
+): StepExplanation[] {
   const s = { ...TOKEN_ATTRIBUTION_DEFAULTS, ...settings }
-  const n = scorer.positions
-  if (!Number.isInteger(n) || n < 1)
-    throw new ExplainInputError(`a step needs at least one position, got ${n}`)
-  const [score, baselineScore] = scorer.score([ones(n), new Float64Array(n)]) as unknown as [number, number]
-  const byMethod = new Map<TokenAttributionMethod, StepAttribution>()
+  const positions = scorers.positions
+  if (seeds.length !== positions.length)
+    throw new ExplainInputError(`${positions.length} steps need as many seeds, got ${seeds.length}`)
+  for (const n of positions) {
+    if (!Number.isInteger(n) || n < 1)
+      throw new ExplainInputError(`a step needs at least one position, got ${n}`)
+  }
+  if (positions.length === 0) return []
+  const ends = answers(
+    scorers,
+    'score',
+    positions.map((n, step) => ({ step, masks: [ones(n), new Float64Array(n)] })),
+  )
+  const steps: StepExplanation[] = ends.map((v) => ({
+    score: v[0] as number,
+    baselineScore: v[1] as number,
+    byMethod: new Map(),
+  }))
   for (const method of methods) {
     const started = performance.now()
-    const counter = new EvaluationCounter(scorer.score, scorer.gradient)
-    const ctx: StepContext = { n, score, baselineScore, counter, settings: s }
-    const result = METHODS[method](ctx, seed)
-    byMethod.set(method, { ...result, evaluations: counter.evaluations, ms: performance.now() - started })
+    const runs = steps.map((step, i) =>
+      METHODS[method](
+        { n: positions[i]!, score: step.score, baselineScore: step.baselineScore, settings: s },
+        seeds[i]!,
+      ),
+    )
+    const outcomes = runTogether(scorers, runs)
+    const ms = (performance.now() - started) / steps.length
+    outcomes.forEach(({ result, evaluations }, i) =>
+      steps[i]!.byMethod.set(method, { ...result, evaluations, ms }),
+    )
   }
-  return { score, baselineScore, byMethod }
+  return steps
+}
+
+/** What a method asks of the model: the scores, or the gradients, of some masks of its step. */
+interface Request {
+  kind: 'score' | 'gradient'
+  masks: Float64Array[]
+}
+
+/** A method on one step, run as a generator: it yields its requests and is resumed with their answers. */
+type MethodRun = Generator<Request, MethodResult, Float64Array | Float64Array[]>
+
+function* scores(masks: Float64Array[]): Generator<Request, Float64Array, Float64Array | Float64Array[]> {
+  return (yield { kind: 'score', masks }) as Float64Array
+}
+
+function* gradients(
+  masks: Float64Array[],
+): Generator<Request, Float64Array[], Float64Array | Float64Array[]> {
+  return (yield { kind: 'gradient', masks }) as Float64Array[]
+}
+
+/** The answers to some requests, each checked to have one entry per mask. */
+function answers<K extends Request['kind']>(
+  scorers: StepScorers,
+  kind: K,
+  requests: readonly StepMasks[],
+): K extends 'score' ? Float64Array[] : Float64Array[][] {
+  const out = kind === 'score' ? scorers.score(requests) : scorers.gradient(requests)
+  requests.forEach((r, k) => {
+    const got = out[k]?.length ?? 0
+    if (got !== r.masks.length)
+      throw new ExplainInputError(`${kind} returned ${got} values for ${r.masks.length} masks`)
+  })
+  return out as K extends 'score' ? Float64Array[] : Float64Array[][]
+}
+
+/**
+ * Runs one method on every step: each round gathers what the unfinished runs ask into at most one score call
+ * and one gradient call, and resumes each run with its answer. Counts each step's rows (a gradient row once).
+ */
+function runTogether(
+  scorers: StepScorers,
+  runs: readonly MethodRun[],
+): { result: MethodResult; evaluations: number }[] {
+  const evaluations = new Array<number>(runs.length).fill(0)
+  const state = runs.map((run) => run.next())
+  for (;;) {
+    const pending = state.flatMap((st, step) => (st.done ? [] : [{ step, request: st.value }]))
+    if (pending.length === 0) break
+    for (const kind of ['score', 'gradient'] as const) {
+      const asking = pending.filter((p) => p.request.kind === kind)
+      if (asking.length === 0) continue
+      const answered = answers(
+        scorers,
+        kind,
+        asking.map(({ step, request }) => ({ step, masks: request.masks })),
+      )
+      asking.forEach(({ step, request }, k) => {
+        evaluations[step] = evaluations[step]! + request.masks.length
+        state[step] = runs[step]!.next(answered[k]!)
+      })
+    }
+  }
+  return state.map((st, step) => ({ result: st.value as MethodResult, evaluations: evaluations[step]! }))
 }
 
 /** Model evaluations `attributeStep` makes for one step of n positions at most (for budgets checked up front). */
@@ -153,13 +289,12 @@ interface StepContext {
   n: number
   score: number
   baselineScore: number
-  counter: EvaluationCounter
   settings: TokenAttributionSettings
 }
 
 type MethodResult = Omit<StepAttribution, 'evaluations' | 'ms'>
 
-const METHODS: Record<TokenAttributionMethod, (ctx: StepContext, seed: number | string) => MethodResult> = {
+const METHODS: Record<TokenAttributionMethod, (ctx: StepContext, seed: number | string) => MethodRun> = {
   [TokenAttributionMethod.OCCLUSION]: occlusion,
   [TokenAttributionMethod.INTEGRATED_GRADIENTS]: integratedGradients,
   [TokenAttributionMethod.SHAPLEY]: shapley,
@@ -177,14 +312,14 @@ function completenessGap(values: Float64Array, ctx: StepContext): number {
 }
 
 /** a_s = v(1) - v(1 with position s at the baseline); exact for a score additive over positions. */
-function occlusion(ctx: StepContext): MethodResult {
+function* occlusion(ctx: StepContext): MethodRun {
   const { n } = ctx
   const masks = Array.from({ length: n }, (_, s) => {
     const m = ones(n)
     m[s] = 0
     return m
   })
-  const occluded = ctx.counter.predict(masks)
+  const occluded = yield* scores(masks)
   const values = new Float64Array(n)
   for (let s = 0; s < n; s++) values[s] = ctx.score - (occluded[s] as number)
   return { values, gap: completenessGap(values, ctx), stdError: null, fidelityR2: null, steps: null }
@@ -194,14 +329,14 @@ function occlusion(ctx: StepContext): MethodResult {
  * IG along m = a 1, a from 0 to 1, Gauss-Legendre with igMinSteps points, doubled until the completeness gap
  * is within igTolerance of max(|v(1) - v(0)|, 1) or igMaxSteps is reached; the last rule's answer is kept.
  */
-function integratedGradients(ctx: StepContext): MethodResult {
+function* integratedGradients(ctx: StepContext): MethodRun {
   const { n, settings } = ctx
   const aim = settings.igTolerance * Math.max(Math.abs(ctx.score - ctx.baselineScore), 1)
   let steps = Math.max(1, settings.igMinSteps)
   for (;;) {
     const { nodes, weights } = unitIntervalRule('gauss-legendre', steps)
     const path = Array.from(nodes, (a) => new Float64Array(n).fill(a))
-    const grads = ctx.counter.gradient(path)
+    const grads = yield* gradients(path)
     const values = new Float64Array(n)
     grads.forEach((g, k) => {
       const w = weights[k] as number
@@ -220,9 +355,9 @@ function integratedGradients(ctx: StepContext): MethodResult {
  * of the 2^n coalitions up to shapleyExactMaxPositions, else the mean marginal contribution over sampled
  * permutations (Captum's ShapleyValueSampling), each followed by its reverse (antithetic pairs).
  */
-function shapley(ctx: StepContext, seed: number | string): MethodResult {
+function* shapley(ctx: StepContext, seed: number | string): MethodRun {
   const { n, settings } = ctx
-  if (n <= settings.shapleyExactMaxPositions) return exactShapley(ctx)
+  if (n <= settings.shapleyExactMaxPositions) return yield* exactShapley(ctx)
   // At least two pairs: the standard error needs two draws.
   const pairs = Math.max(2, Math.round(settings.shapleyPermutations / 2))
   const rng = createRng(seed, 'token-shapley')
@@ -240,7 +375,7 @@ function shapley(ctx: StepContext, seed: number | string): MethodResult {
       masks.push(m.slice())
     }
   }
-  const values = ctx.counter.predict(masks)
+  const values = yield* scores(masks)
   const sum = new Float64Array(n)
   // Antithetic pairs are not independent draws: the standard error is over pairs, each pair's mean one draw.
   const pairSum = new Float64Array(n)
@@ -272,7 +407,7 @@ function shapley(ctx: StepContext, seed: number | string): MethodResult {
 }
 
 /** phi_s = sum over coalitions S without s of |S|!(n-|S|-1)!/n! [v(S+s) - v(S)], every coalition evaluated. */
-function exactShapley(ctx: StepContext): MethodResult {
+function* exactShapley(ctx: StepContext): MethodRun {
   const { n } = ctx
   const count = 2 ** n
   const masks: Float64Array[] = []
@@ -281,7 +416,7 @@ function exactShapley(ctx: StepContext): MethodResult {
     for (let s = 0; s < n; s++) if (bits & (1 << s)) m[s] = 1
     masks.push(m)
   }
-  const v = ctx.counter.predict(masks)
+  const v = yield* scores(masks)
   const factorial = [1]
   for (let i = 1; i <= n; i++) factorial.push((factorial[i - 1] as number) * i)
   const phi = new Float64Array(n)
@@ -312,13 +447,13 @@ function surrogateSizes(n: number, samples: number): { fit: number; test: number
  * binary masks (each position kept with probability 1/2) plus the full and empty contexts; a_s = b_s. Fidelity
  * is R^2 on further masks the fit did not see.
  */
-function linearSurrogate(ctx: StepContext, seed: number | string): MethodResult {
+function* linearSurrogate(ctx: StepContext, seed: number | string): MethodRun {
   const { n, settings } = ctx
   const rng = createRng(seed, 'token-surrogate')
   const sizes = surrogateSizes(n, settings.surrogateSamples)
   const fitMasks = [ones(n), new Float64Array(n), ...randomMasks(n, sizes.fit - 2, rng)]
   const testMasks = randomMasks(n, sizes.test, rng)
-  const all = ctx.counter.predict([...fitMasks.slice(2), ...testMasks])
+  const all = yield* scores([...fitMasks.slice(2), ...testMasks])
   const fitValues = new Float64Array(sizes.fit)
   fitValues[0] = ctx.score
   fitValues[1] = ctx.baselineScore

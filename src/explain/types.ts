@@ -81,6 +81,8 @@ export interface SurrogateNetwork {
   fidelityR2: number
   /** Classification only: share of held-out rows where both logits have the same sign (same class). */
   agreement: number | null
+  /** Epochs trained (early stopping); absent in explanations stored before it. */
+  epochs?: number | null
 }
 
 /** GraphQL `FeatureImportance`. */
@@ -104,6 +106,14 @@ export interface MethodCheck {
   method: ExplanationMethod
   maxGap: number
   meanGap: number
+  /**
+   * Largest standard error of one attribution over the rows: sampled Shapley's estimate; 0 when computed
+   * exactly; null (or absent, in explanations stored before it existed) when the method has none.
+   */
+  maxStdError?: number | null
+  /** Integrated Gradients: gradient points per row; sampled Shapley: permutations per row (largest, mean). */
+  maxSteps?: number | null
+  meanSteps?: number | null
 }
 
 /** GraphQL `Explanation`. */

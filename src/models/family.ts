@@ -3,7 +3,7 @@
  * model family (src/models/<family>/). The platform knows families only through {@link Family}; a family knows
  * nothing of the queue, the database or GraphQL. Adding a family is one folder and one line in registry.ts.
  */
-import type { PositionScorer } from '../explain/token-attribution'
+import type { PositionScorer, StepScorers } from '../explain/token-attribution'
 import type { MethodCosts } from '../explain/types'
 import type { ExplanationMethod } from '../explain/types'
 import type { DatasetContent } from '../modules/dataset/dataset.content'
@@ -221,6 +221,17 @@ export interface AttributableTextModel extends TextModel {
    * what the token attribution methods explain (src/explain/token-attribution.ts).
    */
   positionScorer(context: readonly number[], target: number): PositionScorer
+  /**
+   * The position scorers of many steps behind one model call per batch of masks (a model whose cost is per
+   * call); without it, each step's positionScorer is called on its own.
+   */
+  positionScorers?(steps: readonly ScoredStep[]): StepScorers
+}
+
+/** The score of one step: log p(target | context). */
+export interface ScoredStep {
+  context: readonly number[]
+  target: number
 }
 
 /**

@@ -2,7 +2,8 @@
  * What crosses between the API's event loop and a query thread (src/query/query-thread.ts). Everything here
  * is structured-cloned by `postMessage`, except the model's weights, which sit in a SharedArrayBuffer the
  * API filled once: every task carries them without a copy, and a thread copies them only when it loads the
- * model into its own cache.
+ * model into its own cache. Packed rows (src/modules/common/packed-rows.ts) are shared memory too: the thread
+ * that parsed a request body fills them, and the one that predicts reads them, both without a copy.
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { StoredModel } from '../models/family'
@@ -18,7 +19,8 @@ export interface ThreadSettings {
 }
 
 /** One query for one run's model. */
-export interface ThreadTask {
+export interface ModelTask {
+  kind: 'model'
   runId: string
   family: ModelFamily
   /** The stored model, `weights` a view of a SharedArrayBuffer. */
@@ -29,6 +31,14 @@ export interface ThreadTask {
   /** generate, streamed: element 0 set to 1 by the API ends the generation at the next token. */
   cancel?: Int32Array
 }
+
+/** A large JSON request body to parse (src/server/json-body.ts); answered with a `ParsedBody`. */
+export interface ParseBodyTask {
+  kind: 'parseBody'
+  bytes: Uint8Array
+}
+
+export type ThreadTask = ModelTask | ParseBodyTask
 
 /**
  * A thread's reply. A failure the client caused comes back as the AppError's parts and is thrown again as

@@ -19,7 +19,8 @@ import {
   type QueryStartListener,
 } from '../modules/run/prediction.service'
 import type { RunRepository } from '../modules/run/run.repository'
-import type { ThreadReply, ThreadSettings, ThreadTask } from './protocol'
+import type { ModelTask, ParseBodyTask, ThreadReply, ThreadSettings } from './protocol'
+import type { ParsedBody } from '../server/json-body'
 
 export interface QueryPoolOptions {
   /** Worker threads at most (LAB_QUERY_THREADS). */
@@ -69,10 +70,10 @@ export class QueryPool {
   }
 
   /**
-   * Runs one task on a thread; throws the thread's AppError, SERVER_BUSY, or QUERY_THREAD_FAILED. Ports in
-   * `transferList` move to the thread with the task.
+   * Runs one task on a thread; throws the thread's AppError, SERVER_BUSY, or QUERY_THREAD_FAILED. Ports and
+   * buffers in `transferList` move to the thread with the task (when it is refused, they stay).
    */
-  async run(task: unknown, transferList: MessagePort[] = []): Promise<unknown> {
+  async run(task: unknown, transferList: (MessagePort | ArrayBuffer)[] = []): Promise<unknown> {
     const { threads, maxQueue } = this.options
     if (this.state.phase !== 'open' || this.held >= threads + maxQueue) {
       const waiting = Math.max(0, this.held - threads) + 1
@@ -115,6 +116,20 @@ export class QueryPool {
   }
 }
 
+/**
+ * A large request body parsed on `pool` (src/server/json-body.ts). Bytes that own their whole ArrayBuffer (the
+ * body reader's concatenation, for every body of this size) move to the thread: copying 1.9 MB cost the loop as
+ * much as cloning the parsed rows had. Any other view is copied, as its buffer may hold someone else's bytes.
+ */
+export async function parseBodyOnThread(pool: QueryPool, bytes: Uint8Array): Promise<ParsedBody> {
+  const task: ParseBodyTask = { kind: 'parseBody', bytes }
+  const owned =
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength
+  return (await pool.run(task, owned ? [bytes.buffer] : [])) as ParsedBody
+}
+
 /** A stored model as the API hands it to threads: weights in a SharedArrayBuffer, copied there once. */
 interface SharedModel {
   family: ModelFamily
@@ -142,7 +157,7 @@ export class ThreadedModelQueries implements ModelQueries {
     options: AnswerOptions = {},
   ): Promise<AnswerOf<Q>> {
     const { family, stored } = await this.sharedModel(runId)
-    const task: ThreadTask = { runId, family, stored, query }
+    const task: ModelTask = { kind: 'model', runId, family, stored, query }
     const { onToken, signal } = options
     if (!onToken) {
       const answer = this.pool.run(task)
@@ -203,7 +218,7 @@ function threadEntry(): { file: string; execArgv: string[] } {
  */
 export async function runStreamed(
   pool: QueryPool,
-  task: ThreadTask,
+  task: ModelTask,
   onToken: (token: GeneratedToken) => void,
   signal?: AbortSignal,
 ): Promise<{ tokens: GeneratedToken[] }> {

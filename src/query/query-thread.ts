@@ -9,12 +9,14 @@ import type { LoadedModel } from '../models/family'
 import { familyOf } from '../models/registry'
 import { answerQuery } from '../modules/run/model-query'
 import { selectBackend } from '../training/backend'
-import type { ThreadReply, ThreadSettings, ThreadTask } from './protocol'
+import { parseJsonBody } from '../server/json-body'
+import type { ModelTask, ThreadReply, ThreadSettings, ThreadTask } from './protocol'
 
 const settings = workerData as ThreadSettings
 const cache = new Map<string, LoadedModel>()
 
 export default async function answerTask(task: ThreadTask): Promise<ThreadReply> {
+  if (task.kind === 'parseBody') return { ok: true, answer: parseJsonBody(task.bytes) }
   try {
     const model = await modelFor(task)
     const { tokens, cancel } = task
@@ -35,7 +37,7 @@ export default async function answerTask(task: ThreadTask): Promise<ThreadReply>
   }
 }
 
-async function modelFor(task: ThreadTask): Promise<LoadedModel> {
+async function modelFor(task: ModelTask): Promise<LoadedModel> {
   const cached = cache.get(task.runId)
   if (cached) {
     cache.delete(task.runId)

@@ -23,6 +23,9 @@ import { createErrorFormatter, outageStatusPlugin } from './errors'
 import { checkUpgrade, GuardOptions, hostAllowed, refuseUpgrade } from './guard'
 import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimits } from './limits'
 import { defaultWebDir, webPage } from './web'
+import type { ParsedBody } from './json-body'
+import { offLoopJsonBodies, PACKED_VARIABLES_LOCAL } from './off-loop-body'
+import type { PackedVariables } from '../modules/common/packed-rows'
 
 /** Limits of the WebSocket endpoint (see src/config.ts). */
 export interface WsLimits {
@@ -47,8 +50,13 @@ export interface HttpServerOptions<C extends BaseContext & { principal: Principa
   logger: Logger
   /** Authenticates every request and connection and authorizes every operation (src/server/auth.ts). */
   auth: RequestGuard
-  /** Builds the per-operation context (HTTP request or WebSocket subscription) for who sent it. */
-  context: (principal: Principal) => C | Promise<C>
+  /**
+   * Builds the per-operation context (HTTP request or WebSocket subscription) for who sent it, with the
+   * variables its body's parser packed (HTTP only).
+   */
+  context: (principal: Principal, packed?: PackedVariables) => C | Promise<C>
+  /** Parses large JSON bodies off the event loop (a query thread); without it express.json parses them all. */
+  parseLargeBody?: (bytes: Uint8Array) => Promise<ParsedBody>
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>
   /** The built web page served at `/` (default: dist/web of this checkout). */
@@ -237,9 +245,16 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
   app.use(
     '/graphql',
     httpAuthMiddleware(opts.auth, logger),
+    ...(opts.parseLargeBody
+      ? offLoopJsonBodies({ maxBodyBytes: opts.maxBodyBytes, parse: opts.parseLargeBody })
+      : []),
     express.json({ limit: opts.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ res }) => opts.context(res.locals['principal'] as Principal),
+      context: async ({ res }) =>
+        opts.context(
+          res.locals['principal'] as Principal,
+          res.locals[PACKED_VARIABLES_LOCAL] as PackedVariables | undefined,
+        ),
     }),
   )
   // The dashboard: after /graphql and /healthz, so its fallback never answers for them.

@@ -4,7 +4,7 @@
  * makes and reads the checkpoint; this only stores it.
  */
 import type { Logger } from '../logger'
-import type { Checkpoint, EpochReport, TakeCheckpoint } from '../models/family'
+import type { Checkpoint, EpochReport } from '../models/family'
 import { RunRecord, RunRepository, toEpochValue } from '../modules/run/run.repository'
 import type { EpochMetricValue } from '../events/run-events'
 
@@ -95,12 +95,11 @@ export class RunCheckpoints {
     }
   }
 
-  /** Takes a checkpoint after this epoch if the policy says it is time. */
-  async afterEpoch(epoch: number, take: TakeCheckpoint): Promise<void> {
+  /** Whether the policy says to take a checkpoint after this epoch (with {@link save}). */
+  isDue(epoch: number): boolean {
     const { everyEpochs, minIntervalMs } = this.policy
-    if (everyEpochs === 0 || epoch >= this.run.epochs) return
-    if (epoch - this.checkpointEpoch < everyEpochs || performance.now() - this.lastAt < minIntervalMs) return
-    await this.save(take)
+    if (everyEpochs === 0 || epoch >= this.run.epochs) return false
+    return epoch - this.checkpointEpoch >= everyEpochs && performance.now() - this.lastAt >= minIntervalMs
   }
 
   /**

@@ -5,3 +5,9 @@ export const TRAIN_QUEUE = 'train-run'
 export interface TrainJob {
   runId: string
 }
+
+/**
+ * Notified (at commit) with every job queued: idle trainers fetch it at once rather than at their next poll.
+ * The payload is empty; the queue stays the truth.
+ */
+export const TRAIN_JOBS_CHANNEL = 'lab_train_jobs'

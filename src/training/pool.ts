@@ -64,6 +64,10 @@ export class WorkerPool {
       execArgv: entry.execArgv,
       env: { ...process.env, ...this.opts.env, DATABASE_URL: this.opts.databaseUrl },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // A session of its own per trainer: where the kernel shares the CPU by session (autogroup, the default of
+      // most Linux distributions), trainers sharing the API's session would share one session's slice of a busy
+      // machine however many there are. It also keeps a terminal's Ctrl-C to the API, which stops them over IPC.
+      detached: true,
     })
     let resolveExit: () => void = () => {}
     const slot: Slot = { child, run: undefined, exited: new Promise((r) => (resolveExit = r)) }

@@ -1,9 +1,9 @@
 import PgBoss from 'pg-boss'
 import type { TxSql } from '../modules/run/run.repository'
 
-import { TRAIN_QUEUE, type TrainJob } from './jobs'
+import { TRAIN_JOBS_CHANNEL, TRAIN_QUEUE, type TrainJob } from './jobs'
 
-export { TRAIN_QUEUE, type TrainJob } from './jobs'
+export { TRAIN_JOBS_CHANNEL, TRAIN_QUEUE, type TrainJob } from './jobs'
 
 /**
  * Opens pg-boss on the application database (its tables live in the `pgboss` schema). The job only
@@ -32,9 +32,13 @@ export async function openQueue(connectionString: string, opts: { supervise: boo
   return boss
 }
 
-/** Enqueues a run's job through the caller's transaction, so the run and its job commit together. */
+/**
+ * Enqueues a run's job through the caller's transaction, so the run and its job commit together; the
+ * notification that wakes idle trainers is sent at the same commit.
+ */
 export function enqueueWith(boss: PgBoss) {
   return async (runId: string, sql: TxSql): Promise<void> => {
     await boss.send(TRAIN_QUEUE, { runId } satisfies TrainJob, { db: sql as PgBoss.Db, retryLimit: 0 })
+    await sql.executeSql(`SELECT pg_notify('${TRAIN_JOBS_CHANNEL}', '') IS NULL AS sent`, [])
   }
 }

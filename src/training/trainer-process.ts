@@ -14,13 +14,16 @@ import { selectBackend } from './backend'
 import { PoolMessage, PoolMessageType, TrainerMessage, TrainerMessageType } from './protocol'
 import { enqueueWith, openQueue, TRAIN_QUEUE, TrainJob } from './queue'
 import { TrainingError } from '../models/common/spec'
-import type { Checkpoint, RunSpec, TrainedRun } from '../models/family'
+import type { Checkpoint, EpochReport, RunSpec, TrainedRun } from '../models/family'
+import type { DatasetContent } from '../modules/dataset/dataset.content'
 import { familyOf } from '../models/registry'
 import { isFatalBackendError } from './fatal'
 import { RunFinisher } from './finisher'
 import { storedError } from '../modules/common/stored-error'
 import { CheckpointError } from '../models/common/checkpoint'
 import { RunCheckpoints, StaleAttempt } from './checkpoints'
+import { EpochPipeline } from './epoch-pipeline'
+import { JobWakeups } from './job-wakeups'
 import { describeDbFailure, isDatabaseUnavailable } from '../modules/common/db-errors'
 
 /** How often a trainer asks whether its run was cancelled while it explains the model. */
@@ -74,6 +77,7 @@ async function main() {
   let recycle = false
   /** Aborts the current run's training or explanation at once (shutdown, or a cancel seen while explaining). */
   let abortCurrent: (() => void) | undefined
+  const wakeups = new JobWakeups(databaseUrl, logger)
 
   /**
    * Runs a database write again while the database is unavailable (down, restarting), backing off, so what
@@ -124,6 +128,10 @@ async function main() {
   }
 
   async function runJob(runId: string): Promise<void> {
+    // The rows load while the claim commits (the run's clock starts at the claim): a claim that fails is rare
+    // (a cancel while queued deletes the job), and then the rows are dropped unused.
+    const content = datasets.findContentOfRun(runId)
+    content.catch(() => {}) // awaited after a successful claim; unused otherwise
     const run = await claim(runId)
     if (!run) return // cancelled while queued, another worker has it, or the database failed under the claim
     send({ type: TrainerMessageType.Started, runId, attempt: run.attempt })
@@ -144,7 +152,7 @@ async function main() {
     }, CANCEL_POLL_MS)
     cancelPoll.unref()
     try {
-      const epochs = await trainAndFinish(run, controller.signal, state, log)
+      const epochs = await trainAndFinish(run, content, controller.signal, state, log)
       log.info({ epochs }, 'run ended')
     } catch (err) {
       if (err instanceof StaleAttempt) {
@@ -178,13 +186,25 @@ async function main() {
    */
   async function trainAndFinish(
     run: RunRecord,
+    loading: Promise<DatasetContent | null>,
     signal: AbortSignal,
     state: { cancelRequested: boolean },
     log: typeof logger,
   ): Promise<number> {
-    const content = await datasets.findContent(run.datasetId)
-    if (!content) throw new TrainingError('the dataset of this run no longer exists', 'INVALID_DATA')
     const checkpoints = new RunCheckpoints(runs, run, checkpointPolicy, log)
+    const [content, resume] = await Promise.all([loading, checkpoints.resumePoint()])
+    if (!content) throw new TrainingError('the dataset of this run no longer exists', 'INVALID_DATA')
+    // Each epoch is stored while the next one trains (in order, one write at a time); a write that failed
+    // or was refused (a newer attempt owns the run) stops training at the next epoch boundary.
+    const epochs = new EpochPipeline()
+    const store = async (report: EpochReport): Promise<void> => {
+      // Epochs an earlier attempt stored are trained again from its checkpoint, but never stored or
+      // announced twice: subscribers see each epoch once.
+      if (checkpoints.isReplay(report.epoch)) return checkpoints.replayed(report)
+      const outcome = await runs.recordEpoch(run.id, run.attempt, report)
+      if (outcome === 'stale') throw new StaleAttempt()
+      state.cancelRequested ||= outcome.cancelRequested
+    }
     const train = (resume: Checkpoint | undefined): Promise<TrainedRun> =>
       familyOf(run.family).train({
         content,
@@ -193,31 +213,36 @@ async function main() {
         ...(resume ? { resume } : {}),
         hooks: {
           onEpoch: async (report, takeCheckpoint) => {
-            // Epochs an earlier attempt stored are trained again from its checkpoint, but never stored or
-            // announced twice: subscribers see each epoch once.
-            if (checkpoints.isReplay(report.epoch)) await checkpoints.replayed(report)
-            else {
-              const outcome = await runs.recordEpoch(run.id, run.attempt, report)
-              if (outcome === 'stale') throw new StaleAttempt()
-              state.cancelRequested ||= outcome.cancelRequested
-            }
+            epochs.push(() => store(report))
+            // A cancel is seen in the reply to an earlier epoch's write (or by the cancel poll's abort).
             if (state.cancelRequested || shuttingDown) return 'stop'
-            await checkpoints.afterEpoch(report.epoch, takeCheckpoint)
+            if (checkpoints.isDue(report.epoch)) {
+              // A stored checkpoint never runs ahead of the stored epochs (a resume replays up to lastEpoch).
+              await epochs.drain()
+              await checkpoints.save(takeCheckpoint)
+            }
             return undefined
           },
         },
       })
-    const resume = await checkpoints.resumePoint()
     let result: TrainedRun
     try {
-      result = await train(resume)
+      try {
+        result = await train(resume)
+      } catch (err) {
+        if (!(resume && err instanceof CheckpointError)) throw err
+        log.warn({ err }, 'the checkpoint cannot be used; starting over from epoch 1')
+        await checkpoints.rewind()
+        result = await train(undefined)
+      }
     } catch (err) {
-      if (!(resume && err instanceof CheckpointError)) throw err
-      log.warn({ err }, 'the checkpoint cannot be used; starting over from epoch 1')
-      await checkpoints.rewind()
-      result = await train(undefined)
+      // A failed write (stale attempt, database gone) is the cause when training stopped because of it.
+      await epochs.drain()
+      throw err
     }
     try {
+      // Every accepted epoch is stored before the run's checkpoint, hand-back or terminal status.
+      await epochs.drain()
       if (result.cancelled && shuttingDown && !state.cancelRequested)
         await checkpoints.save(() => result.checkpoint())
       // Explaining can take long: should this process die meanwhile, the retry goes straight to the explanation.
@@ -246,6 +271,7 @@ async function main() {
     abortCurrent?.()
     void (async () => {
       await boss.offWork(TRAIN_QUEUE).catch(() => {})
+      await wakeups.stop()
       await current?.catch(() => {})
       await boss.stop({ graceful: true, wait: true, close: true }).catch(() => {})
       await closeDb(db).catch(() => {})
@@ -255,7 +281,8 @@ async function main() {
   process.on('message', (m: PoolMessage) => {
     if (m?.type === PoolMessageType.Shutdown) shutdown()
   })
-  // Ctrl-C in a terminal reaches the whole process group, trainers included: treat it as the pool's request.
+  // A trainer has a session of its own (pool.ts), so a terminal's Ctrl-C reaches the API, which asks over IPC;
+  // a signal sent to the trainer itself is treated as the pool's request.
   process.on('SIGINT', () => shutdown())
   process.on('SIGTERM', () => shutdown())
   // The pool keeps our run's heartbeat; without it the run would wait RUNNING for the heartbeat check. We
@@ -273,12 +300,18 @@ async function main() {
     process.exit(1)
   })
 
-  await boss.work<TrainJob>(TRAIN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-    if (!job || shuttingDown) return
-    current = runJob(job.data.runId)
-    await current
-    if (recycle) shutdown()
-  })
+  const queueWorker = await boss.work<TrainJob>(
+    TRAIN_QUEUE,
+    { batchSize: 1, pollingIntervalSeconds: 0.5 },
+    async ([job]) => {
+      if (!job || shuttingDown) return
+      current = runJob(job.data.runId)
+      await current
+      if (recycle) shutdown()
+    },
+  )
+  // A queued job wakes the worker's fetch loop (busy: it fetches right after the run instead of sleeping).
+  await wakeups.start(() => boss.notifyWorker(queueWorker))
   send({ type: TrainerMessageType.Ready, backend })
   logger.info({ backend, workerId }, 'trainer waiting for runs')
 }

@@ -117,6 +117,22 @@ describe('API keys with LAB_AUTH=required', () => {
     ).toBe('UNAUTHENTICATED')
   })
 
+  it('tells each key its own scope through viewer, and a request without a key nothing', async () => {
+    const VIEWER = `{ viewer { authRequired scope keyName } }`
+    for (const [apiKey, scope, keyName] of [
+      [readKey, 'READ', 'reader'],
+      [writeKey, 'WRITE', 'writer'],
+      [ADMIN_KEY, 'ADMIN', expect.any(String)],
+    ] as const) {
+      const res = await t.gql(VIEWER, {}, { apiKey })
+      expect(res.errors).toBeUndefined()
+      expect(res.data).toEqual({ viewer: { authRequired: true, scope, keyName } })
+    }
+    const anonymous = await t.gql(VIEWER)
+    expect(anonymous.status).toBe(401)
+    expect(codeOf(anonymous)).toBe('UNAUTHENTICATED')
+  })
+
   it('keeps /healthz open', async () => {
     const res = await fetch(t.lab.url.replace('/graphql', '/healthz'))
     expect(res.status).toBe(200)
@@ -547,6 +563,8 @@ describe('auth off on loopback (the default for HOST=127.0.0.1)', () => {
     expect(sub.outcome.events).toEqual([{ data: { datasets: { totalCount: 1 } } }])
     const keys = await t.gql<{ apiKeys: unknown[] }>(`{ apiKeys { id } }`)
     expect(keys.data).toEqual({ apiKeys: [] })
+    const viewer = await t.gql(`{ viewer { authRequired scope keyName } }`)
+    expect(viewer.data).toEqual({ viewer: { authRequired: false, scope: 'ADMIN', keyName: null } })
   })
 })
 

@@ -4,10 +4,10 @@ import { waitFor } from '../helpers/wait'
 const EXPLANATION = `explanation {
   methods computeMs evaluationRows
   linearSurrogate { intercept fidelityR2 coefficients { feature weight standardizedWeight } }
-  surrogateNetwork { hiddenLayers fidelityR2 agreement }
+  surrogateNetwork { hiddenLayers fidelityR2 agreement epochs }
   featureImportance { method feature importance std }
   partialDependence { feature grid values }
-  checks { method maxGap meanGap }
+  checks { method maxGap meanGap maxStdError maxSteps meanSteps }
   cost { method ms evaluations } }`
 
 interface Importance {
@@ -25,10 +25,22 @@ interface ExplanationView {
     fidelityR2: number
     coefficients: { feature: string; weight: number }[]
   } | null
-  surrogateNetwork: { hiddenLayers: number[]; fidelityR2: number; agreement: number | null } | null
+  surrogateNetwork: {
+    hiddenLayers: number[]
+    fidelityR2: number
+    agreement: number | null
+    epochs: number | null
+  } | null
   featureImportance: Importance[]
   partialDependence: { feature: string; grid: number[]; values: number[] }[]
-  checks: { method: string; maxGap: number; meanGap: number }[]
+  checks: {
+    method: string
+    maxGap: number
+    meanGap: number
+    maxStdError: number | null
+    maxSteps: number | null
+    meanSteps: number | null
+  }[]
   cost: { method: string; ms: number; evaluations: number }[]
 }
 
@@ -159,6 +171,20 @@ describe('a network trained on Friedman #1', () => {
     expect(explanation.linearSurrogate!.fidelityR2).toBeGreaterThan(0.5)
     expect(explanation.linearSurrogate!.fidelityR2).toBeLessThan(0.95)
     expect(explanation.surrogateNetwork!.fidelityR2).toBeGreaterThan(0.8)
+  })
+
+  it('reports the error each estimate reached beside its cost: standard error, steps, epochs', () => {
+    const ig = explanation.checks.find((c) => c.method === 'INTEGRATED_GRADIENTS')!
+    const shap = explanation.checks.find((c) => c.method === 'SHAPLEY')!
+    // Sampled Shapley: at least 2 rounds of one antithetic pair per background row (20), at most 8.
+    expect(shap.maxStdError).toBeGreaterThanOrEqual(0)
+    expect(shap.maxSteps).toBeGreaterThanOrEqual(2 * 2 * 20)
+    expect(shap.maxSteps).toBeLessThanOrEqual(2 * 8 * 20)
+    // IG: the adaptive path starts from 8 panels of one gradient point each.
+    expect(ig.maxStdError).toBeNull()
+    expect(ig.meanSteps).toBeGreaterThanOrEqual(8)
+    expect(ig.maxSteps).toBeGreaterThanOrEqual(ig.meanSteps!)
+    expect(explanation.surrogateNetwork!.epochs).toBeGreaterThan(0)
   })
 
   it('explains one prediction with IG, Shapley and the linear surrogate, each adding up', async () => {

@@ -11,6 +11,8 @@ import { createLogger } from '../../src/logger'
 import { GqlResponse, startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
 import * as path from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { OFF_LOOP_BODY_BYTES } from '../../src/server/off-loop-body'
 
 // predict, explainInstance and the generative queries on worker threads (src/query/): answers equal to the
 // in-process ones, the event loop free while they compute, and the pool's bounds and failures.
@@ -81,7 +83,9 @@ describe('answers computed on a query thread', () => {
         inProcess,
         { maxEvaluations: 1e9 },
       )
-      expect(threaded.data!.predict).toEqual(await inProcess.answer(runId, { kind: 'predict', rows }))
+      expect(threaded.data!.predict).toEqual(
+        Array.from(await inProcess.answer(runId, { kind: 'predict', rows })),
+      )
       expect(explained.data!.explainInstance).toEqual(
         JSON.parse(JSON.stringify(await explanations.explainInstance(runId, ROW, null, null))),
       )
@@ -130,6 +134,79 @@ describe('answers computed on a query thread', () => {
   })
 })
 
+describe('a large predict body, parsed on a query thread with its rows packed', () => {
+  const PREDICT = `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`
+  const manyRows = (n: number) =>
+    Array.from({ length: n }, (_, i) => ROW.map((v, j) => (v + 0.0007 * i * (j + 1)) % 1))
+  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+    fetch(t.lab.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    }).then(async (res) => ({ status: res.status, ...((await res.json()) as Omit<GqlResponse, 'status'>) }))
+  const large = (rows: unknown) => {
+    const body = JSON.stringify({ query: PREDICT, variables: { id: runId, rows } })
+    expect(body.length).toBeGreaterThan(OFF_LOOP_BODY_BYTES)
+    return body
+  }
+
+  it('answers as the same rows sent in small bodies, for every field that reads the variable', async () => {
+    const rows = manyRows(2_000)
+    const small: number[] = []
+    for (let i = 0; i < rows.length; i += 250) {
+      const part = await t.gql<{ predict: number[] }>(PREDICT, { id: runId, rows: rows.slice(i, i + 250) })
+      expect(part.errors).toBeUndefined()
+      small.push(...part.data!.predict)
+    }
+    const whole = await post(large(rows))
+    expect(whole.errors).toBeUndefined()
+    expect((whole.data as { predict: number[] }).predict).toEqual(small)
+    const twice = await post(
+      JSON.stringify({
+        query: `query($id: ID!, $rows: [[Float!]!]!) { a: predict(runId: $id, rows: $rows) b: predict(runId: $id, rows: $rows) }`,
+        variables: { id: runId, rows },
+      }),
+    )
+    expect(twice.data).toEqual({ a: small, b: small })
+    const gzipped = await post(gzipSync(large(rows)), { 'content-encoding': 'gzip' })
+    expect((gzipped.data as { predict: number[] }).predict).toEqual(small)
+  })
+
+  it('refuses bad rows in a large body with BAD_USER_INPUT and the same messages as in a small one', async () => {
+    const rows = manyRows(2_000)
+    const refusal = async (bad: unknown) => {
+      const res = await post(large(bad))
+      expect(res.errors).toHaveLength(1)
+      expect(code(res)).toBe('BAD_USER_INPUT')
+      return res.errors![0]!
+    }
+    const beyond = await refusal([...rows.slice(0, -1), ROW.map(() => -1e39)])
+    expect(beyond).toMatchObject({
+      message: 'row 1999 has a value that is not a finite float32 number',
+      extensions: { field: 'rows', row: 1999 },
+    })
+    expect((await refusal(rows.map((r) => [...r, 0.5]))).message).toBe(
+      'row 0 has 11 values; the model takes 10',
+    )
+    const ragged = rows.map((r, i) => (i === 7 ? r.slice(1) : r))
+    expect((await refusal(ragged)).message).toBe('row 7 has 9 values; the model takes 10')
+    expect((await refusal(manyRows(10_001))).message).toBe('at most 10000 rows per call')
+    const nul = await refusal(rows.map((r, i) => (i === 3 ? [...r.slice(1), 'x\u0000'] : r)))
+    expect(nul.message).toMatch(/\$rows.*Float cannot represent/)
+    const text = large(rows).replace(/\]\]/, ',1e999]]')
+    expect(code(await post(text))).toBe('BAD_USER_INPUT')
+  })
+
+  it('answers a large body that is not JSON 400 BAD_REQUEST, as a small one', async () => {
+    const res = await post(large(manyRows(2_000)).slice(0, -1))
+    expect(res.status).toBe(400)
+    expect(res.errors![0]).toEqual({
+      message: 'request body is not valid JSON',
+      extensions: { code: 'BAD_REQUEST' },
+    })
+  })
+})
+
 describe('limits', () => {
   let other: TestLab
   afterEach(async () => {
@@ -156,6 +233,62 @@ describe('limits', () => {
     const ig = await other.gql(EXPLAIN, { id: runId, row: ROW, methods: ['INTEGRATED_GRADIENTS'] })
     expect(ig.errors).toBeUndefined()
     expect(computations).toBe(1)
+  })
+
+  it('refuses a large body over LAB_MAX_BODY_BYTES with 413 before parsing it, and parses one under it', async () => {
+    other = await startTestLab(
+      { LAB_QUERY_THREADS: '1', LAB_MAX_BODY_BYTES: String(4 * OFF_LOOP_BODY_BYTES) },
+      { databaseUrl: t.lab.databaseUrl },
+    )
+    const body = (n: number) =>
+      JSON.stringify({
+        query: `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`,
+        variables: { id: runId, rows: Array.from({ length: n }, () => ROW) },
+      })
+    const send = (text: string) =>
+      fetch(other.lab.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text })
+    const under = body(2_000)
+    expect(under.length).toBeGreaterThan(OFF_LOOP_BODY_BYTES)
+    expect(under.length).toBeLessThan(4 * OFF_LOOP_BODY_BYTES)
+    const answered = (await (await send(under)).json()) as { data: { predict: number[] } }
+    expect(answered.data.predict).toHaveLength(2_000)
+    const over = await send(body(10_000))
+    expect(over.status).toBe(413)
+    expect(((await over.json()) as GqlResponse).errors![0]!.extensions).toEqual({
+      code: 'PAYLOAD_TOO_LARGE',
+      limit: 4 * OFF_LOOP_BODY_BYTES,
+    })
+  })
+
+  it('parses large bodies within the pool bound: SERVER_BUSY while the only thread is busy', async () => {
+    other = await startTestLab(
+      { LAB_QUERY_THREADS: '1', LAB_QUERY_QUEUE: '0' },
+      { databaseUrl: t.lab.databaseUrl },
+    )
+    const started = new Promise<void>((resolve) => other.lab.app.queries.onStart(() => resolve()))
+    const explanation = other.gql(EXPLAIN, { id: runId, row: ROW })
+    await started
+    const body = JSON.stringify({
+      query: `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`,
+      variables: { id: runId, rows: Array.from({ length: 2_000 }, () => ROW) },
+    })
+    expect(body.length).toBeGreaterThan(OFF_LOOP_BODY_BYTES)
+    const res = await fetch(other.lab.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
+    const refused = (await res.json()) as GqlResponse
+    expect(refused.errors).toHaveLength(1)
+    expect(code(refused)).toBe('SERVER_BUSY')
+    expect(refused.errors![0]!.extensions!['retryAfterMs']).toBeGreaterThan(0)
+    // Refused before GraphQL ran (a refused model task would answer `data: null` beside the error).
+    expect(refused).not.toHaveProperty('data')
+    expect((await explanation).errors).toBeUndefined()
+    const again = (await (
+      await fetch(other.lab.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    ).json()) as { data: { predict: number[] } }
+    expect(again.data.predict).toHaveLength(2_000)
   })
 
   it('answers SERVER_BUSY with retryAfterMs when every thread is busy and the queue is full', async () => {

@@ -150,6 +150,11 @@ describe('startRun', () => {
 
 describe('a 20-epoch run', () => {
   it('streams every epoch in order then SUCCEEDED; a late subscriber gets all 20 once; predict answers', async () => {
+    // A queued job wakes the trainer at once, so the run would start before the early subscription is live: a
+    // long run holds the only trainer while it subscribes, and is cancelled once the trainer has stored a few
+    // more of its epochs (the subscription's set-up is a few queries; those epochs take far longer).
+    const blocker = await startRun({ ...SMALL, epochs: 10_000, seed: 12, datasetId: classification })
+    await waitFor(async () => (await getRun(blocker.id)).lastEpoch >= 1, { what: 'the blocker to train' })
     const run = await startRun({
       epochs: 20,
       seed: 11,
@@ -158,6 +163,9 @@ describe('a 20-epoch run', () => {
       tags: ['a', 'b'],
     })
     const early = collect<{ runEvents: RunEvent }>(t.ws(), EVENTS, { runId: run.id })
+    const held = (await getRun(blocker.id)).lastEpoch
+    await waitFor(async () => (await getRun(blocker.id)).lastEpoch >= held + 5, { what: 'blocker epochs' })
+    await t.gql(`mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: blocker.id })
     // Join again once epoch 10 is stored, asking for everything from the start.
     await waitFor(async () => (await getRun(run.id)).lastEpoch >= 10, { what: 'epoch 10' })
     const late = collect<{ runEvents: RunEvent }>(t.ws(), EVENTS, { runId: run.id, afterEpoch: 0 })

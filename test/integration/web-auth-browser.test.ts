@@ -11,6 +11,7 @@ describeInBrowser('web dashboard with API keys', () => {
   let browser: Browser
   let base: string
   let runId: string
+  let sweepId: string
   let stopped = false
   const keys: Record<'READ' | 'WRITE', string> = { READ: '', WRITE: '' }
 
@@ -48,6 +49,21 @@ describeInBrowser('web dashboard with API keys', () => {
       { input: { datasetId: dataset.generateDataset.id, experiment: 'auth', name: 'waiting', explain: [] } },
     )
     runId = run.startRun.id
+    const sweep = await admin<{ startSweep: { id: string } }>(
+      `mutation($input: SweepInput!) { startSweep(input: $input) { id } }`,
+      {
+        input: {
+          experiment: 'auth-sweep',
+          datasetId: dataset.generateDataset.id,
+          method: 'GRID',
+          parameters: [{ name: 'learningRate', values: [0.01, 0.02] }],
+          base: { datasetId: dataset.generateDataset.id, explain: [] },
+          metric: 'loss',
+          goal: 'MINIMIZE',
+        },
+      },
+    )
+    sweepId = sweep.startSweep.id
     browser = await launchBrowser()
   }, 120_000)
   afterAll(async () => {
@@ -68,6 +84,8 @@ describeInBrowser('web dashboard with API keys', () => {
     expect(await page.evaluate('Object.values(sessionStorage)')).toContain(keys.READ)
     // READ may not cancel: the button is not offered.
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0)
+    // Nor start runs: no New run link, and the page says why when opened directly.
+    expect(await page.getByRole('link', { name: 'New run' }).count()).toBe(0)
     await page.reload()
     await page.locator('[data-run-status="QUEUED"]').waitFor()
     await page.close()
@@ -75,10 +93,22 @@ describeInBrowser('web dashboard with API keys', () => {
 
   test('a WRITE key is offered the cancel button, and it cancels', async () => {
     const page = await signIn(keys.WRITE, `/runs/${runId}`, '[data-run-status="QUEUED"]')
+    expect(await page.getByRole('link', { name: 'New run' }).count()).toBe(1)
     await page.getByRole('button', { name: 'Cancel run' }).click()
     await page.locator('[data-run-status="CANCELLED"]').waitFor()
     await page.screenshot({ path: screenshotPath('run-cancelled'), fullPage: true })
     await page.close()
+  })
+
+  test('a READ key sees a running sweep without its cancel button; a WRITE key can cancel it', async () => {
+    const reader = await signIn(keys.READ, `/sweeps/${sweepId}`, '[data-sweep-status="RUNNING"]')
+    await reader.locator('[data-progress]').waitFor()
+    expect(await reader.getByRole('button', { name: 'Cancel sweep' }).count()).toBe(0)
+    await reader.close()
+    const writer = await signIn(keys.WRITE, `/sweeps/${sweepId}`, '[data-sweep-status="RUNNING"]')
+    await writer.getByRole('button', { name: 'Cancel sweep' }).click()
+    await writer.locator('[data-sweep-status="CANCELLED"]').waitFor()
+    await writer.close()
   })
 
   test('an unreachable server is said so, in words', async () => {

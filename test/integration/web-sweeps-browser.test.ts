@@ -184,6 +184,45 @@ describeInBrowser('sweep pages in Chromium', () => {
     await page.close()
   }, 100_000)
 
+  test('the sweeps list follows a running sweep to its end without a reload', async () => {
+    const res = await t.gql<{ startSweep: { id: string; runCap: number } }>(START, {
+      input: {
+        experiment: 'web-sweep-list',
+        datasetId,
+        method: 'GRID',
+        parameters: [{ name: 'learningRate', values: [0.01, 0.02, 0.03] }],
+        base: { datasetId, epochs: 30, hiddenLayers: [8], explain: [] },
+        metric: 'loss',
+        goal: 'MINIMIZE',
+        maxConcurrent: 1,
+      },
+    })
+    if (res.errors) throw new Error(JSON.stringify(res.errors))
+    const { id, runCap } = res.data!.startSweep
+    const page = await newPage()
+    await page.goto(`${base}/sweeps`)
+    const row = `tr[data-sweep-id="${id}"]`
+    await page.locator(row).waitFor()
+    // Every finished count the row shows, recorded in the page: a reload would lose the record.
+    await page.evaluate(`(() => {
+      window.listSeen = []
+      const record = () => {
+        const v = document.querySelector('${row} [data-progress]')?.getAttribute('data-finished')
+        if (v !== undefined && v !== null && window.listSeen.at(-1) !== Number(v)) window.listSeen.push(Number(v))
+      }
+      record()
+      new MutationObserver(record).observe(document.querySelector('main'), { subtree: true, childList: true, attributes: true })
+    })()`)
+    await page.locator(`${row}[data-sweep-status="FINISHED"]`).waitFor({ timeout: 80_000 })
+    const seen = (await page.evaluate<number[]>('window.listSeen'))!
+    expect(seen[0]).toBeLessThan(runCap)
+    expect(seen.at(-1)).toBe(runCap)
+    const api = await getSweep(id)
+    expect(api.status).toBe('FINISHED')
+    expect(await page.locator(`${row} [data-best-run]`).getAttribute('data-best-run')).toBe(api.bestRun!.id)
+    await page.close()
+  }, 120_000)
+
   test('the cancel button cancels a running sweep and its runs', async () => {
     const res = await t.gql<{ startSweep: { id: string } }>(START, {
       input: {

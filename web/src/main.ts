@@ -7,6 +7,7 @@ import { datasetsView, datasetView } from './views/datasets'
 import { experimentsView } from './views/experiments'
 import { runView } from './views/run'
 import { runsView } from './views/runs'
+import { startView } from './views/start'
 import { sweepsView, sweepView } from './views/sweeps'
 
 const routes: [RegExp, string[], View][] = [
@@ -18,12 +19,16 @@ const routes: [RegExp, string[], View][] = [
   [/^\/sweeps\/([^/]+)\/?$/, ['id'], sweepView],
   [/^\/datasets\/?$/, [], datasetsView],
   [/^\/datasets\/([^/]+)\/?$/, ['id'], datasetView],
+  [/^\/new\/?$/, [], startView],
 ]
 
 const client = new LabClient()
 const banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true })
 const main = h('main', { id: 'main', tabindex: '-1' })
 const keyButton = h('button', { type: 'button', class: 'link', hidden: true }, 'Forget API key')
+// Offered once the key's scope is known to allow starting runs.
+const newRunLink = link('/new', 'New run')
+newRunLink.hidden = true
 document.body.append(
   h('a', { href: '#main', class: 'skip' }, 'Skip to content'),
   h(
@@ -36,6 +41,7 @@ document.body.append(
       link('/', 'Experiments'),
       link('/sweeps', 'Sweeps'),
       link('/datasets', 'Datasets'),
+      newRunLink,
     ),
     keyButton,
   ),
@@ -120,21 +126,15 @@ function askForKey(message: string): Promise<void> {
   })
 }
 
-/** Who may do what: a probe the server refuses with FORBIDDEN before it runs anything for a READ key. */
-async function writeAllowed(): Promise<boolean> {
-  try {
-    await client.request(`mutation ScopeProbe { cancelRun(id: "0") { id } }`)
-    return true
-  } catch (err) {
-    return !(err instanceof LabError && (err.code === 'FORBIDDEN' || err.code === 'UNAUTHENTICATED'))
-  }
-}
-
 async function start() {
   mount(main, notice('loading', 'Connecting to the server…'))
   for (;;) {
     try {
-      await client.request(`query Hello { experiments(first: 1) { totalCount } }`)
+      // Who may do what: the server tells each key its scope; READ keys get no mutation buttons.
+      const { viewer } = await client.request<{ viewer: { scope: string } }>(
+        `query Viewer { viewer { scope } }`,
+      )
+      canWrite = viewer.scope !== 'READ'
       break
     } catch (err) {
       const e = err as LabError
@@ -148,8 +148,8 @@ async function start() {
       await new Promise((r) => setTimeout(r, 3000))
     }
   }
-  canWrite = await writeAllowed()
   keyButton.hidden = storedKey() === null
+  newRunLink.hidden = !canWrite
   render()
 }
 

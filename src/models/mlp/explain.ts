@@ -43,7 +43,7 @@ export async function explainMlp(
     methods,
     seed,
     maxEvalRows: sizes.maxEvalRows,
-    sampleSize: sizes.sampleSize,
+    sampleSize: Math.min(EXPLAIN_DEFAULTS.igRows, sizes.sampleSize),
     shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, sizes.sampleSize),
     ...(signal ? { signal } : {}),
   })

@@ -5,14 +5,20 @@
  * query thread runs it for `explainGeneration`, the worker for the global explanation.
  */
 import {
-  attributeStep,
+  attributeSteps,
+  separateScorers,
   stepEvaluations,
+  type StepExplanation,
+  type StepScorers,
   type TokenAttributionMethod,
   type TokenAttributionSettings,
 } from '../../explain/token-attribution'
 import { tokenOf } from '../../modules/dataset/text'
-import type { AttributableTextModel } from '../family'
+import type { AttributableTextModel, ScoredStep } from '../family'
 import { entropy, generateTokens } from './sampling'
+
+/** Steps attributed together (see explainGeneration). */
+const STEPS_TOGETHER = 64
 
 /** Said in every result: what "at the baseline" means for a context position. */
 export const TOKEN_BASELINE = 'ZERO'
@@ -145,14 +151,25 @@ export function explainGeneration(options: ExplainGenerationOptions): Generation
       },
     ]),
   )
-  contexts.forEach((context, t) => {
-    // One call for every method: v(1) and v(0) of the step are evaluated once, not once per method.
-    const step = attributeStep(
-      model.positionScorer(context, targets[t]!),
-      methods,
-      `${options.seed}:${t}`,
-      options.settings,
+  // Steps together: v(1) and v(0) are evaluated once for all methods, and each method's rounds score the masks
+  // of up to STEPS_TOGETHER steps in one call (a bound on the masks held at once: a step's Shapley alone asks for
+  // about 1,000 at the defaults).
+  const explained: StepExplanation[] = []
+  for (let first = 0; first < contexts.length; first += STEPS_TOGETHER) {
+    const group = contexts.slice(first, first + STEPS_TOGETHER)
+    explained.push(
+      ...attributeSteps(
+        stepScorersOf(
+          model,
+          group.map((context, k) => ({ context, target: targets[first + k]! })),
+        ),
+        methods,
+        group.map((_, k) => `${options.seed}:${first + k}`),
+        options.settings,
+      ),
     )
+  }
+  explained.forEach((step, t) => {
     for (const method of methods) {
       const a = step.byMethod.get(method)!
       const acc = perMethod.get(method)!
@@ -190,6 +207,14 @@ export function explainGeneration(options: ExplainGenerationOptions): Generation
       return { method, ms: acc.ms, evaluations: acc.evaluations }
     }),
   }
+}
+
+/** The model's batched scorers of some steps, or (a model without them) each step's own scorer. */
+export function stepScorersOf(model: AttributableTextModel, steps: readonly ScoredStep[]): StepScorers {
+  return (
+    model.positionScorers?.(steps) ??
+    separateScorers(steps.map(({ context, target }) => model.positionScorer(context, target)))
+  )
 }
 
 function max(values: readonly number[]): number {

@@ -6,16 +6,16 @@
  * training window reads; a run that held none out is explained on training windows instead.
  */
 import {
-  attributeStep,
+  attributeSteps,
   TOKEN_METHODS,
   TokenAttributionMethod,
-  type PositionScorer,
   type TokenAttributionSettings,
 } from '../../explain/token-attribution'
 import { ExplanationMethod, type MethodCosts } from '../../explain/types'
 import { tokenOf } from '../../modules/dataset/text'
 import { seededRandom, shuffledRange, yieldToEventLoop } from '../common/random'
 import type { AttributableTextModel, ExplainSizes, FamilyExplanation } from '../family'
+import { stepScorersOf } from './explain-generation'
 import { drawSymbol, entropy, samplingDistribution } from './sampling'
 import type { Segment } from './spec'
 import { fitNgram, fitSoftmaxLinear, type NextCharacterSurrogate, type SoftLabels } from './surrogate'
@@ -29,8 +29,13 @@ export const SEQUENCE_METHODS: readonly ExplanationMethod[] = Object.freeze([
 
 /** Sizes chosen so the explanation stays well under half of a small run's training time (docs/architecture.md). */
 export const SEQUENCE_EXPLAIN_DEFAULTS = Object.freeze({
-  /** Held-out windows whose target is attributed by every token method. */
+  /**
+   * Held-out windows whose target is attributed by every token method: rounds of `profileRound` until every
+   * method's peak stands `profileSeparation` standard errors above the next distance, at most `profileWindows`.
+   */
   profileWindows: 48,
+  profileRound: 24,
+  profileSeparation: 3,
   /**
    * Cheaper than explainGeneration's defaults (a profile averages many windows, so each may be rougher): one
    * 16-point IG rule, whose completeness gap the profile reports; exact Shapley up to 6 positions.
@@ -66,6 +71,12 @@ export interface DistanceProfile {
   meanAbsAttribution: number[]
   /** The distance of the largest mean |a|. */
   peakDistance: number
+  /**
+   * (mean |a| at the peak - the next largest) / the standard error of that difference over the windows: how
+   * clearly the profile has its peak; the profile stops adding windows once it reaches profileSeparation. Null
+   * when the windows give no spread to measure it by (fewer than 2 at a distance, or all alike).
+   */
+  peakSeparation: number | null
   /** Share of windows whose own largest |a| is at peakDistance. */
   peakShare: number
   windows: number
@@ -227,74 +238,88 @@ function windowsOf(
   return [...picked].map(at)
 }
 
-/** Every token attribution method on each window's log p(target | context), |a| binned by distance. */
-async function distanceProfiles(
+/** Per method, what the windows attributed so far add up to, per distance. */
+interface ProfileAccumulator {
+  sums: Float64Array
+  squares: Float64Array
+  counts: Float64Array
+  peaks: number[]
+  gaps: number[]
+  ms: number
+  evaluations: number
+}
+
+/**
+ * Every token attribution method on each window's log p(target | context), |a| binned by distance. Windows are
+ * attributed in rounds (each round's windows together: their full and empty contexts in one call, and each
+ * method's rounds in one call for every window - on a GRU the cost is per call, not per row) until every
+ * method's peak is clear (see {@link peakSeparation}) or the windows run out.
+ */
+export async function distanceProfiles(
   model: AttributableTextModel,
   contexts: number[][],
   targets: number[],
   seed: number,
   signal?: AbortSignal,
 ): Promise<DistanceProfile[]> {
+  const D = SEQUENCE_EXPLAIN_DEFAULTS
   const L = model.contextLength
-  const acc = new Map(
+  const acc = new Map<TokenAttributionMethod, ProfileAccumulator>(
     TOKEN_METHODS.map((m) => [
       m,
       {
         sums: new Float64Array(L + 1),
+        squares: new Float64Array(L + 1),
         counts: new Float64Array(L + 1),
-        peaks: [] as number[],
-        gaps: [] as number[],
+        peaks: [],
+        gaps: [],
         ms: 0,
         evaluations: 0,
       },
     ]),
   )
-  for (let i = 0; i < contexts.length; i++) {
+  let done = 0
+  let elapsed = 0
+  while (done < contexts.length) {
     signal?.throwIfAborted()
-    const context = contexts[i]!
-    const n = context.length
-    const scorer = rememberEnds(model.positionScorer(context, targets[i]!))
-    for (const method of TOKEN_METHODS) {
-      const t0 = performance.now()
-      const step = attributeStep(
-        scorer,
-        [method],
-        `${seed}:profile:${i}`,
-        SEQUENCE_EXPLAIN_DEFAULTS.attribution,
-      )
-      const a = step.byMethod.get(method)!
-      const m = acc.get(method)!
-      m.ms += performance.now() - t0
-      m.evaluations += a.evaluations
-      m.gaps.push(a.gap)
-      let peak = 1
-      let largest = -1
-      a.values.forEach((v, j) => {
-        const d = n - j
-        m.sums[d] = m.sums[d]! + Math.abs(v)
-        m.counts[d] = m.counts[d]! + 1
-        if (Math.abs(v) > largest) [largest, peak] = [Math.abs(v), d]
-      })
-      m.peaks.push(peak)
-    }
+    const end = Math.min(contexts.length, done + D.profileRound)
+    const started = performance.now()
+    const steps = attributeSteps(
+      stepScorersOf(
+        model,
+        contexts.slice(done, end).map((context, k) => ({ context, target: targets[done + k]! })),
+      ),
+      TOKEN_METHODS,
+      contexts.slice(done, end).map((_, k) => `${seed}:profile:${done + k}`),
+      D.attribution,
+    )
+    elapsed += performance.now() - started
+    steps.forEach((step, k) => addWindow(acc, step.byMethod, contexts[done + k]!.length))
+    done = end
     await yieldToEventLoop()
+    const clear = (m: ProfileAccumulator) =>
+      (peakSeparation(meanProfile(m, L), m, L) ?? 0) >= D.profileSeparation
+    if ([...acc.values()].every(clear)) break
   }
   const distances = Array.from({ length: L }, (_, k) => k + 1)
-  // The full and the empty context of each window, scored once for all methods, are counted with the first.
-  acc.get(TOKEN_METHODS[0]!)!.evaluations += 2 * contexts.length
+  // The full and the empty context of each window, scored once for all methods, are counted (rows and time)
+  // with the first method.
+  const first = acc.get(TOKEN_METHODS[0]!)!
+  first.evaluations += 2 * done
+  first.ms += elapsed - TOKEN_METHODS.reduce((sum, method) => sum + acc.get(method)!.ms, 0)
   return TOKEN_METHODS.map((method) => {
     const m = acc.get(method)!
-    const meanAbsAttribution = distances.map((d) => (m.counts[d]! > 0 ? m.sums[d]! / m.counts[d]! : 0))
-    const peakDistance = 1 + meanAbsAttribution.reduce((best, v, k, all) => (v > all[best]! ? k : best), 0)
-    const windows = contexts.length
+    const meanAbsAttribution = meanProfile(m, L)
+    const peakDistance = 1 + argMax(meanAbsAttribution)
     return {
       method,
       distances,
       meanAbsAttribution,
       peakDistance,
-      peakShare: windows > 0 ? m.peaks.filter((p) => p === peakDistance).length / windows : 0,
-      windows,
-      meanGap: windows > 0 ? m.gaps.reduce((a, b) => a + b, 0) / windows : 0,
+      peakSeparation: peakSeparation(meanAbsAttribution, m, L),
+      peakShare: done > 0 ? m.peaks.filter((p) => p === peakDistance).length / done : 0,
+      windows: done,
+      meanGap: done > 0 ? m.gaps.reduce((a, b) => a + b, 0) / done : 0,
       maxGap: m.gaps.reduce((a, b) => Math.max(a, b), 0),
       ms: m.ms,
       evaluations: m.evaluations,
@@ -302,24 +327,59 @@ async function distanceProfiles(
   })
 }
 
-/**
- * attributeStep scores the full and the empty context before anything else; the profile runs it once per
- * method (to time each), so the scorer answers that first call from memory after the first method. On a GRU
- * the cost is per call more than per row, and this saves three calls in eight.
- */
-function rememberEnds(scorer: PositionScorer): PositionScorer {
-  let ends: Float64Array | undefined
-  const isEnds = (masks: readonly Float64Array[]) =>
-    masks.length === 2 && masks[0]!.every((v) => v === 1) && masks[1]!.every((v) => v === 0)
-  return {
-    positions: scorer.positions,
-    gradient: scorer.gradient,
-    score: (masks) => {
-      if (!isEnds(masks)) return scorer.score(masks)
-      ends ??= scorer.score(masks)
-      return ends.slice()
-    },
+function addWindow(
+  acc: Map<TokenAttributionMethod, ProfileAccumulator>,
+  byMethod: Map<
+    TokenAttributionMethod,
+    { values: ArrayLike<number>; gap: number; ms: number; evaluations: number }
+  >,
+  n: number,
+): void {
+  for (const [method, m] of acc) {
+    const a = byMethod.get(method)!
+    m.ms += a.ms
+    m.evaluations += a.evaluations
+    m.gaps.push(a.gap)
+    let peak = 1
+    let largest = -1
+    for (let j = 0; j < a.values.length; j++) {
+      const v = Math.abs(a.values[j]!)
+      const d = n - j
+      m.sums[d] = m.sums[d]! + v
+      m.squares[d] = m.squares[d]! + v * v
+      m.counts[d] = m.counts[d]! + 1
+      if (v > largest) [largest, peak] = [v, d]
+    }
+    m.peaks.push(peak)
   }
+}
+
+/** Mean |a| at distances 1..L (0 where no window's context reaches). */
+function meanProfile(m: ProfileAccumulator, L: number): number[] {
+  return Array.from({ length: L }, (_, k) => (m.counts[k + 1]! > 0 ? m.sums[k + 1]! / m.counts[k + 1]! : 0))
+}
+
+function argMax(values: readonly number[]): number {
+  return values.reduce((best, v, k, all) => (v > all[best]! ? k : best), 0)
+}
+
+/**
+ * How many standard errors the peak's mean |a| stands above the next largest distance's: (m_peak - m_next) /
+ * sqrt(se_peak^2 + se_next^2), each se the spread of |a| over the windows at that distance / sqrt(count).
+ * Null when that has no spread to measure (a single distance, fewer than 2 windows there, identical windows).
+ */
+function peakSeparation(mean: number[], m: ProfileAccumulator, L: number): number | null {
+  if (L < 2) return null
+  const peak = argMax(mean)
+  const next = argMax(mean.map((v, k) => (k === peak ? -Infinity : v)))
+  const se2 = (k: number) => {
+    const n = m.counts[k + 1]!
+    if (n < 2) return NaN
+    const variance = Math.max(0, (m.squares[k + 1]! - n * mean[k]! ** 2) / (n - 1))
+    return variance / n
+  }
+  const spread = Math.sqrt(se2(peak) + se2(next))
+  return Number.isFinite(spread) && spread > 0 ? (mean[peak]! - mean[next]!) / spread : null
 }
 
 /** The softmax-linear surrogate (when its weights fit the cap) and the n-grams, on the same windows. */

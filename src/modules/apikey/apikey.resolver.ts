@@ -1,13 +1,21 @@
-import { Arg, ID, Mutation, Query, Resolver } from 'type-graphql'
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql'
 import { RequireScope } from '../../server/auth'
 import { CreateApiKeyInput } from './apikey.input'
-import { ApiKeyScope } from './apikey.scope'
+import type { AppContext } from '../../app'
+import { ApiKeyScope, type Principal } from './apikey.scope'
 import { ApiKeyService } from './apikey.service'
-import { ApiKey, CreatedApiKey } from './apikey.type'
+import { ApiKey, CreatedApiKey, Viewer } from './apikey.type'
 
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
   constructor(private readonly service: ApiKeyService) {}
+
+  @Query(() => Viewer, {
+    description: 'What the caller may do, so a client can offer only that (the dashboard hides mutations).',
+  })
+  viewer(@Ctx() ctx: AppContext): Viewer {
+    return viewerOf(ctx.principal)
+  }
 
   @RequireScope(ApiKeyScope.ADMIN)
   @Query(() => [ApiKey], { description: 'Every key, revoked ones included, oldest first (ADMIN).' })
@@ -26,4 +34,10 @@ export class ApiKeyResolver {
   revokeApiKey(@Arg('id', () => ID) id: string) {
     return this.service.revoke(id)
   }
+}
+
+function viewerOf(principal: Principal): Viewer {
+  return principal.kind === 'open'
+    ? { authRequired: false, scope: ApiKeyScope.ADMIN, keyName: null }
+    : { authRequired: true, scope: principal.scope, keyName: principal.name }
 }

@@ -49,3 +49,17 @@ export class CreatedApiKey {
   @Field(() => String, { description: 'Send it as `Authorization: Bearer <key>`.' })
   key!: string
 }
+
+@ObjectType({ description: 'Who is asking: what the key this request was made with may do.' })
+export class Viewer {
+  @Field(() => Boolean, {
+    description: 'False when the server runs without API keys (everything is allowed).',
+  })
+  authRequired!: boolean
+
+  @Field(() => ApiKeyScope, { description: "The key's scope; ADMIN when the server runs without keys." })
+  scope!: ApiKeyScope
+
+  @Field(() => String, { nullable: true, description: "The key's name; null without keys." })
+  keyName!: string | null
+}

@@ -97,6 +97,20 @@ function checkJson(value: unknown, path: string, walk: Walk): void {
   }
 }
 
+/**
+ * Whether a value of `type` has anything for {@link checkValue} to check: a list of 100,000 Floats (predict's
+ * rows) holds nothing, and walking it cost more than the query it came with.
+ */
+function holdsChecks(type: GraphQLInputType, key: string): boolean {
+  if (isNonNullType(type)) return holdsChecks(type.ofType, key)
+  if (isListType(type)) return LIST_LIMITS[key] !== undefined || holdsChecks(type.ofType, key)
+  if (isInputObjectType(type)) return true
+  return isScalarType(type) && CHECKED_SCALARS.has(type.name)
+}
+
+/** The scalars {@link checkValue} looks into. */
+const CHECKED_SCALARS = new Set(['String', 'ID', 'JSON'])
+
 function checkValue(type: GraphQLInputType, value: unknown, path: string, key: string, walk: Walk): void {
   if (value == null) return
   if (isNonNullType(type)) return checkValue(type.ofType, value, path, key, walk)
@@ -109,6 +123,7 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, key: s
         path,
       })
     }
+    if (!holdsChecks(type.ofType, key)) return
     value.forEach((item, i) => checkValue(type.ofType, item, `${path}[${i}]`, key, walk))
     return
   }

@@ -109,6 +109,13 @@ export class SurrogateNetwork {
 
   @Field(() => Number, { nullable: true, description: 'Classification: share of rows given the same class.' })
   agreement!: number | null
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Epochs trained: training stops once its fidelity stops improving. Null for explanations stored before it.',
+  })
+  epochs?: number | null
 }
 
 @ObjectType()
@@ -148,6 +155,28 @@ export class MethodCheck {
 
   @Field(() => Number)
   meanGap!: number
+
+  @Field(() => Number, {
+    nullable: true,
+    description:
+      'Largest standard error of one attribution over the explained rows: sampled Shapley values report their ' +
+      'sampling error (0 when enumerated exactly); null for methods without one and for explanations stored before it.',
+  })
+  maxStdError?: number | null
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Integrated Gradients: the most gradient points one row used (the path is refined until the completeness gap ' +
+      'meets its tolerance); sampled Shapley: the most permutations one row used. Null when not applicable.',
+  })
+  maxSteps?: number | null
+
+  @Field(() => Number, {
+    nullable: true,
+    description: 'The steps one row used, averaged over the explained rows.',
+  })
+  meanSteps?: number | null
 }
 
 @ObjectType()
@@ -363,6 +392,16 @@ export class DistanceProfile {
 
   @Field(() => Int, { description: 'The distance of the largest mean |attribution|.' })
   peakDistance!: number
+
+  @Field(() => Number, {
+    nullable: true,
+    description:
+      "(mean |attribution| at the peak - the next largest distance's) / the standard error of that difference " +
+      'over the windows. Windows are added in rounds until every method reaches 3 (or the windows run out), so ' +
+      'a smaller value says the peak is not clear. Null when there is no spread to measure it by, and on ' +
+      'explanations stored before it existed.',
+  })
+  peakSeparation!: number | null
 
   @Field(() => Number, {
     description: 'Share of windows whose own largest |attribution| is at peakDistance.',

@@ -16,8 +16,10 @@ import type {
   LatentExplanationResult,
   LoadedModel,
   Predictor,
+  Rows,
   TextModel,
 } from '../../models/family'
+import type { PackedRows } from '../common/packed-rows'
 import {
   explainGeneration,
   generationEvaluations,
@@ -89,7 +91,7 @@ export interface ExplainGenerationQuery {
 export const DEFAULT_EXPLAIN_TOKENS = 20
 
 export type ModelQuery =
-  | { kind: 'predict'; rows: number[][] }
+  | { kind: 'predict'; rows: number[][] | PackedRows }
   | GenerateQuery
   | ExplainGenerationQuery
   | { kind: 'sample'; n: number; seed: number; temperature: number }
@@ -101,7 +103,7 @@ export type ModelQuery =
 
 /** What each kind of query answers. */
 export interface QueryAnswers {
-  predict: number[]
+  predict: Float64Array
   sample: number[][]
   encode: LatentCode[]
   decode: number[][]
@@ -140,8 +142,11 @@ function answer(
   switch (q.kind) {
     case 'predict': {
       const predictor = requirePredictor(model, runId)
-      checkRows(q.rows, predictor.featureCount)
-      return finiteAnswer(Array.from(predictor.predict(q.rows)), 'rows')
+      const rows = Array.isArray(q.rows)
+        ? (checkRows(q.rows, predictor.featureCount), q.rows)
+        : checkedPackedRows(q.rows, predictor.featureCount)
+      // A typed array crosses back from a thread as one copy of its bytes; GraphQL lists any iterable.
+      return finiteAnswer(predictor.predict(rows), 'rows')
     }
     case 'sample': {
       const generator = requireGenerator(model, runId)
@@ -354,6 +359,29 @@ export function checkRows(rows: number[][], featureCount: number, field = 'rows'
       throw badInput(`row ${i} has a value that is not a finite float32 number`, { field, row: i })
     }
   })
+}
+
+/**
+ * {@link checkRows} for packed rows, in one pass over the values, with the same messages; the rows as views of
+ * the packed values. Packing left ragged and non-numeric rows to GraphQL, so only size and range are checked.
+ */
+export function checkedPackedRows(
+  { values, columns }: PackedRows,
+  featureCount: number,
+  field = 'rows',
+): Rows {
+  const count = values.length / columns
+  if (count > MAX_PREDICT_ROWS) throw badInput(`at most ${MAX_PREDICT_ROWS} rows per call`, { field })
+  if (columns !== featureCount) {
+    throw badInput(`row 0 has ${columns} values; the model takes ${featureCount}`, { field, row: 0 })
+  }
+  for (let k = 0; k < values.length; k++) {
+    if (Math.abs(values[k] as number) > FLOAT32_MAX) {
+      const row = Math.floor(k / columns)
+      throw badInput(`row ${row} has a value that is not a finite float32 number`, { field, row })
+    }
+  }
+  return Array.from({ length: count }, (_, i) => values.subarray(i * columns, (i + 1) * columns))
 }
 
 function checkLatents(latents: number[][], latentDim: number, field: string): void {

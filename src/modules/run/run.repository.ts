@@ -481,6 +481,10 @@ export class RunRepository {
   /**
    * Stores one epoch and the run's summary, then announces it. Refused (returns 'stale') when the run
    * is no longer RUNNING on this attempt. Returns whether a cancel was requested.
+   *
+   * One statement, so one round trip and its own transaction: the trainer records an epoch while the next one
+   * trains, and an interactive transaction (BEGIN, four statements, COMMIT) would need the trainer's event
+   * loop between each of them. The NOTIFY is sent at commit, with the stored row, exactly as before.
    */
   async recordEpoch(
     id: string,
@@ -489,10 +493,8 @@ export class RunRepository {
   ): Promise<'stale' | { cancelRequested: boolean }> {
     const m = toEpochValue(report)
     const finalMetrics = JSON.stringify(Object.fromEntries(m.values.map((v) => [v.name, v.value])))
-    return this.db.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<
-        { cancelRequested: boolean; experimentId: string; sweepId: string | null }[]
-      >`
+    const rows = await this.db.$queryRaw<{ cancelRequested: boolean }[]>`
+      WITH run AS (
         UPDATE "Run" SET
           "lastEpoch" = ${m.epoch},
           "finalLoss" = ${m.loss}::float8,
@@ -506,19 +508,22 @@ export class RunRepository {
                                THEN ${m.valLoss}::float8 ELSE "bestValLoss" END,
           "heartbeatAt" = now()
         WHERE id = ${id}::uuid AND attempt = ${attempt} AND status = 'RUNNING'
-        RETURNING "cancelRequested", "experimentId", "sweepId"`
-      const row = rows[0]
-      if (!row) return 'stale' as const
-      await tx.epochMetric.create({ data: { runId: id, ...m, values: m.values } })
-      await notify(tx, {
-        type: 'epoch',
-        runId: id,
-        experimentId: row.experimentId,
-        sweepId: row.sweepId,
-        metric: m,
-      })
-      return { cancelRequested: row.cancelRequested }
-    })
+        RETURNING "cancelRequested", "experimentId", "sweepId"
+      ), stored AS (
+        INSERT INTO "EpochMetric" ("runId", epoch, loss, "valLoss", accuracy, "valAccuracy", "durationMs", "values")
+        SELECT ${id}::uuid, ${m.epoch}, ${m.loss}::float8, ${m.valLoss}::float8, ${m.accuracy}::float8,
+               ${m.valAccuracy}::float8, ${m.durationMs}::float8, ${JSON.stringify(m.values)}::jsonb
+        FROM run
+        RETURNING epoch
+      )
+      -- json (not jsonb) keeps the metric's text as JSON.stringify wrote it: the same numbers reach subscribers.
+      SELECT run."cancelRequested",
+             pg_notify(${RUN_EVENTS_CHANNEL}, json_build_object(
+               'type', 'epoch', 'runId', ${id}::uuid, 'experimentId', run."experimentId",
+               'sweepId', run."sweepId", 'metric', ${JSON.stringify(m)}::json)::text) IS NULL AS "notified"
+      FROM run, stored`
+    const row = rows[0]
+    return row ? { cancelRequested: row.cancelRequested } : 'stale'
   }
 
   async heartbeat(id: string, attempt: number): Promise<boolean> {

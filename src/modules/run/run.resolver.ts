@@ -1,5 +1,19 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql'
+import type { GraphQLResolveInfo } from 'graphql'
+import {
+  Arg,
+  Ctx,
+  FieldResolver,
+  ID,
+  Info,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql'
 import type { AppContext } from '../../app'
+import { packedArgument } from '../common/packed-rows'
 import { toConnection } from '../common/pagination'
 import { RunFilter, RunOrder } from './run.filter'
 import { Dataset } from '../dataset/dataset.type'
@@ -40,8 +54,15 @@ export class RunResolver {
   @Query(() => [Number], {
     description: "The trained model's output per row: probability of class 1, or the regression value.",
   })
-  predict(@Arg('runId', () => ID) runId: string, @Arg('rows', () => [[Number]]) rows: number[][]) {
-    return this.models.answer(runId, { kind: 'predict', rows })
+  predict(
+    @Arg('runId', () => ID) runId: string,
+    @Arg('rows', () => [[Number]]) rows: number[][],
+    @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    // A large body's rows arrive packed (src/modules/common/packed-rows.ts); `rows` is then an empty list.
+    const packed = packedArgument(ctx.packedVariables, info, 'rows')
+    return this.models.answer(runId, { kind: 'predict', rows: packed ?? rows })
   }
 
   @Mutation(() => Run, { description: 'Returns at once with a QUEUED run; a worker trains it.' })

@@ -97,3 +97,53 @@ export function latinHypercube(n: number, m: number, seed: number | string): Flo
 }
 
 export const sum = (values: ArrayLike<number>): number => Array.from(values).reduce((a, b) => a + b, 0)
+
+/**
+ * A ReLU network with seeded Glorot-uniform weights and biases (widths: input, hidden..., 1), with its exact
+ * gradient by backpropagation: a real MLP, kinks and all, without TensorFlow.js. Biases are drawn too, so the
+ * kinks fall inside the unit cube rather than through the origin.
+ */
+export function randomReluNetwork(widths: readonly number[], seed: number | string): ClosedFormModel {
+  const rng = createRng(seed, 'relu-network')
+  const layers = widths.slice(1).map((out, l) => {
+    const fanIn = widths[l] as number
+    const limit = Math.sqrt(6 / (fanIn + out))
+    return {
+      w: Array.from({ length: out }, () =>
+        Float64Array.from({ length: fanIn }, () => (2 * rng() - 1) * limit),
+      ),
+      b: Float64Array.from({ length: out }, () => rng() - 0.5),
+    }
+  })
+  /** Pre-activations of every layer. */
+  const forward = (x: Float64Array): Float64Array[] => {
+    const zs: Float64Array[] = []
+    let h = x
+    layers.forEach((layer, l) => {
+      const z = Float64Array.from(layer.b)
+      layer.w.forEach((row, o) => {
+        for (let i = 0; i < row.length; i++) z[o] = (z[o] as number) + (row[i] as number) * (h[i] as number)
+      })
+      zs.push(z)
+      h = l + 1 < layers.length ? z.map(relu) : z
+    })
+    return zs
+  }
+  return closedForm(
+    (x) => (forward(x).at(-1) as Float64Array)[0] as number,
+    (x) => {
+      const zs = forward(x)
+      let delta = Float64Array.of(1)
+      for (let l = layers.length - 1; l >= 0; l--) {
+        const layer = layers[l] as (typeof layers)[number]
+        const back = new Float64Array(widths[l] as number)
+        layer.w.forEach((row, o) => {
+          for (let i = 0; i < row.length; i++)
+            back[i] = (back[i] as number) + (row[i] as number) * (delta[o] as number)
+        })
+        delta = l > 0 ? back.map((v, i) => v * step((zs[l - 1] as Float64Array)[i] as number)) : back
+      }
+      return Array.from(delta)
+    },
+  )
+}

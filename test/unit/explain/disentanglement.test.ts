@@ -344,16 +344,14 @@ describe('disentanglement: invariances, determinism, cost and input checks', () 
     expect(other.sap).toBe(run('s').sap)
   })
 
-  it('scores 2,000 rows x 10 latents x 5 factors well within 2 s', () => {
+  // Its cost is measured in bench/vae.ts (the DISENTANGLEMENT row), not here: timings in tests are noise.
+  it('scores 2,000 rows x 10 latents x 5 factors: one importance per latent and factor, from the forest', () => {
     const rng = createRng(7, 'cost')
     const factors = Array.from({ length: 2000 }, () => Float64Array.from({ length: 5 }, () => rng()))
     const codes = factors.map((v) =>
       Float64Array.from({ length: 10 }, (_, j) => (j < 5 ? v[j]! + 0.1 * rng() : rng())),
     )
-    const start = performance.now()
     const r = disentanglement({ codes, factors, factorNames: names(5), seed: 7 })
-    const elapsed = performance.now() - start
-    expect(elapsed).toBeLessThan(2000)
     expect(r.importance).toHaveLength(50)
     expect(r.importanceModel).toContain('random forest')
     expect(r.dciCompleteness).toBeGreaterThan(0.9)

@@ -24,7 +24,7 @@ const options = (overrides: Partial<ExplainModelOptions> = {}): ExplainModelOpti
   sampleSize: 50,
   shapleySampleSize: 20,
   backgroundSize: 16,
-  surrogateNetwork: { epochs: 15, maxTrainRows: 500 },
+  surrogateNetwork: { maxTrainRows: 500 },
   seed: 42,
   ...overrides,
 })
@@ -54,9 +54,23 @@ describe('explainModel on Friedman #1 (closed form)', () => {
     expect(result.cost[M.LINEAR_SURROGATE]?.evaluations).toBe(500)
     expect(result.cost[M.SURROGATE_NETWORK]?.evaluations).toBe(500 + 500)
     expect(result.cost[M.PERMUTATION_IMPORTANCE]?.evaluations).toBe((1 + 10 * 5) * 500)
-    expect(result.cost[M.INTEGRATED_GRADIENTS]?.evaluations).toBe(50 * 50 + 50 + 1)
-    expect(result.cost[M.SHAPLEY]?.evaluations).toBe(16 + 20 + 20 * 1022 * 16)
-    expect(result.cost[M.PARTIAL_DEPENDENCE]?.evaluations).toBe(10 * 20 * 500)
+    // IG: the gradient points its check reports; f at x, x', the 7 inner ends of the 8 first panels and one
+    // more end per split panel (a split adds 2 points). Sampled Shapley: M - 1 = 9 rows per permutation walked.
+    const igCheck = result.checks.find((c) => c.method === M.INTEGRATED_GRADIENTS)
+    const gradientRows = 50 * (igCheck?.meanSteps as number)
+    expect(result.cost[M.INTEGRATED_GRADIENTS]?.evaluations).toBeCloseTo(
+      gradientRows + 50 + 1 + 50 * 7 + (gradientRows - 50 * 8) / 2,
+      6,
+    )
+    const shapleyCheck = result.checks.find((c) => c.method === M.SHAPLEY)
+    expect(result.cost[M.SHAPLEY]?.evaluations).toBeCloseTo(
+      16 + 20 + 9 * 20 * (shapleyCheck?.meanSteps as number),
+      6,
+    )
+    // Far below exact enumeration's 16 + 20 + 20 x 1,022 x 16.
+    expect(result.cost[M.SHAPLEY]?.evaluations).toBeLessThan((20 * 1022 * 16) / 4)
+    // Partial dependence averages over the first 200 of the seeded held-out order (EXPLAIN_DEFAULTS).
+    expect(result.cost[M.PARTIAL_DEPENDENCE]?.evaluations).toBe(10 * 20 * 200)
     for (const method of result.methods) expect(result.cost[method]?.ms).toBeGreaterThanOrEqual(0)
     expect(result.computeMs).toBeGreaterThan(0)
   })
@@ -68,6 +82,7 @@ describe('explainModel on Friedman #1 (closed form)', () => {
     expect(result.surrogateNetwork?.hiddenLayers).toEqual([16, 8])
     expect(result.surrogateNetwork?.fidelityR2).toBeGreaterThan(0.8)
     expect(result.surrogateNetwork?.agreement).toBeNull()
+    expect(result.surrogateNetwork?.epochs).toBeGreaterThan(0)
   })
 
   it('ranks {x4} > {x1, x2} > {x3, x5} >> {x6..x10} by permutation importance; Shapley agrees', () => {
@@ -99,13 +114,48 @@ describe('explainModel on Friedman #1 (closed form)', () => {
     expect(linear['x3'] as number).toBeLessThan(0.2 * (linear['x4'] as number))
   })
 
-  it('checks completeness and efficiency', () => {
+  it('checks completeness and efficiency, and reports the standard error and the steps reached', () => {
     const ig = result.checks.find((c) => c.method === M.INTEGRATED_GRADIENTS)
     const shap = result.checks.find((c) => c.method === M.SHAPLEY)
-    expect(ig?.maxGap).toBeLessThan(1e-6)
+    // The adaptive path bounds the gap by 1 % of |f(x) - f(x')| (Var f = 23.8: |f(x) - f(x')| is a few units).
+    expect(ig?.maxGap).toBeLessThan(0.1)
     expect(ig?.meanGap).toBeLessThanOrEqual(ig?.maxGap as number)
+    expect(ig?.maxStdError).toBeNull()
+    expect(ig?.maxSteps).toBeGreaterThanOrEqual(8)
+    expect(ig?.meanSteps).toBeLessThanOrEqual(ig?.maxSteps as number)
+    // Sampled permutations are efficient by construction; their error is the standard error.
     expect(shap?.maxGap).toBeLessThan(1e-12)
+    expect(shap?.maxStdError).toBeGreaterThan(0)
+    // At most 2 % of sd_bg(f) (sd f = 4.9 in the population); far less here, see the next test.
+    expect(shap?.maxStdError).toBeLessThan(0.05)
+    expect(shap?.maxSteps).toBeGreaterThanOrEqual(2 * 16 * 2)
     expect(result.checks).toHaveLength(2)
+  })
+
+  it('tightens with its tolerances, and keeps exact Shapley and a fixed IG rule as options', async () => {
+    const tight = await explainModel(options({ methods: [M.INTEGRATED_GRADIENTS], igTolerance: 1e-6 }))
+    const exact = await explainModel(
+      options({ methods: [M.INTEGRATED_GRADIENTS, M.SHAPLEY], igSteps: 50, exactShapley: true }),
+    )
+    const check = (r: ExplainModelResult, m: M) => r.checks.find((c) => c.method === m)
+    expect(check(tight, M.INTEGRATED_GRADIENTS)?.maxGap).toBeLessThan(1e-4)
+    expect(check(tight, M.INTEGRATED_GRADIENTS)?.maxGap).toBeLessThan(
+      (check(result, M.INTEGRATED_GRADIENTS)?.maxGap as number) / 10,
+    )
+    // Friedman #1 has no interaction of more than two features, and a permutation with its reverse puts each
+    // of a pair before the other once: the antithetic estimate is exact, and its standard error says so.
+    const se = check(result, M.SHAPLEY)?.maxStdError as number
+    expect(se).toBeLessThan(1e-6)
+    const sampled = byFeature(importanceOf(result, M.SHAPLEY))
+    const enumerated = byFeature(importanceOf(exact, M.SHAPLEY))
+    for (const f of featureNames) {
+      expect(Math.abs((sampled[f] as number) - (enumerated[f] as number))).toBeLessThan(4 * se + 1e-9)
+    }
+    expect(check(exact, M.SHAPLEY)).toMatchObject({ maxStdError: 0, maxSteps: 0 })
+    expect(exact.cost[M.SHAPLEY]?.evaluations).toBe(16 + 20 + 20 * 1022 * 16)
+    expect(check(exact, M.INTEGRATED_GRADIENTS)?.maxGap).toBeLessThan(1e-6)
+    expect(check(exact, M.INTEGRATED_GRADIENTS)).toMatchObject({ maxSteps: 50, meanSteps: 50 })
+    expect(exact.cost[M.INTEGRATED_GRADIENTS]?.evaluations).toBe(50 * 50 + 50 + 1)
   })
 
   it('gives a partial dependence curve for every feature, in column order', () => {
@@ -141,7 +191,9 @@ describe('explainModel options', () => {
   })
 
   it('shrinks the Shapley sample to stay within the evaluation budget', async () => {
-    const result = await explainModel(options({ methods: [M.SHAPLEY], maxShapleyEvaluations: 5 * 1022 * 16 }))
+    const result = await explainModel(
+      options({ methods: [M.SHAPLEY], exactShapley: true, maxShapleyEvaluations: 5 * 1022 * 16 }),
+    )
     expect(result.cost[M.SHAPLEY]?.evaluations).toBe(16 + 5 + 5 * 1022 * 16)
   })
 
@@ -157,7 +209,7 @@ describe('explainModel options', () => {
       evalRows: clfEval,
       evalTargets: Float64Array.from(logit.predict(clfEval), (z) => (z > 0 ? 1 : 0)),
       methods: [M.SURROGATE_NETWORK, M.PERMUTATION_IMPORTANCE, M.LINEAR_SURROGATE],
-      surrogateNetwork: { epochs: 15, maxTrainRows: 500 },
+      surrogateNetwork: { maxTrainRows: 500 },
     })
     expect(result.surrogateNetwork?.agreement).toBeGreaterThan(0.95)
     const imp = byFeature(importanceOf(result, M.PERMUTATION_IMPORTANCE))

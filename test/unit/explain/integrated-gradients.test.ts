@@ -1,9 +1,16 @@
-import { integratedGradients } from '../../../src/explain/integrated-gradients'
+import {
+  integratedGradients,
+  type IntegratedGradientsOptions,
+  type IntegratedGradientsResult,
+} from '../../../src/explain/integrated-gradients'
+import { EvaluationCounter } from '../../../src/explain/model'
+import { std } from '../../../src/explain/stats'
 import type { IntegrationRule } from '../../../src/explain/quadrature'
 import {
   closedForm,
   linearModel,
   product,
+  randomReluNetwork,
   reluNetwork,
   saturated,
   squareTimes,
@@ -156,5 +163,124 @@ describe('Integrated Gradients: completeness and batching', () => {
     expect(() => integratedGradients({ ...smooth, rows: [Float64Array.of(1, 2)], baseline })).toThrow(
       /expected 3/,
     )
+  })
+})
+
+describe('Integrated Gradients: the adaptive, kink-aware path', () => {
+  const adaptiveIg = (
+    model: ClosedFormModel,
+    x: number[],
+    baseline: number[],
+    tolerance = 1e-9,
+  ): { values: number[]; steps: number; gap: number } => {
+    const result = integratedGradients({
+      ...model,
+      rows: [Float64Array.from(x)],
+      baseline: Float64Array.from(baseline),
+      adaptive: { tolerance },
+    })
+    return {
+      values: Array.from(result.attributions[0] as Float64Array),
+      steps: result.steps[0] as number,
+      gap: result.gaps[0] as number,
+    }
+  }
+
+  it('keeps the known answers: cases 1, 2, 4 and 5 exactly at the first 8 panels, case 3 to its tolerance', () => {
+    const linear = adaptiveIg(linearModel(1.25, [2, -3, 0.5, 4]), [0.3, 1.7, -2, 0.9], [0.5, 0.5, 0.5, 0.5])
+    expectClose(linear.values, [2 * -0.2, -3 * 1.2, 0.5 * -2.5, 4 * 0.4], 1e-12)
+    expect(linear.steps).toBe(8)
+    const r = [0.4, -1.1]
+    expectClose(
+      adaptiveIg(product, [2.5, 3], r).values,
+      [((2.5 - 0.4) * (3 - 1.1)) / 2, ((3 + 1.1) * (2.5 + 0.4)) / 2],
+      1e-12,
+    )
+    // Case 3's integrand is quadratic, which the midpoint rule is not exact for: refined until the gap is met.
+    const third = adaptiveIg(squareTimes, [1, 1], [0, 0], 1e-6)
+    expectClose(third.values, [2 / 3, 1 / 3], 1e-5)
+    expect(third.gap).toBeLessThanOrEqual(1e-6)
+    expect(third.steps).toBeGreaterThan(8)
+    expectClose(adaptiveIg(reluNetwork, [3, 1], [0, 0]).values, [1.5, -0.5], 1e-12)
+    expectClose(adaptiveIg(saturated, [2], [0]).values, [1], 1e-12)
+    expect(adaptiveIg(linearModel(0, [2, -1, 0]), [1, 1, 5], [0, 0, 0]).values[2]).toBe(0)
+  })
+
+  it('finds a kink the first panels miss: f = ReLU(x - 0.3) from 0 to 1', () => {
+    const kinked = closedForm(
+      (v) => Math.max(0, (v[0] as number) - 0.3),
+      (v) => [(v[0] as number) > 0.3 ? 1 : 0],
+    )
+    const coarse = integratedGradients({
+      ...kinked,
+      rows: [Float64Array.of(1)],
+      baseline: Float64Array.of(0),
+      steps: 8,
+    })
+    const fine = adaptiveIg(kinked, [1], [0], 1e-4)
+    // 8 Gauss-Legendre points put a weight of their own around the kink: a visible gap.
+    expect(coarse.gaps[0]).toBeGreaterThan(1e-3)
+    expect(Math.abs((fine.values[0] as number) - 0.7)).toBeLessThanOrEqual(1e-4 * 0.7)
+    expect(fine.gap).toBeLessThanOrEqual(1e-4 * 0.7)
+  })
+
+  describe('on a random ReLU network (a real MLP, many kinks on each path)', () => {
+    const network = randomReluNetwork([6, 32, 16, 1], 'ig-relu-net')
+    const rows = uniformRows(25, 6, 'ig-relu-rows').map((r) => r.map((v) => 4 * v - 2))
+    const baseline = new Float64Array(6)
+    const run = (extra: Partial<IntegratedGradientsOptions>) => {
+      const counter = new EvaluationCounter(network.predict, network.gradient)
+      const result = integratedGradients({
+        predict: counter.predict,
+        gradient: counter.gradient,
+        rows,
+        baseline,
+        ...extra,
+      })
+      return { result, gradientRows: counter.gradientRows }
+    }
+    const reference = run({ adaptive: { tolerance: 1e-10, maxSteps: 1 << 16 } }).result
+    const fixed = run({ steps: 50 })
+    const adaptive = run({ adaptive: { tolerance: 0.01 } })
+    const delta = (i: number) => Math.abs((reference.predictions[i] as number) - reference.baselinePrediction)
+    const featureError = (r: IntegratedGradientsResult, i: number) =>
+      Math.max(
+        ...Array.from(r.attributions[i] as Float64Array, (v, j) =>
+          Math.abs(v - ((reference.attributions[i] as Float64Array)[j] as number)),
+        ),
+      )
+
+    it("meets the bound on every row: gap <= 1 % of max(|f(x) - f(x')|, sd(f)/5)", () => {
+      const floor = 0.01 * (std(adaptive.result.predictions) / 5)
+      adaptive.result.gaps.forEach((g, i) => {
+        expect(g).toBeLessThanOrEqual(Math.max(0.01 * delta(i), floor) + 1e-12)
+        expect(adaptive.result.steps[i]).toBeLessThan(1024)
+      })
+      expect(Math.max(...reference.gaps.map((g, i) => g / delta(i)))).toBeLessThan(1e-8)
+    })
+
+    it('is closer to the exact path integral than 50 Gauss-Legendre points, feature by feature', () => {
+      const worst = (r: IntegratedGradientsResult) =>
+        Math.max(...rows.map((_, i) => featureError(r, i) / delta(i)))
+      expect(worst(adaptive.result)).toBeLessThan(worst(fixed.result))
+      const medianGap = (r: IntegratedGradientsResult) => {
+        const rel = rows.map((_, i) => (r.gaps[i] as number) / delta(i)).sort((a, b) => a - b)
+        return rel[rel.length >> 1] as number
+      }
+      expect(medianGap(adaptive.result)).toBeLessThan(medianGap(fixed.result))
+    })
+
+    it('reports the gradient points each row used, which are what it cost', () => {
+      const used = adaptive.result.steps.reduce((s, v) => s + v, 0)
+      expect(adaptive.gradientRows).toBe(used)
+      expect(Array.from(fixed.result.steps)).toEqual(new Array(rows.length).fill(50))
+      // Tighter tolerance, more points.
+      expect(run({ adaptive: { tolerance: 0.001 } }).gradientRows).toBeGreaterThan(adaptive.gradientRows)
+    })
+
+    it('stops at maxSteps', () => {
+      const capped = run({ adaptive: { tolerance: 0, maxSteps: 20 } }).result
+      for (const s of capped.steps) expect(s).toBeLessThanOrEqual(20)
+    })
   })
 })

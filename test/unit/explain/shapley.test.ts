@@ -1,3 +1,4 @@
+import { ExplainInputError } from '../../../src/explain/errors'
 import { EvaluationCounter } from '../../../src/explain/model'
 import { shapleyValues, type ShapleyOptions, type ShapleyResult } from '../../../src/explain/shapley'
 import {
@@ -6,6 +7,7 @@ import {
   latinHypercube,
   linearModel,
   product,
+  randomReluNetwork,
   reluNetwork,
   squareTimes,
   sum,
@@ -272,5 +274,105 @@ describe('KernelSHAP (above the exact limit)', () => {
     x[6] = 0.25
     const result = shapleyValues({ predict: interacting.predict, rows: [x], background: bg })
     expect(result.values[0]?.[6]).toBe(0)
+  })
+})
+
+describe('sampled Shapley values (stratified antithetic permutations)', () => {
+  const sampling = { tolerance: 0.01, minRounds: 2, maxRounds: 32 }
+  const network = randomReluNetwork([10, 16, 8, 1], 'sampled-shapley-net')
+  const background = uniformRows(8, 10, 'sampled-bg')
+  const rows = uniformRows(8, 10, 'sampled-rows')
+  const exactOf = (model: ClosedFormModel) => shapleyValues({ predict: model.predict, rows, background })
+  const sampledOf = (model: ClosedFormModel, extra: Partial<ShapleyOptions> = {}) =>
+    shapleyValues({ predict: model.predict, rows, background, sampling, seed: 3, ...extra })
+
+  it('is exact on a linear model with a zero standard error and stops after the minimum rounds', () => {
+    const model = linearModel(0.7, [1.5, -2, 0, 3.25, 0.5, 1, -1, 2, 0, 0.25])
+    const sampled = sampledOf(model)
+    expect(maxAbsDiff(sampled.values, exactOf(model).values)).toBeLessThan(1e-12)
+    expect(Math.max(...(sampled.stdErrors as Float64Array))).toBeLessThan(1e-6)
+    expect(Array.from(sampled.permutations as Int32Array)).toEqual(new Array(rows.length).fill(2 * 8 * 2))
+    expect(sampled.exact).toBe(false)
+  })
+
+  it('is exact when no interaction involves more than two features: a permutation and its reverse order each pair both ways', () => {
+    const pairwise = closedForm(
+      (v) =>
+        Math.sin(3 * (v[0] as number) * (v[1] as number)) +
+        (v[2] as number) ** 2 * (v[3] as number) +
+        Math.exp(v[4] as number),
+      () => [],
+    )
+    const sampled = sampledOf(pairwise)
+    expect(maxAbsDiff(sampled.values, exactOf(pairwise).values)).toBeLessThan(1e-12)
+    expect(Math.max(...(sampled.stdErrors as Float64Array))).toBeLessThan(1e-6)
+  })
+
+  it('is efficient to rounding level after any number of rounds', () => {
+    for (const maxRounds of [2, 3, 7]) {
+      const sampled = sampledOf(network, { sampling: { ...sampling, tolerance: 0, maxRounds } })
+      expect(Math.max(...sampled.gaps)).toBeLessThan(1e-12)
+    }
+  })
+
+  it.each([
+    ['a random ReLU network', network],
+    ['Friedman #1', friedman1],
+  ] as const)('agrees with exact enumeration within 4 reported standard errors on %s', (_, model) => {
+    const exact = exactOf(model)
+    const sampled = sampledOf(model)
+    const se = sampled.stdErrors as Float64Array
+    let within2 = 0
+    let count = 0
+    sampled.values.forEach((phi, i) => {
+      phi.forEach((v, j) => {
+        const error = Math.abs(v - ((exact.values[i] as Float64Array)[j] as number))
+        expect(error).toBeLessThanOrEqual(4 * (se[i] as number))
+        if (error <= 2 * (se[i] as number)) within2++
+        count++
+      })
+    })
+    // The reported error is an honest one: most values are within two of it (not all: it can fail).
+    expect(within2 / count).toBeGreaterThan(0.85)
+    const scale = Math.sqrt(
+      background
+        .map((b) => model.predict([b])[0] as number)
+        .reduce((s, v, _i, all) => s + (v - sum(all) / all.length) ** 2, 0) / background.length,
+    )
+    // Every row met the tolerance or used every round.
+    const permutations = sampled.permutations as Int32Array
+    se.forEach((e, i) => {
+      if ((permutations[i] as number) < 2 * 8 * sampling.maxRounds)
+        expect(e).toBeLessThanOrEqual(0.01 * scale + 1e-12)
+    })
+  })
+
+  it('spends more rounds for a tighter tolerance, fewer model rows than exact enumeration at 1 %', () => {
+    const count = (tolerance: number) => {
+      const counter = new EvaluationCounter(network.predict)
+      const r = shapleyValues({
+        predict: counter.predict,
+        rows,
+        background,
+        sampling: { ...sampling, tolerance },
+      })
+      return { evaluations: counter.evaluations, se: Math.max(...(r.stdErrors as Float64Array)) }
+    }
+    const loose = count(0.05)
+    const tight = count(0.005)
+    expect(tight.evaluations).toBeGreaterThan(loose.evaluations)
+    expect(tight.se).toBeLessThan(loose.se)
+    const exact = new EvaluationCounter(network.predict)
+    shapleyValues({ predict: exact.predict, rows, background })
+    expect(count(0.01).evaluations).toBeLessThan(exact.evaluations / 2)
+  })
+
+  it('is seeded', () => {
+    expect(sampledOf(network).values).toEqual(sampledOf(network).values)
+    expect(sampledOf(network, { seed: 4 }).values).not.toEqual(sampledOf(network).values)
+  })
+
+  it('rejects rounds below two', () => {
+    expect(() => sampledOf(network, { sampling: { ...sampling, minRounds: 1 } })).toThrow(ExplainInputError)
   })
 })

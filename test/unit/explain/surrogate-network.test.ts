@@ -20,7 +20,6 @@ describe('surrogate network', () => {
     trainRows: uniformRows(800, 5, 'sn-train'),
     testRows: uniformRows(300, 5, 'sn-test'),
     task: 'REGRESSION',
-    epochs: 40,
     seed: 5,
     ...overrides,
   })
@@ -33,6 +32,17 @@ describe('surrogate network', () => {
     expect(result.fidelityR2).toBeGreaterThan(0.97)
     expect(result.fidelityR2).toBeLessThanOrEqual(1)
     expect(result.agreement).toBeNull()
+  })
+
+  it('stops when its training fidelity stops improving, and trains every epoch when told to wait', async () => {
+    const stopped = await fitSurrogateNetwork(base({ epochs: 150 }))
+    expect(stopped.epochs).toBeGreaterThan(8)
+    expect(stopped.epochs).toBeLessThan(150)
+    const patient = await fitSurrogateNetwork(base({ epochs: 30, patience: 1000 }))
+    expect(patient.epochs).toBe(30)
+    // Stopping early costs little fidelity: within 0.02 of training on.
+    const longer = await fitSurrogateNetwork(base({ epochs: 150, patience: 1000 }))
+    expect(stopped.fidelityR2).toBeGreaterThan((longer.fidelityR2 as number) - 0.02)
   })
 
   it('is deterministic for a seed and differs for another', async () => {

@@ -1,9 +1,13 @@
 import {
   attributeStep,
+  attributeSteps,
+  separateScorers,
   stepEvaluations,
   TOKEN_METHODS,
   TokenAttributionMethod as M,
   type PositionScorer,
+  type StepExplanation,
+  type StepScorers,
 } from '../../../src/explain/token-attribution'
 import type { AttributableTextModel } from '../../../src/models/family'
 import { SequenceArchitecture } from '../../../src/models/family.enums'
@@ -164,6 +168,80 @@ describe('sampled Shapley against exact enumeration', () => {
   })
 })
 
+/** Every method's values, gap, error, fidelity and steps of some explained steps (not their times). */
+function answersOf(steps: readonly StepExplanation[]) {
+  return steps.map((step) => ({
+    score: step.score,
+    baselineScore: step.baselineScore,
+    methods: [...step.byMethod].map(([method, a]) => ({
+      method,
+      values: Array.from(a.values),
+      gap: a.gap,
+      stdError: a.stdError,
+      fidelityR2: a.fidelityR2,
+      steps: a.steps,
+      evaluations: a.evaluations,
+    })),
+  }))
+}
+
+describe('attributeSteps: many steps, each method advancing over all of them together', () => {
+  // Steps of different lengths (exact and sampled Shapley), non-additive scores, IG needing more points on some.
+  const lengths = [1, 3, 6, 12, 20]
+  const fOf = (n: number) => {
+    const c = coefficients(n, n + 1)
+    // The 3-position step has a steep term that needs many more IG points than the others.
+    const steep = (m: Float64Array) => (n === 3 ? Math.tanh(8 * (m[1]! - 0.6)) : 0)
+    return (m: Float64Array) => Math.tanh(linear(c, 0.2)(m)) + 0.5 * m[0]! * m[n - 1]! + steep(m)
+  }
+  const scorers = lengths.map((n) => scorerOf(n, fOf(n)))
+  const seeds = lengths.map((n) => `seed-${n}`)
+  const settings = { igTolerance: 1e-6, shapleyExactMaxPositions: 6, shapleyPermutations: 8 }
+
+  it('gives each step exactly what attributeStep gives it alone, in one call per round for all steps', () => {
+    let calls = 0
+    const separate = separateScorers(scorers)
+    const counting: StepScorers = {
+      positions: separate.positions,
+      score: (requests) => {
+        calls++
+        return separate.score(requests)
+      },
+      gradient: (requests) => {
+        calls++
+        return separate.gradient(requests)
+      },
+    }
+    const together = attributeSteps(counting, TOKEN_METHODS, seeds, settings)
+    const alone = lengths.map((n, i) =>
+      attributeStep(scorerOf(n, fOf(n)), TOKEN_METHODS, seeds[i]!, settings),
+    )
+    expect(answersOf(together)).toEqual(answersOf(alone))
+    // The ends, then one call each for occlusion, Shapley and the surrogate, and one per IG rule tried by any
+    // step (16, 32, ... points: the rounds of the step that needed most).
+    const rounds = Math.max(
+      ...together.map((s) => Math.log2(s.byMethod.get(M.INTEGRATED_GRADIENTS)!.steps! / 8)),
+    )
+    expect(rounds).toBeGreaterThan(1)
+    expect(calls).toBe(1 + 3 + rounds)
+  })
+
+  it("counts each step's rows as attributeStep does, and rejects a scorer that answers short", () => {
+    const together = attributeSteps(separateScorers(scorers), TOKEN_METHODS, seeds, settings)
+    together.forEach((step, i) => {
+      const counted = [...step.byMethod.values()].reduce((acc, a) => acc + a.evaluations, 2)
+      expect(counted).toBeLessThanOrEqual(stepEvaluations(lengths[i]!, TOKEN_METHODS, settings))
+    })
+    const short: StepScorers = {
+      ...separateScorers(scorers),
+      score: (requests) => requests.map(() => new Float64Array(1)),
+    }
+    expect(() => attributeSteps(short, [M.OCCLUSION], seeds)).toThrow(/returned 1 values for 2 masks/)
+    expect(() => attributeSteps(separateScorers(scorers), [M.OCCLUSION], seeds.slice(1))).toThrow(/seeds/)
+    expect(attributeSteps(separateScorers([]), TOKEN_METHODS, [])).toEqual([])
+  })
+})
+
 describe('explainGeneration on a hand-built model (no network)', () => {
   // log p(y | context) is a known linear function of the one-hot context: weight[d][symbol] at distance d.
   const vocabulary = ['a', 'b', 'c']
@@ -236,7 +314,38 @@ describe('explainGeneration on a hand-built model (no network)', () => {
     expect(result.targetTokens).toEqual(['a', 'a', 'b'])
     expect(result.attributions).toHaveLength(1 + 2 + 3)
   })
+
+  it('explains more steps than are attributed together (64) the same way, each with its own context', () => {
+    const forced = Array.from({ length: 70 }, (_, t) => (t * 7) % 3)
+    const prompt = [2, 1]
+    const result = explainGeneration({
+      model,
+      prompt,
+      target: forced,
+      maxTokens: 99,
+      temperature: 0,
+      seed: 0,
+      methods: [M.OCCLUSION, M.SHAPLEY],
+    })
+    const text = [...prompt, ...forced]
+    expect(result.attributions).toHaveLength(2 * (2 + 3 + 4 * 68))
+    for (const a of result.attributions) {
+      const distance = prompt.length + a.target - a.source
+      expect(a.value).toBeCloseTo(weight(distance, text[a.source]!), 9)
+    }
+    const last = result.attributions.filter((a) => a.target === 69)
+    expect(last.map((a) => a.source)).toEqual([67, 68, 69, 70, 67, 68, 69, 70])
+  })
 })
+
+/** An untrained network over 4 characters and the unknown symbol, context 6, 8 units. */
+function tinyModel(architecture: SequenceArchitecture, seed: number): SequenceModel {
+  const network = buildSequenceModel(
+    { architecture, contextLength: 6, hiddenLayers: [8], activation: 'TANH', seed },
+    5,
+  )
+  return new SequenceModel(network, architecture, 6, ['a', 'b', 'c', 'd'])
+}
 
 describe('SequenceModel.positionScorer (the real networks)', () => {
   beforeAll(async () => {
@@ -247,12 +356,7 @@ describe('SequenceModel.positionScorer (the real networks)', () => {
   it.each([SequenceArchitecture.WINDOW_MLP, SequenceArchitecture.RNN_GRU])(
     '%s: the score is the log-probability of the target, the baseline an empty context, the gradient right',
     (architecture) => {
-      const symbols = 5
-      const network = buildSequenceModel(
-        { architecture, contextLength: 6, hiddenLayers: [8], activation: 'TANH', seed: 4 },
-        symbols,
-      )
-      const model = new SequenceModel(network, architecture, 6, ['a', 'b', 'c', 'd'])
+      const model = tinyModel(architecture, 4)
       try {
         const context = [2, 0, 3, 3]
         const target = 1
@@ -271,6 +375,44 @@ describe('SequenceModel.positionScorer (the real networks)', () => {
         analytic.forEach((g, s) => expect(g).toBeCloseTo(numeric[s]!, 2))
         expect(() => model.positionScorer([], 0)).toThrow(RangeError)
         expect(() => model.positionScorer([1, 2, 3, 4, 0, 1, 2], 0)).toThrow(RangeError)
+      } finally {
+        model.dispose()
+      }
+    },
+  )
+
+  it.each([SequenceArchitecture.WINDOW_MLP, SequenceArchitecture.RNN_GRU])(
+    "%s: positionScorers scores many windows in one pass, as each window's own scorer does",
+    (architecture) => {
+      const model = tinyModel(architecture, 5)
+      try {
+        // Contexts of different lengths (right-aligned differently), targets differing, the unknown symbol 4.
+        const steps = [
+          { context: [2, 0, 3, 3], target: 1 },
+          { context: [4], target: 0 },
+          { context: [1, 1, 2, 0, 3, 2], target: 4 },
+        ]
+        const seeds = steps.map((_, i) => i)
+        const settings = { shapleyExactMaxPositions: 4, shapleyPermutations: 4, surrogateSamples: 16 }
+        const together = attributeSteps(model.positionScorers(steps), TOKEN_METHODS, seeds, settings)
+        const alone = steps.map(({ context, target }, i) =>
+          attributeStep(model.positionScorer(context, target), TOKEN_METHODS, seeds[i]!, settings),
+        )
+        together.forEach((step, i) => {
+          // Float32 passes of different batches: equal to rounding.
+          expect(step.score).toBeCloseTo(alone[i]!.score, 5)
+          expect(step.baselineScore).toBeCloseTo(alone[i]!.baselineScore, 5)
+          for (const method of TOKEN_METHODS) {
+            const a = step.byMethod.get(method)!
+            const b = alone[i]!.byMethod.get(method)!
+            expect(a.values).toHaveLength(steps[i]!.context.length)
+            a.values.forEach((v, s) => expect(v).toBeCloseTo(b.values[s]!, 4))
+            expect(a.evaluations).toBe(b.evaluations)
+          }
+        })
+        // The third window's scores are its own: not those of the first window's context or target.
+        expect(Math.abs(together[2]!.score - together[0]!.score)).toBeGreaterThan(1e-4)
+        expect(() => model.positionScorers([{ context: [1], target: 5 }])).toThrow(RangeError)
       } finally {
         model.dispose()
       }

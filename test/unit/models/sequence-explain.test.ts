@@ -1,9 +1,12 @@
-import { TOKEN_METHODS } from '../../../src/explain/token-attribution'
+import { TOKEN_METHODS, type PositionScorer } from '../../../src/explain/token-attribution'
+import type { AttributableTextModel } from '../../../src/models/family'
 import { ExplanationMethod, NextCharacterSurrogateKind } from '../../../src/explain/types'
 import { familyOf } from '../../../src/models/registry'
 import { ModelFamily, SequenceArchitecture } from '../../../src/models/family.enums'
 import {
+  distanceProfiles,
   explainSequence,
+  SEQUENCE_EXPLAIN_DEFAULTS,
   SEQUENCE_METHODS,
   type DistanceProfile,
   type TextSample,
@@ -111,7 +114,9 @@ describe('the SEQUENCE global explanation', () => {
       const others = p.meanAbsAttribution.filter((_, k) => k + 1 !== LAG)
       expect(Math.max(...others)).toBeLessThan(p.meanAbsAttribution[LAG - 1]! / 2)
       expect(p.peakShare).toBeGreaterThan(0.8)
-      expect(p.windows).toBe(48)
+      // So clear a peak needs one round of windows: it stands 3 standard errors above the next distance.
+      expect(p.windows).toBe(24)
+      expect(p.peakSeparation).toBeGreaterThanOrEqual(3)
       expect(p.evaluations).toBeGreaterThan(0)
     }
 
@@ -160,5 +165,63 @@ describe('the SEQUENCE global explanation', () => {
     expect(explained.result['distanceProfile']).toBeNull()
     expect(explained.result['nextCharacterSurrogates']).toBeNull()
     expect(explained.result['textSamples']).toHaveLength(6)
+  })
+})
+
+describe('the distance profile adds windows until its peak is clear', () => {
+  // A model whose log p(target | masked context) is linear in the masks: weight[d] x (1 + symbol % 3) at
+  // distance d, so every method's attribution at d is that product and its spread over windows is known.
+  const fakeModel = (weight: number[]): AttributableTextModel => {
+    const L = weight.length
+    const scorer = (context: readonly number[]): PositionScorer => {
+      const c = context.map((sym, j) => weight[context.length - j - 1]! * (1 + (sym % 3)))
+      return {
+        positions: context.length,
+        score: (masks) => Float64Array.from(masks, (m) => m.reduce((acc, v, s) => acc + v * c[s]!, 0)),
+        gradient: (masks) => masks.map(() => Float64Array.from(c)),
+      }
+    }
+    return { contextLength: L, positionScorer: scorer } as unknown as AttributableTextModel
+  }
+  const windows = (n: number, L: number) => {
+    let x = 11
+    return Array.from({ length: n }, () =>
+      Array.from({ length: L }, () => {
+        x = (x * 1103515245 + 12345) % 2 ** 31
+        return x % 26
+      }),
+    )
+  }
+  const D = SEQUENCE_EXPLAIN_DEFAULTS
+
+  it('one round when one distance dominates', async () => {
+    const contexts = windows(D.profileWindows, 4)
+    const profiles = await distanceProfiles(
+      fakeModel([0.1, 0.1, 2, 0.1]),
+      contexts,
+      contexts.map(() => 0),
+      1,
+    )
+    for (const p of profiles) {
+      expect(p.peakDistance).toBe(3)
+      expect(p.windows).toBe(D.profileRound)
+      expect(p.peakSeparation).toBeGreaterThanOrEqual(D.profileSeparation)
+    }
+  })
+
+  it('every window, and a separation below 3 said as such, when two distances tie', async () => {
+    const contexts = windows(D.profileWindows, 4)
+    const profiles = await distanceProfiles(
+      fakeModel([1, 1, 0.1, 0.1]),
+      contexts,
+      contexts.map(() => 0),
+      1,
+    )
+    for (const p of profiles) {
+      expect([1, 2]).toContain(p.peakDistance)
+      expect(p.windows).toBe(D.profileWindows)
+      expect(p.peakSeparation).not.toBeNull()
+      expect(p.peakSeparation!).toBeLessThan(D.profileSeparation)
+    }
   })
 })

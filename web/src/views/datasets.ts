@@ -46,7 +46,7 @@ interface DatasetDetail extends DatasetRow {
   featureStats: { name: string; min: number; max: number; mean: number; std: number }[]
 }
 
-export const datasetsView: View = (root, { client }) => {
+export const datasetsView: View = (root, { client, canWrite }) => {
   mount(root, h('h1', {}, 'Datasets'), notice('loading', 'Loading datasets…'))
   const rows: DatasetRow[] = []
   const load = async () => {
@@ -70,8 +70,9 @@ export const datasetsView: View = (root, { client }) => {
           h('h1', {}, 'Datasets'),
           notice(
             'empty',
-            'No datasets yet. Create one with generateDataset, createDataset or importCsvDataset.',
+            'No datasets yet. Generate one on the New run page, or create one with createDataset or importCsvDataset.',
           ),
+          canWrite ? h('p', {}, link('/new', 'Generate a dataset and train on it →')) : null,
         )
         return
       }
@@ -133,7 +134,7 @@ export const datasetsView: View = (root, { client }) => {
   void load()
 }
 
-export const datasetView: View = (root, { client, params }) => {
+export const datasetView: View = (root, { client, params, canWrite }) => {
   const id = params['id'] ?? ''
   mount(root, notice('loading', 'Loading the dataset…'))
   void (async () => {
@@ -169,6 +170,9 @@ export const datasetView: View = (root, { client, params }) => {
           h('dt', {}, 'Content hash'),
           h('dd', {}, h('code', {}, d.contentHash.slice(0, 16))),
         ),
+        canWrite
+          ? h('p', {}, link(`/new?dataset=${encodeURIComponent(d.id)}`, 'Train a model on this version →'))
+          : null,
         h('h2', {}, d.imageShape ? 'Images' : 'Rows'),
         d.kind === 'TEXT'
           ? notice('empty', 'A text corpus has no table rows to show.')

@@ -18,7 +18,7 @@ interface ExperimentsData {
   }
 }
 
-export const experimentsView: View = (root, { client }) => {
+export const experimentsView: View = (root, { client, canWrite }) => {
   mount(root, h('h1', {}, 'Experiments'), notice('loading', 'Loading experiments…'))
   let after: string | null = null
   const list = h('tbody')
@@ -31,7 +31,8 @@ export const experimentsView: View = (root, { client }) => {
         mount(
           root,
           h('h1', {}, 'Experiments'),
-          notice('empty', 'No experiments yet. Start a run (startRun) and its experiment appears here.'),
+          notice('empty', 'No experiments yet. Start a run and its experiment appears here.'),
+          canWrite ? h('p', {}, link('/new', 'Start your first run →')) : null,
         )
         return
       }

@@ -113,11 +113,85 @@ function bestCell(s: SweepRow): Node | string {
   )
 }
 
+const SWEEP_ROW = `query SweepRow($id: ID!) {
+  sweep(id: $id) {
+    id experiment status metric goal runCap runCount finishedCount createdAt
+    bestRun { id name summary { metrics { name value } } }
+  }
+}`
+
+/** Running sweeps the list follows live at once; the subscription cap per connection is the server's. */
+const MAX_LIVE_ROWS = 20
+
+function sweepRow(node: SweepRow): HTMLElement {
+  return h(
+    'tr',
+    { 'data-sweep-id': node.id, 'data-sweep-status': node.status },
+    h('td', {}, link(`/sweeps/${node.id}`, node.experiment)),
+    h('td', {}, statusBadge(node.status)),
+    h(
+      'td',
+      { 'data-progress': true, 'data-finished': node.finishedCount, 'data-planned': node.runCap },
+      progressBar(node),
+      ' ',
+      progressText(node),
+    ),
+    h('td', {}, `${node.metric} (${node.goal.toLowerCase()})`),
+    h('td', { 'data-best-run': node.bestRun?.id ?? '' }, bestCell(node)),
+    h('td', {}, when(node.createdAt)),
+  )
+}
+
 export const sweepsView: View = (root, { client }) => {
   mount(root, h('h1', {}, 'Sweeps'), notice('loading', 'Loading sweeps…'))
   let after: string | null = null
+  let left = false
   const list = h('tbody')
   const more = h('button', { type: 'button', hidden: true }, 'Show more')
+  /** Per running sweep shown: its subscription's end and a pending re-read of its row. */
+  const live = new Map<string, { unsubscribe: () => void; pending?: ReturnType<typeof setTimeout> }>()
+
+  const stopFollowing = (id: string) => {
+    const entry = live.get(id)
+    if (!entry) return
+    clearTimeout(entry.pending)
+    entry.unsubscribe()
+    live.delete(id)
+  }
+  const reread = async (id: string) => {
+    try {
+      const { sweep } = await client.request<{ sweep: SweepRow | null }>(SWEEP_ROW, { id })
+      const row = list.querySelector(`tr[data-sweep-id="${id}"]`)
+      if (left || !sweep || !row) return
+      row.replaceWith(sweepRow(sweep))
+      if (sweep.status !== 'RUNNING') stopFollowing(id)
+    } catch {
+      // The row keeps its last figures; the next event or a reload reads it again.
+    }
+  }
+  // Events say that something changed; the row's figures (counts, best run) are read once per burst.
+  const follow = (id: string) => {
+    if (live.size >= MAX_LIVE_ROWS || live.has(id)) return
+    const entry: { unsubscribe: () => void; pending?: ReturnType<typeof setTimeout> } = {
+      unsubscribe: () => {},
+    }
+    live.set(id, entry)
+    const soon = () => {
+      clearTimeout(entry.pending)
+      entry.pending = setTimeout(() => void reread(id), 250)
+    }
+    entry.unsubscribe = client.subscribe<{ sweepEvents: SweepEvent }>(EVENTS, () => ({ sweepId: id }), {
+      next: (d) => {
+        if (d.sweepEvents.__typename !== 'RunProgress') soon()
+      },
+      error: () => stopFollowing(id),
+      complete: () => void reread(id),
+    })
+  }
+  const offReconnect = client.onReconnect(() => {
+    for (const id of live.keys()) void reread(id)
+  })
+
   const load = async () => {
     try {
       const data = await client.request<{
@@ -127,6 +201,7 @@ export const sweepsView: View = (root, { client }) => {
           edges: { node: SweepRow }[]
         }
       }>(SWEEPS, { first: PAGE, after })
+      if (left) return
       const { edges, pageInfo, totalCount } = data.sweeps
       if (after === null && totalCount === 0) {
         mount(
@@ -143,7 +218,11 @@ export const sweepsView: View = (root, { client }) => {
         mount(
           root,
           h('h1', {}, 'Sweeps'),
-          h('p', { class: 'muted' }, `${totalCount} sweep${totalCount === 1 ? '' : 's'}, newest first`),
+          h(
+            'p',
+            { class: 'muted' },
+            `${totalCount} sweep${totalCount === 1 ? '' : 's'}, newest first; running ones update live`,
+          ),
           h(
             'div',
             { class: 'table-wrap' },
@@ -168,18 +247,8 @@ export const sweepsView: View = (root, { client }) => {
         )
       }
       for (const { node } of edges) {
-        list.append(
-          h(
-            'tr',
-            { 'data-sweep-id': node.id },
-            h('td', {}, link(`/sweeps/${node.id}`, node.experiment)),
-            h('td', {}, statusBadge(node.status)),
-            h('td', { 'data-progress': true }, progressBar(node), ' ', progressText(node)),
-            h('td', {}, `${node.metric} (${node.goal.toLowerCase()})`),
-            h('td', { 'data-best-run': node.bestRun?.id ?? '' }, bestCell(node)),
-            h('td', {}, when(node.createdAt)),
-          ),
-        )
+        list.append(sweepRow(node))
+        if (node.status === 'RUNNING') follow(node.id)
       }
       after = pageInfo.endCursor
       more.hidden = !pageInfo.hasNextPage
@@ -189,6 +258,11 @@ export const sweepsView: View = (root, { client }) => {
   }
   more.addEventListener('click', () => void load())
   void load()
+  return () => {
+    left = true
+    offReconnect()
+    for (const id of [...live.keys()]) stopFollowing(id)
+  }
 }
 
 /** A swept field's value as the table shows it and as a parallel-coordinates axis reads it. */
