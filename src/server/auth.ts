@@ -10,7 +10,6 @@ import {
   OperationDefinitionNode,
   OperationTypeNode,
   SelectionSetNode,
-  subscribe,
 } from 'graphql'
 import type { Context as WsContext, ServerOptions as WsServerOptions } from 'graphql-ws'
 import { Authorized, AuthCheckerFn, Extensions } from 'type-graphql'
@@ -19,6 +18,7 @@ import type { Logger } from '../logger'
 import { ApiKeyScope, OPEN, Principal, scopeAllows } from '../modules/apikey/apikey.scope'
 import { errorBody, fromDbFailure, httpStatusOf, RETRY_AFTER_S, toGraphQLError, wsCloseCode } from './errors'
 import { TokenBuckets } from './rate-limit'
+import { sharedSubscribe } from './shared-subscribe'
 
 /** What the guard needs from the key store. */
 export interface KeyLookup {
@@ -286,7 +286,8 @@ export function wsAuthHooks(guard: RequestGuard): {
         }
       },
       execute: authorized(execute),
-      subscribe: authorized(subscribe),
+      // Authorized per subscriber; each event's execution is shared among subscribers asking the same.
+      subscribe: authorized(sharedSubscribe),
     },
     principalOf: known,
     bindSocket: (contextValue, ctx) => sockets.set(contextValue, ctx.extra.socket),

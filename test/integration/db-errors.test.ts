@@ -2,7 +2,7 @@
 import pg from 'pg'
 import { closeDb, createDb } from '../../src/db/client'
 import { findFreePort } from '../../src/db/embedded'
-import { dbFailureOf } from '../../src/modules/common/db-errors'
+import { dbFailureOf, describeDbFailure } from '../../src/modules/common/db-errors'
 import { createTestDatabase, TestDatabase } from '../helpers/db'
 
 let database: TestDatabase
@@ -56,6 +56,22 @@ it('calls a statement_timeout cancellation (57014) a timeout, through Prisma too
   const db = createDb(database.url, { max: 1, statementTimeoutMs: 100 })
   try {
     expect(dbFailureOf(await failure(db.$queryRaw`SELECT pg_sleep(2)`))).toBe('timeout')
+  } finally {
+    await closeDb(db)
+  }
+})
+
+it('calls a transaction that found no free connection in time (P2028) unavailable', async () => {
+  const db = createDb(database.url, { max: 1 })
+  try {
+    // Prisma's queries are lazy: then() sends this one, which holds the only connection.
+    const busy = db.$queryRaw`SELECT 1 AS one FROM pg_sleep(2)`.then(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const err = await failure(db.$transaction((tx) => tx.$queryRaw`SELECT 1`, { maxWait: 100 }))
+    expect(err).toMatchObject({ code: 'P2028' })
+    expect(dbFailureOf(err)).toBe('unavailable')
+    expect(describeDbFailure(err)).toBe('no database connection became free in time')
+    await busy
   } finally {
     await closeDb(db)
   }

@@ -236,6 +236,30 @@ describe('Run.metricHistory', () => {
     }
   })
 
+  it('reduces a series without gaps (numbered from its epochs, not by row) exactly as downsample() does', async () => {
+    const run = await t.lab.db.run.findFirstOrThrow({ where: { experiment: { name: 'gamma' } }, skip: 1 })
+    let state = 777
+    const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) % 13
+    // Epochs 5..2504, contiguous (a run resumed past its first epochs need not start at 1).
+    const rows = Array.from({ length: 2500 }, (_, i) => ({
+      epoch: i + 5,
+      loss: next() / 2,
+      named: 6 - next(),
+    }))
+    await t.lab.db.$executeRaw`
+      INSERT INTO "EpochMetric" ("runId", epoch, loss, "durationMs", "values")
+      SELECT ${run.id}::uuid, r.epoch, r.loss, 1, jsonb_build_array(jsonb_build_object('name', 'kl', 'value', r.named))
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(epoch int, loss float8, named float8)`
+    const repo = new RunRepository(t.lab.db)
+    for (const maxPoints of [4, 7, 100, 1001, 2499, 2500, 10_000]) {
+      const loss = rows.map((r) => ({ epoch: r.epoch, value: r.loss }))
+      expect(await repo.metricHistory(run.id, 'loss', maxPoints)).toEqual(downsample(loss, maxPoints))
+      const kl = rows.map((r) => ({ epoch: r.epoch, value: r.named }))
+      expect(await repo.metricHistory(run.id, 'kl', maxPoints)).toEqual(downsample(kl, maxPoints))
+    }
+    expect(await repo.metricHistory(run.id, 'valLoss', 100)).toEqual([])
+  })
+
   it('downsamples 100,000 epochs to maxPoints keeping first, last and extremes; full resolution when short', async () => {
     const run = await t.lab.db.run.findFirstOrThrow({ where: { experiment: { name: 'alpha' } } })
     await t.lab.db.$executeRaw`

@@ -88,7 +88,7 @@ const UNAVAILABLE_KINDS = new Set([
 
 /** node-postgres and pg-pool raise these as plain Errors, without a code. */
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|is not currently accepting connections|Can't reach database server/i
+  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|is not currently accepting connections|Can't reach database server|Unable to start a transaction in the given time/i
 
 const TIMEOUT_CODE = '57014'
 
@@ -135,6 +135,12 @@ export function describeDbFailure(err: unknown): string {
     if (code === '57P03') return 'the database server is starting up or shutting down'
     if (code === '53300') return 'the database server has no connections left'
     if (code === 'P2024') return 'no database connection became free in time'
+    // Prisma's P2028 when a transaction waited longer than maxWait for a connection (the pool is busy).
+    if (
+      typeof e['message'] === 'string' &&
+      /Unable to start a transaction in the given time/i.test(e['message'])
+    )
+      return 'no database connection became free in time'
     if (code === 'ECONNREFUSED' || code === 'P1001') return 'the database server could not be reached'
     if (typeof e['message'] === 'string' && /Connection terminated/i.test(e['message']))
       return 'the connection to the database was lost'

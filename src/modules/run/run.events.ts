@@ -2,10 +2,11 @@ import { Repeater } from '@graphql-yoga/subscription'
 import { RunEventBus } from '../../events/bus'
 import { EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { badInput, notFound } from '../../errors'
+import { shareEvent } from '../../server/shared-subscribe'
 import { isId } from '../common/ids'
 import { serialQueue } from '../common/serial'
 import type { Explanation } from '../explanation/explanation.type'
-import { RunRecord, RunRepository } from './run.repository'
+import { RunRepository } from './run.repository'
 import { isTerminal, RunStatus } from './run.status'
 
 /** What `runEvents` yields; the GraphQL union picks the member by shape. */
@@ -13,6 +14,27 @@ export type RunEventPayload =
   | { runId: string; metric: EpochMetricValue }
   | { runId: string; status: RunStatus; error: string | null }
   | { runId: string; explanation: Explanation }
+type StatusPayload = Extract<RunEventPayload, { status: RunStatus }>
+
+/**
+ * The payload of a live epoch or status message: one object for all the run's subscribers, so that each
+ * selection of it is executed once (src/server/shared-subscribe.ts), not once per subscriber.
+ */
+const livePayloads = new WeakMap<RunEventMessage, RunEventPayload>()
+function livePayload(m: Extract<RunEventMessage, { type: 'epoch' }>): RunEventPayload
+function livePayload(m: Extract<RunEventMessage, { type: 'status' }>): StatusPayload
+function livePayload(m: Extract<RunEventMessage, { type: 'epoch' | 'status' }>): RunEventPayload {
+  let payload = livePayloads.get(m)
+  if (!payload) {
+    payload = shareEvent(
+      m.type === 'epoch'
+        ? { runId: m.runId, metric: m.metric }
+        : { runId: m.runId, status: m.status, error: m.error },
+    )
+    livePayloads.set(m, payload)
+  }
+  return payload
+}
 
 /**
  * One subscriber's view of a run: the stored epochs after `afterEpoch`, then live events, each
@@ -60,10 +82,10 @@ export class RunEventStream {
         queue(async () => {
           if (!done) await step()
         })
-      const end = async (run: Pick<RunRecord, 'status' | 'error'>) => {
+      const end = async (status: StatusPayload) => {
         // A subscriber that missed the live ExplanationReady (it joined late) still gets it first.
-        if (run.status === RunStatus.SUCCEEDED) await pushExplanation()
-        await push({ runId, status: run.status, error: run.error })
+        if (status.status === RunStatus.SUCCEEDED) await pushExplanation()
+        await push(status)
         done = true
         stop()
       }
@@ -78,7 +100,7 @@ export class RunEventStream {
         if (!run || !isTerminal(run.status)) return
         // Epochs stored after the catch-up that came before this read are committed by now: send them first.
         await catchUp()
-        await end(run)
+        await end({ runId, status: run.status, error: run.error })
       }
       const handle = async (m: RunEventMessage | { type: 'resync' }) => {
         switch (m.type) {
@@ -86,17 +108,17 @@ export class RunEventStream {
             if (m.metric.epoch <= last) return
             if (m.metric.epoch === last + 1) {
               last = m.metric.epoch
-              await push({ runId, metric: m.metric })
+              await push(livePayload(m))
             } else await catchUp()
             return
           case 'status':
             if (isTerminal(m.status)) {
               // Every epoch committed before the terminal status; make sure none is missing.
               await catchUp()
-              await end(m)
+              await end(livePayload(m))
               return
             }
-            await push({ runId, status: m.status, error: m.error })
+            await push(livePayload(m))
             return
           case 'rewound':
             // A retry without a usable checkpoint starts its history again from epoch 1 (one that resumes

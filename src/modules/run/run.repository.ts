@@ -742,20 +742,28 @@ export class RunRepository {
           FROM "EpochMetric" m CROSS JOIN LATERAL jsonb_array_elements(m."values") v
           WHERE m."runId" = ${runId}::uuid AND v->>'name' = ${metric}`
     // Point i (from 0) of n; the inner points 1..n-2 fall in bucket floor((i * B - 1) / (n - 2)), the
-    // integer form of downsample's bucket bounds 1 + floor(b * inner / B). Bucket -1: kept as it is.
+    // integer form of downsample's bucket bounds 1 + floor(b * inner / B). The first and last points, and
+    // every point of a series of at most maxPoints, are groups of their own (-1 - i).
+    // One pass, no sort: each group's first minimum is the least [value, i, epoch] and its first maximum
+    // the greatest [value, -i, epoch] (float8 arrays compare element by element, as ORDER BY value, i did).
+    // When the series' epochs have no gap (the usual case) i is the epoch's distance from the first,
+    // which saves numbering 100,000 rows; the other branch numbers them. The one-time filters on `st`
+    // run one branch only, and both read one snapshot.
     return this.db.$queryRaw<Point[]>`
-      WITH s AS (
-        SELECT epoch, value, row_number() OVER (ORDER BY epoch) - 1 AS i, count(*) OVER () AS n FROM (${series}) q
-      ), b AS (
-        SELECT epoch, value, i,
-          CASE WHEN n <= ${maxPoints} OR i = 0 OR i = n - 1 THEN -1 ELSE (i * ${buckets} - 1) / (n - 2) END AS bucket
-        FROM s
+      WITH st AS MATERIALIZED (SELECT count(*) AS n, min(epoch) AS e0, max(epoch) AS e1 FROM (${series}) c),
+      p AS (
+        SELECT epoch, value, (epoch - (SELECT e0 FROM st))::bigint AS i FROM (${series}) q
+        WHERE (SELECT e1 - e0 + 1 = n FROM st)
+        UNION ALL
+        SELECT epoch, value, row_number() OVER (ORDER BY epoch) - 1 AS i FROM (${series}) q
+        WHERE (SELECT e1 - e0 + 1 <> n FROM st)
+      ), g AS (
+        SELECT min(ARRAY[value, i, epoch]) AS lo, max(ARRAY[value, -i, epoch]) AS hi FROM p, st
+        GROUP BY CASE WHEN n <= ${maxPoints} OR i = 0 OR i = n - 1 THEN -1 - i
+          ELSE (i * ${buckets} - 1) / (n - 2) END
       )
-      SELECT epoch, value FROM (
-        SELECT epoch, value FROM b WHERE bucket = -1
-        UNION (SELECT DISTINCT ON (bucket) epoch, value FROM b WHERE bucket >= 0 ORDER BY bucket, value, i)
-        UNION (SELECT DISTINCT ON (bucket) epoch, value FROM b WHERE bucket >= 0 ORDER BY bucket, value DESC, i)
-      ) r ORDER BY epoch`
+      SELECT DISTINCT x[3]::int AS epoch, x[1] AS value FROM g CROSS JOIN LATERAL (VALUES (lo), (hi)) v(x)
+      ORDER BY epoch`
   }
 
   /** QUEUED runs older than `olderThanMs` without a live job in pg-boss's `queue` (their job was lost). */
