@@ -152,7 +152,7 @@ async function main() {
     }, CANCEL_POLL_MS)
     cancelPoll.unref()
     try {
-      const epochs = await trainAndFinish(run, content, controller.signal, state, log)
+      const epochs = await trainAndFinish(run, content, controller.signal, state, log, () => controller.abort())
       log.info({ epochs }, 'run ended')
     } catch (err) {
       if (err instanceof StaleAttempt) {
@@ -190,6 +190,7 @@ async function main() {
     signal: AbortSignal,
     state: { cancelRequested: boolean },
     log: typeof logger,
+    abort: () => void,
   ): Promise<number> {
     const checkpoints = new RunCheckpoints(runs, run, checkpointPolicy, log)
     const [content, resume] = await Promise.all([loading, checkpoints.resumePoint()])
@@ -203,7 +204,12 @@ async function main() {
       if (checkpoints.isReplay(report.epoch)) return checkpoints.replayed(report)
       const outcome = await runs.recordEpoch(run.id, run.attempt, report)
       if (outcome === 'stale') throw new StaleAttempt()
-      state.cancelRequested ||= outcome.cancelRequested
+      // The reply comes while a later epoch trains: stop that one at once, as the cancel poll does, so a run
+      // stops within one epoch of its cancel although its writes trail the training by one.
+      if (outcome.cancelRequested) {
+        state.cancelRequested = true
+        abort()
+      }
     }
     const train = (resume: Checkpoint | undefined): Promise<TrainedRun> =>
       familyOf(run.family).train({
@@ -213,9 +219,13 @@ async function main() {
         ...(resume ? { resume } : {}),
         hooks: {
           onEpoch: async (report, takeCheckpoint) => {
+            // The previous epoch's write ran while this epoch trained (it is usually done by now); its reply
+            // may carry a cancel, and an epoch trained after a cancel is not stored: a run stops within one
+            // epoch of its cancel, as when writes did not trail the training.
+            await epochs.drain()
+            if (state.cancelRequested) return 'stop'
             epochs.push(() => store(report))
-            // A cancel is seen in the reply to an earlier epoch's write (or by the cancel poll's abort).
-            if (state.cancelRequested || shuttingDown) return 'stop'
+            if (shuttingDown) return 'stop'
             if (checkpoints.isDue(report.epoch)) {
               // A stored checkpoint never runs ahead of the stored epochs (a resume replays up to lastEpoch).
               await epochs.drain()
