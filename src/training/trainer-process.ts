@@ -152,7 +152,9 @@ async function main() {
     }, CANCEL_POLL_MS)
     cancelPoll.unref()
     try {
-      const epochs = await trainAndFinish(run, content, controller.signal, state, log, () => controller.abort())
+      const epochs = await trainAndFinish(run, content, controller.signal, state, log, () =>
+        controller.abort(),
+      )
       log.info({ epochs }, 'run ended')
     } catch (err) {
       if (err instanceof StaleAttempt) {
