@@ -139,22 +139,22 @@ async function main() {
     const controller = new AbortController()
     const state = { cancelRequested: false }
     abortCurrent = () => controller.abort()
+    const cancel = () => {
+      state.cancelRequested = true
+      controller.abort()
+    }
     // A cancel reaches a training run at its next epoch; the explanation has no epochs, so ask for it too.
     const cancelPoll = setInterval(() => {
       void runs.isCancelRequested(run.id).then(
         (asked) => {
-          if (!asked) return
-          state.cancelRequested = true
-          controller.abort()
+          if (asked) cancel()
         },
         () => {},
       )
     }, CANCEL_POLL_MS)
     cancelPoll.unref()
     try {
-      const epochs = await trainAndFinish(run, content, controller.signal, state, log, () =>
-        controller.abort(),
-      )
+      const epochs = await trainAndFinish(run, content, controller.signal, state, log, cancel)
       log.info({ epochs }, 'run ended')
     } catch (err) {
       if (err instanceof StaleAttempt) {
@@ -192,7 +192,8 @@ async function main() {
     signal: AbortSignal,
     state: { cancelRequested: boolean },
     log: typeof logger,
-    abort: () => void,
+    /** Marks the run cancelled and aborts what it is doing (training or explaining). */
+    cancel: () => void,
   ): Promise<number> {
     const checkpoints = new RunCheckpoints(runs, run, checkpointPolicy, log)
     const [content, resume] = await Promise.all([loading, checkpoints.resumePoint()])
@@ -208,10 +209,7 @@ async function main() {
       if (outcome === 'stale') throw new StaleAttempt()
       // The reply comes while a later epoch trains: stop that one at once, as the cancel poll does, so a run
       // stops within one epoch of its cancel although its writes trail the training by one.
-      if (outcome.cancelRequested) {
-        state.cancelRequested = true
-        abort()
-      }
+      if (outcome.cancelRequested) cancel()
     }
     const train = (resume: Checkpoint | undefined): Promise<TrainedRun> =>
       familyOf(run.family).train({
