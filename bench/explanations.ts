@@ -40,6 +40,7 @@ import { generate } from '../src/modules/dataset/generators'
 import type { BackendName } from '../src/training/backend'
 import { selectBackend } from '../src/training/backend'
 import type { TrainData, TrainSpec } from '../src/models/mlp/spec'
+import { mlpSampleSizes } from '../src/models/mlp/explain'
 import { train } from '../src/models/mlp/train'
 import { Cleanups, fmt, heading, machineLine, median, parseBenchArgs, printTable, runMain } from './support'
 
@@ -174,9 +175,7 @@ export async function measureExplanationCost(
         methods: ALL_METHODS,
         seed: spec.seed,
         maxEvalRows: explainMaxRows,
-        // As src/models/mlp/explain.ts asks.
-        sampleSize: Math.min(EXPLAIN_DEFAULTS.igRows, explainSampleSize),
-        shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, explainSampleSize),
+        ...mlpSampleSizes({ maxEvalRows: explainMaxRows, sampleSize: explainSampleSize }),
         ...settings,
       })
       return { explained, ms: performance.now() - started }
@@ -527,12 +526,13 @@ export async function main(opts: ExplanationBenchOptions): Promise<ExplanationCo
   const backends: BackendName[] = opts.backend ? [opts.backend] : opts.quick ? ['wasm'] : ['wasm', 'cpu']
   console.log(`# explanation cost benchmark${opts.quick ? ' (--quick)' : ''}\n\n${machineLine()}`)
   const { explainMaxRows, explainSampleSize } = loadConfig(process.env)
+  const rows = mlpSampleSizes({ maxEvalRows: explainMaxRows, sampleSize: explainSampleSize })
   console.log(
     `Friedman #1, ${fmt(ROWS)} rows (noise ${NOISE}, seed ${DATA_SEED}), network ` +
       `${SPEC.hiddenLayers.join('-')}-1 ${SPEC.activation}, run seed ${RUN_SEED}; explanation sizes: ` +
-      `${explainMaxRows} eval rows, IG on ${Math.min(EXPLAIN_DEFAULTS.igRows, explainSampleSize)} rows, ` +
+      `${explainMaxRows} eval rows, IG on ${rows.sampleSize} rows, ` +
       `partial dependence on ${EXPLAIN_DEFAULTS.partialDependenceRows} rows, Shapley on ` +
-      `${Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, explainSampleSize)} rows x ` +
+      `${rows.shapleySampleSize} rows x ` +
       `${EXPLAIN_DEFAULTS.backgroundSize} background rows`,
   )
   const results: ExplanationCostResult[] = []

@@ -9,6 +9,14 @@ import type { TrainResult } from './train'
 /** Training rows kept with the explanation as the Shapley background of instance explanations. */
 const INSTANCE_BACKGROUND_ROWS = 32
 
+/** The rows an MLP's worker explanation explains one by one, from the worker's sizes (bench/ asks the same). */
+export function mlpSampleSizes(sizes: ExplainSizes): { sampleSize: number; shapleySampleSize: number } {
+  return {
+    sampleSize: Math.min(EXPLAIN_DEFAULTS.igRows, sizes.sampleSize),
+    shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, sizes.sampleSize),
+  }
+}
+
 /**
  * The supervised explanations of a trained MLP on its held-out rows: the explained output is the logit for
  * classification and the prediction for regression. The stored result also keeps what `explainInstance` reuses
@@ -43,8 +51,7 @@ export async function explainMlp(
     methods,
     seed,
     maxEvalRows: sizes.maxEvalRows,
-    sampleSize: Math.min(EXPLAIN_DEFAULTS.igRows, sizes.sampleSize),
-    shapleySampleSize: Math.min(EXPLAIN_DEFAULTS.shapleySampleSize, sizes.sampleSize),
+    ...mlpSampleSizes(sizes),
     ...(signal ? { signal } : {}),
   })
   const computeMs = performance.now() - started
