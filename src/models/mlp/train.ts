@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs'
 import type { ModelArtifacts, Normalization, Predictor } from './artifacts'
 import { predictorForModel, toArtifacts } from './artifacts'
 import { computeNormalization, standardizeRows } from '../common/normalization'
-import { forEachBatch, YieldPacer } from '../common/batches'
-import { restoreTrainingState, TrainingParts, TrainingState } from '../common/checkpoint'
+import { forEachBatch } from '../common/batches'
+import type { TrainingParts, TrainingState } from '../common/checkpoint'
+import { runEpochLoop } from '../common/epoch-loop'
 import { seededRandom, shuffledRange, splitRows } from '../common/random'
 import { applyModel, createOptimizer, trainableVariables } from '../common/tf'
 import type { Checkpoint, TakeCheckpoint } from '../family'
@@ -148,82 +149,73 @@ export async function train(
   let keepModel = false
   let lastState: TrainingState | undefined
   try {
-    const resumedAt = options.resume
-      ? (await restoreTrainingState(options.resume, parts, spec.epochs)).epoch
-      : 0
-    const history: EpochMetric[] = []
-    let cancelled = false
-    let batchMs = 0
-    let samples = 0
-    const pacer = new YieldPacer(options.yieldEveryMs)
-
-    for (let epoch = resumedAt + 1; epoch <= spec.epochs && !cancelled; epoch++) {
-      if (signal?.aborted) {
-        cancelled = true
-        break
-      }
-      const epochStart = performance.now()
-      // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
-      const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
-      const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
-      const xs = tf.gather(xTrain, order)
-      const ys = tf.gather(yTrain, order)
-      order.dispose()
-      // Running sums stay on the backend: one read per epoch instead of a sync per batch.
-      let lossSum: tf.Scalar = tf.scalar(0)
-      let correctSum: tf.Scalar = tf.scalar(0)
-      try {
-        const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size) => {
-          const [nextLoss, nextCorrect] = tf.tidy(() => {
-            const xb = xs.slice([start, 0], [size, f])
-            const yb = ys.slice([start, 0], [size, 1])
-            // Accuracy comes from the same forward pass as the loss (before the update), as in tfjs's fit.
-            const kept: { correct?: tf.Tensor } = {}
-            const cost = optimizer.minimize(
-              () => {
-                const out = applyModel(model, xb, true)
-                if (classification) kept.correct = tf.keep(tf.sum(perRowCorrect(yb, out)))
-                return tf.mean(perRowLoss(spec.task, yb, out)) as tf.Scalar
-              },
-              true,
-              variables,
-            )
-            if (cost === null) throw new Error('optimizer.minimize returned no cost')
-            const loss = tf.add(lossSum, tf.mul(cost, size)) as tf.Scalar
-            const correct = kept.correct
-              ? (tf.add(correctSum, kept.correct) as tf.Scalar)
-              : tf.clone(correctSum)
-            kept.correct?.dispose()
-            return [loss, correct]
+    const loop = await runEpochLoop<EpochMetric>({
+      parts,
+      epochs: spec.epochs,
+      rows: nTrain,
+      resume: options.resume,
+      signal,
+      yieldEveryMs: options.yieldEveryMs,
+      onEpoch: (metric, checkpoint) => hooks.onEpoch(metric, checkpoint),
+      trainEpoch: async (epoch, pacer) => {
+        // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
+        const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
+        const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
+        const xs = tf.gather(xTrain, order)
+        const ys = tf.gather(yTrain, order)
+        order.dispose()
+        // Running sums stay on the backend: one read per epoch instead of a sync per batch.
+        let lossSum: tf.Scalar = tf.scalar(0)
+        let correctSum: tf.Scalar = tf.scalar(0)
+        try {
+          const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size) => {
+            const [nextLoss, nextCorrect] = tf.tidy(() => {
+              const xb = xs.slice([start, 0], [size, f])
+              const yb = ys.slice([start, 0], [size, 1])
+              // Accuracy comes from the same forward pass as the loss (before the update), as in tfjs's fit.
+              const kept: { correct?: tf.Tensor } = {}
+              const cost = optimizer.minimize(
+                () => {
+                  const out = applyModel(model, xb, true)
+                  if (classification) kept.correct = tf.keep(tf.sum(perRowCorrect(yb, out)))
+                  return tf.mean(perRowLoss(spec.task, yb, out)) as tf.Scalar
+                },
+                true,
+                variables,
+              )
+              if (cost === null) throw new Error('optimizer.minimize returned no cost')
+              const loss = tf.add(lossSum, tf.mul(cost, size)) as tf.Scalar
+              const correct = kept.correct
+                ? (tf.add(correctSum, kept.correct) as tf.Scalar)
+                : tf.clone(correctSum)
+              kept.correct?.dispose()
+              return [loss, correct]
+            })
+            lossSum.dispose()
+            correctSum.dispose()
+            lossSum = nextLoss
+            correctSum = nextCorrect
           })
-          lossSum.dispose()
-          correctSum.dispose()
-          lossSum = nextLoss
-          correctSum = nextCorrect
-          samples += size
-        })
-        if (!completed) cancelled = true
-        if (cancelled) break
-        const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
-        batchMs += performance.now() - epochStart
-        const metric: EpochMetric = { epoch, loss: (lossTotal[0] as number) / nTrain, durationMs: 0 }
-        if (classification) metric.accuracy = (correctTotal[0] as number) / nTrain
-        if (xVal && yVal) {
-          const val = evaluate(model, spec.task, xVal, yVal)
-          metric.valLoss = val.loss
-          if (classification) metric.valAccuracy = val.accuracy
+          if (!completed) return undefined
+          const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
+          return () => {
+            const metric: EpochMetric = { epoch, loss: (lossTotal[0] as number) / nTrain, durationMs: 0 }
+            if (classification) metric.accuracy = (correctTotal[0] as number) / nTrain
+            if (xVal && yVal) {
+              const val = evaluate(model, spec.task, xVal, yVal)
+              metric.valLoss = val.loss
+              if (classification) metric.valAccuracy = val.accuracy
+            }
+            assertFinite(metric)
+            return metric
+          }
+        } finally {
+          tf.dispose([xs, ys, lossSum, correctSum])
         }
-        metric.durationMs = performance.now() - epochStart
-        assertFinite(metric)
-        history.push(metric)
-        lastState?.dispose()
-        const state = (lastState = await TrainingState.capture(epoch, parts))
-        if ((await hooks.onEpoch(metric, () => state.toCheckpoint())) === 'stop') cancelled = true
-      } finally {
-        tf.dispose([xs, ys, lossSum, correctSum])
-      }
-      await pacer.now()
-    }
+      },
+    })
+    lastState = loop.lastState
+    const { history, cancelled } = loop
 
     const artifacts = await toArtifacts(model, spec.task, normalization)
     const result: TrainResult = {
@@ -234,7 +226,7 @@ export async function train(
       normalization,
       cancelled,
       backend: tf.getBackend(),
-      samplesPerSecond: batchMs > 0 ? (samples / batchMs) * 1000 : 0,
+      samplesPerSecond: loop.samplesPerSecond,
     }
     if (options.keepPredictor) {
       result.predictor = predictorForModel(model, spec.task, normalization)

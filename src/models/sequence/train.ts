@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-import { forEachBatch, YieldPacer } from '../common/batches'
-import { restoreTrainingState, TrainingParts, TrainingState } from '../common/checkpoint'
+import { forEachBatch } from '../common/batches'
+import type { TrainingParts, TrainingState } from '../common/checkpoint'
+import { assertFiniteMetrics, runEpochLoop } from '../common/epoch-loop'
 import { seededRandom, shuffledRange } from '../common/random'
 import { TrainingError } from '../common/spec'
 import { applyModel, createOptimizer, trainableVariables } from '../common/tf'
@@ -105,89 +106,74 @@ export async function trainSequence(
   let keep = false
   let lastState: TrainingState | undefined
   try {
-    const resumedAt = options.resume
-      ? (await restoreTrainingState(options.resume, parts, spec.epochs)).epoch
-      : 0
-    const history: EpochReport[] = []
-    let cancelled = false
-    let batchMs = 0
-    let samples = 0
-    const pacer = new YieldPacer(options.yieldEveryMs)
-    for (let epoch = resumedAt + 1; epoch <= spec.epochs && !cancelled; epoch++) {
-      if (signal?.aborted) {
-        cancelled = true
-        break
-      }
-      const epochStart = performance.now()
-      // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
-      const order = shuffledRange(nTrain, seededRandom(spec.seed, `epoch-shuffle/${epoch}`))
-      let lossSum: tf.Scalar = tf.scalar(0)
-      let correctSum: tf.Scalar = tf.scalar(0)
-      try {
-        const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size) => {
-          const picked = order.subarray(start, start + size)
-          const targets = Int32Array.from(picked, (i) => train.targets[i]!)
-          const starts = Int32Array.from(picked, (i) => train.starts[i]!)
-          const [nextLoss, nextCorrect] = tf.tidy(() => {
-            const x = tf.tensor3d(encodeWindows(ids, targets, starts, ctx, symbols), [size, ctx, symbols])
-            const y = tf.tensor2d(oneHotTargets(ids, targets, symbols), [size, symbols])
-            const yIds = tf.tensor1d(
-              Int32Array.from(targets, (t) => ids[t]!),
-              'int32',
-            )
-            const kept: { correct?: tf.Tensor } = {}
-            const cost = optimizer.minimize(
-              () => {
-                const logits = applyModel(model, x, true) as tf.Tensor2D
-                kept.correct = tf.keep(tf.sum(top1Correct(logits, yIds)))
-                return tf.mean(crossEntropy(logits, y)) as tf.Scalar
-              },
-              true,
-              variables,
-            )
-            if (cost === null) throw new Error('optimizer.minimize returned no cost')
-            const loss = tf.add(lossSum, tf.mul(cost, size)) as tf.Scalar
-            const correct = tf.add(correctSum, kept.correct!) as tf.Scalar
-            kept.correct!.dispose()
-            return [loss, correct]
+    const loop = await runEpochLoop<EpochReport>({
+      parts,
+      epochs: spec.epochs,
+      rows: nTrain,
+      resume: options.resume,
+      signal,
+      yieldEveryMs: options.yieldEveryMs,
+      onEpoch: (report, checkpoint) => hooks.onEpoch(report, checkpoint),
+      trainEpoch: async (epoch, pacer) => {
+        // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
+        const order = shuffledRange(nTrain, seededRandom(spec.seed, `epoch-shuffle/${epoch}`))
+        let lossSum: tf.Scalar = tf.scalar(0)
+        let correctSum: tf.Scalar = tf.scalar(0)
+        try {
+          const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size) => {
+            const picked = order.subarray(start, start + size)
+            const targets = Int32Array.from(picked, (i) => train.targets[i]!)
+            const starts = Int32Array.from(picked, (i) => train.starts[i]!)
+            const [nextLoss, nextCorrect] = tf.tidy(() => {
+              const x = tf.tensor3d(encodeWindows(ids, targets, starts, ctx, symbols), [size, ctx, symbols])
+              const y = tf.tensor2d(oneHotTargets(ids, targets, symbols), [size, symbols])
+              const yIds = tf.tensor1d(
+                Int32Array.from(targets, (t) => ids[t]!),
+                'int32',
+              )
+              const kept: { correct?: tf.Tensor } = {}
+              const cost = optimizer.minimize(
+                () => {
+                  const logits = applyModel(model, x, true) as tf.Tensor2D
+                  kept.correct = tf.keep(tf.sum(top1Correct(logits, yIds)))
+                  return tf.mean(crossEntropy(logits, y)) as tf.Scalar
+                },
+                true,
+                variables,
+              )
+              if (cost === null) throw new Error('optimizer.minimize returned no cost')
+              const loss = tf.add(lossSum, tf.mul(cost, size)) as tf.Scalar
+              const correct = tf.add(correctSum, kept.correct!) as tf.Scalar
+              kept.correct!.dispose()
+              return [loss, correct]
+            })
+            lossSum.dispose()
+            correctSum.dispose()
+            lossSum = nextLoss
+            correctSum = nextCorrect
           })
-          lossSum.dispose()
-          correctSum.dispose()
-          lossSum = nextLoss
-          correctSum = nextCorrect
-          samples += size
-        })
-        if (!completed) cancelled = true
-        if (cancelled) break
-        const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
-        batchMs += performance.now() - epochStart
-        const loss = lossTotal[0]! / nTrain
-        const accuracy = correctTotal[0]! / nTrain
-        const evaluated = val.targets.length > 0 ? evaluate(model, data, val, ctx) : undefined
-        const metrics: MetricValue[] = [{ name: 'loss', value: loss }]
-        if (evaluated) metrics.push({ name: 'valLoss', value: evaluated.loss })
-        metrics.push({ name: 'perplexity', value: Math.exp(loss) })
-        if (evaluated) metrics.push({ name: 'valPerplexity', value: Math.exp(evaluated.loss) })
-        metrics.push({ name: 'accuracy', value: accuracy })
-        if (evaluated) metrics.push({ name: 'valAccuracy', value: evaluated.accuracy })
-        const bad = metrics.find((m) => !Number.isFinite(m.value))
-        if (bad) {
-          throw new TrainingError(
-            `${bad.name} became ${bad.value} at epoch ${epoch}`,
-            'NON_FINITE_LOSS',
-            epoch,
-          )
+          if (!completed) return undefined
+          const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
+          return () => {
+            const loss = lossTotal[0]! / nTrain
+            const accuracy = correctTotal[0]! / nTrain
+            const evaluated = val.targets.length > 0 ? evaluate(model, data, val, ctx) : undefined
+            const metrics: MetricValue[] = [{ name: 'loss', value: loss }]
+            if (evaluated) metrics.push({ name: 'valLoss', value: evaluated.loss })
+            metrics.push({ name: 'perplexity', value: Math.exp(loss) })
+            if (evaluated) metrics.push({ name: 'valPerplexity', value: Math.exp(evaluated.loss) })
+            metrics.push({ name: 'accuracy', value: accuracy })
+            if (evaluated) metrics.push({ name: 'valAccuracy', value: evaluated.accuracy })
+            assertFiniteMetrics(metrics, epoch)
+            return { epoch, durationMs: 0, metrics }
+          }
+        } finally {
+          tf.dispose([lossSum, correctSum])
         }
-        const report: EpochReport = { epoch, durationMs: performance.now() - epochStart, metrics }
-        history.push(report)
-        lastState?.dispose()
-        const state = (lastState = await TrainingState.capture(epoch, parts))
-        if ((await hooks.onEpoch(report, () => state.toCheckpoint())) === 'stop') cancelled = true
-      } finally {
-        tf.dispose([lossSum, correctSum])
-      }
-      await pacer.now()
-    }
+      },
+    })
+    lastState = loop.lastState
+    const { history, cancelled } = loop
     keep = true
     return {
       model,
@@ -196,7 +182,7 @@ export async function trainSequence(
       holdout: split.holdout,
       cancelled,
       backend: tf.getBackend(),
-      samplesPerSecond: batchMs > 0 ? (samples / batchMs) * 1000 : 0,
+      samplesPerSecond: loop.samplesPerSecond,
       ...(lastState ? { lastState } : {}),
     }
   } finally {

@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { Normalization } from '../common/normalization'
 import { computeNormalization, identityNormalization, standardizeRows } from '../common/normalization'
-import { forEachBatch, YieldPacer } from '../common/batches'
-import { restoreTrainingState, TrainingParts, TrainingState } from '../common/checkpoint'
+import { forEachBatch } from '../common/batches'
+import type { TrainingParts, TrainingState } from '../common/checkpoint'
+import { assertFiniteMetrics, runEpochLoop } from '../common/epoch-loop'
 import { deriveSeed, seededRandom, shuffledRange, splitRows } from '../common/random'
 import { TrainingError, validateCommonSpec } from '../common/spec'
 import { createOptimizer, trainableVariables } from '../common/tf'
@@ -123,93 +124,85 @@ export async function trainVae(
   let keep = false
   let lastState: TrainingState | undefined
   try {
-    const resumedAt = options.resume
-      ? (await restoreTrainingState(options.resume, parts, spec.epochs)).epoch
-      : 0
-    const history: EpochReport[] = []
-    let cancelled = false
-    let batchMs = 0
-    let samples = 0
-    const pacer = new YieldPacer(options.yieldEveryMs)
-    for (let epoch = resumedAt + 1; epoch <= spec.epochs && !cancelled; epoch++) {
-      if (signal?.aborted) {
-        cancelled = true
-        break
-      }
-      const epochStart = performance.now()
-      const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
-      const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
-      const xs = tf.gather(xTrain, order)
-      order.dispose()
-      let reconSum: tf.Scalar = tf.scalar(0)
-      let klSum: tf.Tensor1D = tf.zeros([k])
-      try {
-        const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size, batch) => {
-          const noiseSeed = deriveSeed(spec.seed, `noise/${epoch}/${batch}`)
-          const [nextRecon, nextKl] = tf.tidy(() => {
-            const xb = xs.slice([start, 0], [size, m])
-            const noise = tf.randomNormal([size, k], 0, 1, 'float32', noiseSeed) as tf.Tensor2D
-            const kept: { recon?: tf.Scalar; kl?: tf.Tensor1D } = {}
-            optimizer.minimize(
-              () => {
-                const t = forwardTerms(nets, spec, xb, noise, true)
-                kept.recon = tf.keep(tf.sum(t.reconstruction)) as tf.Scalar
-                kept.kl = tf.keep(tf.sum(t.kl, 0)) as tf.Tensor1D
-                return tf.mean(tf.add(t.reconstruction, tf.mul(spec.beta, tf.sum(t.kl, 1)))) as tf.Scalar
-              },
-              false,
-              variables,
-            )
-            const recon = tf.add(reconSum, kept.recon!) as tf.Scalar
-            const kl = tf.add(klSum, kept.kl!) as tf.Tensor1D
-            kept.recon!.dispose()
-            kept.kl!.dispose()
-            return [recon, kl]
-          })
-          reconSum.dispose()
-          klSum.dispose()
-          reconSum = nextRecon
-          klSum = nextKl
-          samples += size
-        })
-        if (!completed) cancelled = true
-        if (cancelled) break
-        const [reconTotal, klTotals] = await Promise.all([reconSum.data(), klSum.data()])
-        batchMs += performance.now() - epochStart
-        const recon = reconTotal[0]! / nTrain
-        const perLatent = Array.from(klTotals, (v) => v / nTrain)
-        const kl = perLatent.reduce((a, b) => a + b, 0)
-        const metrics: MetricValue[] = [
-          { name: 'loss', value: recon + kl },
-          { name: 'reconstruction', value: recon },
-          { name: 'kl', value: kl },
-        ]
-        if (xVal) {
-          const val = evaluate(nets, spec, xVal, deriveSeed(spec.seed, `val-noise/${epoch}`))
-          metrics.push(
-            { name: 'valLoss', value: val.reconstruction + val.kl },
-            { name: 'valReconstruction', value: val.reconstruction },
-            { name: 'valKl', value: val.kl },
+    const loop = await runEpochLoop<EpochReport>({
+      parts,
+      epochs: spec.epochs,
+      rows: nTrain,
+      resume: options.resume,
+      signal,
+      yieldEveryMs: options.yieldEveryMs,
+      onEpoch: (report, checkpoint) => hooks.onEpoch(report, checkpoint),
+      trainEpoch: async (epoch, pacer) => {
+        const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
+        const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
+        const xs = tf.gather(xTrain, order)
+        order.dispose()
+        let reconSum: tf.Scalar = tf.scalar(0)
+        let klSum: tf.Tensor1D = tf.zeros([k])
+        try {
+          const completed = await forEachBatch(
+            nTrain,
+            spec.batchSize,
+            signal,
+            pacer,
+            (start, size, batch) => {
+              const noiseSeed = deriveSeed(spec.seed, `noise/${epoch}/${batch}`)
+              const [nextRecon, nextKl] = tf.tidy(() => {
+                const xb = xs.slice([start, 0], [size, m])
+                const noise = tf.randomNormal([size, k], 0, 1, 'float32', noiseSeed) as tf.Tensor2D
+                const kept: { recon?: tf.Scalar; kl?: tf.Tensor1D } = {}
+                optimizer.minimize(
+                  () => {
+                    const t = forwardTerms(nets, spec, xb, noise, true)
+                    kept.recon = tf.keep(tf.sum(t.reconstruction)) as tf.Scalar
+                    kept.kl = tf.keep(tf.sum(t.kl, 0)) as tf.Tensor1D
+                    return tf.mean(tf.add(t.reconstruction, tf.mul(spec.beta, tf.sum(t.kl, 1)))) as tf.Scalar
+                  },
+                  false,
+                  variables,
+                )
+                const recon = tf.add(reconSum, kept.recon!) as tf.Scalar
+                const kl = tf.add(klSum, kept.kl!) as tf.Tensor1D
+                kept.recon!.dispose()
+                kept.kl!.dispose()
+                return [recon, kl]
+              })
+              reconSum.dispose()
+              klSum.dispose()
+              reconSum = nextRecon
+              klSum = nextKl
+            },
           )
+          if (!completed) return undefined
+          const [reconTotal, klTotals] = await Promise.all([reconSum.data(), klSum.data()])
+          return () => {
+            const recon = reconTotal[0]! / nTrain
+            const perLatent = Array.from(klTotals, (v) => v / nTrain)
+            const kl = perLatent.reduce((a, b) => a + b, 0)
+            const metrics: MetricValue[] = [
+              { name: 'loss', value: recon + kl },
+              { name: 'reconstruction', value: recon },
+              { name: 'kl', value: kl },
+            ]
+            if (xVal) {
+              const val = evaluate(nets, spec, xVal, deriveSeed(spec.seed, `val-noise/${epoch}`))
+              metrics.push(
+                { name: 'valLoss', value: val.reconstruction + val.kl },
+                { name: 'valReconstruction', value: val.reconstruction },
+                { name: 'valKl', value: val.kl },
+              )
+            }
+            perLatent.forEach((value, j) => metrics.push({ name: `kl_${j}`, value }))
+            assertFiniteMetrics(metrics, epoch)
+            return { epoch, durationMs: 0, metrics }
+          }
+        } finally {
+          tf.dispose([xs, reconSum, klSum])
         }
-        perLatent.forEach((value, j) => metrics.push({ name: `kl_${j}`, value }))
-        const bad = metrics.find((x) => !Number.isFinite(x.value))
-        if (bad)
-          throw new TrainingError(
-            `${bad.name} became ${bad.value} at epoch ${epoch}`,
-            'NON_FINITE_LOSS',
-            epoch,
-          )
-        const report: EpochReport = { epoch, durationMs: performance.now() - epochStart, metrics }
-        history.push(report)
-        lastState?.dispose()
-        const state = (lastState = await TrainingState.capture(epoch, parts))
-        if ((await hooks.onEpoch(report, () => state.toCheckpoint())) === 'stop') cancelled = true
-      } finally {
-        tf.dispose([xs, reconSum, klSum])
-      }
-      await pacer.now()
-    }
+      },
+    })
+    lastState = loop.lastState
+    const { history, cancelled } = loop
     const model = new VaeModel(nets, k, spec.likelihood, normalization)
     keep = true
     return {
@@ -220,7 +213,7 @@ export async function trainVae(
       normalization,
       cancelled,
       backend: tf.getBackend(),
-      samplesPerSecond: batchMs > 0 ? (samples / batchMs) * 1000 : 0,
+      samplesPerSecond: loop.samplesPerSecond,
       ...(lastState && options.keepState ? { lastState } : {}),
     }
   } finally {
