@@ -14,16 +14,19 @@ export interface EpochLoopOptions<R extends { durationMs: number }> {
   epochs: number
   /** Rows trained on per epoch, for `samplesPerSecond`. */
   rows: number
-  resume?: Checkpoint | undefined
-  signal?: AbortSignal | undefined
-  yieldEveryMs?: number | undefined
+  /** The family's train options: where to resume, the abort signal, how often to yield. */
+  control: {
+    resume?: Checkpoint | undefined
+    signal?: AbortSignal | undefined
+    yieldEveryMs?: number | undefined
+  }
   /**
    * Trains one epoch's batches and reads their totals. Returns undefined when the signal stopped it before
    * the last batch; otherwise the report of the epoch, made by a function the loop calls after timing the
    * batches (so validation counts in the epoch's `durationMs`, not in `samplesPerSecond`).
    */
   trainEpoch(epoch: number, pacer: YieldPacer): Promise<(() => R) | undefined>
-  onEpoch(report: R, checkpoint: TakeCheckpoint): Promise<void | 'stop'> | void | 'stop'
+  hooks: { onEpoch(report: R, checkpoint: TakeCheckpoint): Promise<void | 'stop'> | void | 'stop' }
 }
 
 export interface EpochLoopResult<R> {
@@ -39,17 +42,18 @@ export interface EpochLoopResult<R> {
 export async function runEpochLoop<R extends { durationMs: number }>(
   options: EpochLoopOptions<R>,
 ): Promise<EpochLoopResult<R>> {
-  const { parts, signal } = options
+  const { parts, control, hooks } = options
+  const { signal } = control
   let lastState: TrainingState | undefined
   try {
-    const resumedAt = options.resume
-      ? (await restoreTrainingState(options.resume, parts, options.epochs)).epoch
+    const resumedAt = control.resume
+      ? (await restoreTrainingState(control.resume, parts, options.epochs)).epoch
       : 0
     const history: R[] = []
     let cancelled = false
     let batchMs = 0
     let samples = 0
-    const pacer = new YieldPacer(options.yieldEveryMs)
+    const pacer = new YieldPacer(control.yieldEveryMs)
     for (let epoch = resumedAt + 1; epoch <= options.epochs && !cancelled; epoch++) {
       if (signal?.aborted) {
         cancelled = true
@@ -68,7 +72,7 @@ export async function runEpochLoop<R extends { durationMs: number }>(
       history.push(report)
       lastState?.dispose()
       const state = (lastState = await TrainingState.capture(epoch, parts))
-      if ((await options.onEpoch(report, () => state.toCheckpoint())) === 'stop') cancelled = true
+      if ((await hooks.onEpoch(report, () => state.toCheckpoint())) === 'stop') cancelled = true
       await pacer.now()
     }
     return {

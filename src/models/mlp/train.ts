@@ -153,10 +153,8 @@ export async function train(
       parts,
       epochs: spec.epochs,
       rows: nTrain,
-      resume: options.resume,
-      signal,
-      yieldEveryMs: options.yieldEveryMs,
-      onEpoch: (metric, checkpoint) => hooks.onEpoch(metric, checkpoint),
+      control: options,
+      hooks,
       trainEpoch: async (epoch, pacer) => {
         // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
         const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)

@@ -110,10 +110,8 @@ export async function trainSequence(
       parts,
       epochs: spec.epochs,
       rows: nTrain,
-      resume: options.resume,
-      signal,
-      yieldEveryMs: options.yieldEveryMs,
-      onEpoch: (report, checkpoint) => hooks.onEpoch(report, checkpoint),
+      control: options,
+      hooks,
       trainEpoch: async (epoch, pacer) => {
         // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
         const order = shuffledRange(nTrain, seededRandom(spec.seed, `epoch-shuffle/${epoch}`))

@@ -128,10 +128,8 @@ export async function trainVae(
       parts,
       epochs: spec.epochs,
       rows: nTrain,
-      resume: options.resume,
-      signal,
-      yieldEveryMs: options.yieldEveryMs,
-      onEpoch: (report, checkpoint) => hooks.onEpoch(report, checkpoint),
+      control: options,
+      hooks,
       trainEpoch: async (epoch, pacer) => {
         const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
         const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
