@@ -97,3 +97,23 @@ export function dataTable(
     ),
   )
 }
+
+/**
+ * Runs `work` with `button` disabled; an error is said in `out` (after `prefix`), and the button can be
+ * pressed again.
+ */
+export async function submitting(
+  button: HTMLButtonElement,
+  out: Element,
+  work: () => Promise<void>,
+  prefix = '',
+): Promise<void> {
+  button.disabled = true
+  try {
+    await work()
+  } catch (err) {
+    mount(out, notice('error', `${prefix}${(err as Error).message}`))
+  } finally {
+    button.disabled = false
+  }
+}

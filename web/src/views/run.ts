@@ -1,6 +1,6 @@
 import { TERMINAL, type View } from '../app'
 import { metricChart, type MetricChart } from '../chart'
-import { fmt, h, link, mount, notice, when } from '../dom'
+import { fmt, h, link, mount, notice, submitting, when } from '../dom'
 import { LabError } from '../gql'
 import { renderExplanation } from './explanation'
 import { statusBadge } from './runs'
@@ -277,18 +277,13 @@ export const runView: View = (root, { client, params, canWrite }) => {
     }
   }
 
-  cancel.addEventListener('click', async () => {
-    cancel.disabled = true
-    try {
+  cancel.addEventListener('click', () =>
+    submitting(cancel, errorBox, async () => {
       const data = await client.request<{ cancelRun: { status: string } }>(CANCEL, { id })
       if (run) run.status = data.cancelRun.status
       renderState()
-    } catch (err) {
-      mount(errorBox, notice('error', (err as LabError).message))
-    } finally {
-      cancel.disabled = false
-    }
-  })
+    }),
+  )
 
   void load()
   return () => {

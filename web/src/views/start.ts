@@ -1,5 +1,5 @@
 import type { View } from '../app'
-import { h, mount, notice } from '../dom'
+import { h, mount, notice, submitting } from '../dom'
 import { LabError } from '../gql'
 
 // Starting work without writing a query: generate a dataset (or pick one), then train a model on it.
@@ -68,22 +68,6 @@ function select(name: string, options: [string, string][], value?: string): HTML
   )
   if (value !== undefined) el.value = value
   return el
-}
-
-/** Runs `work` with `button` disabled; a refusal is said in `out`, and the button can be pressed again. */
-async function submitting(
-  button: HTMLButtonElement,
-  out: HTMLElement,
-  work: () => Promise<void>,
-): Promise<void> {
-  button.disabled = true
-  try {
-    await work()
-  } catch (err) {
-    mount(out, notice('error', `The server refused: ${(err as LabError).message}`))
-  } finally {
-    button.disabled = false
-  }
 }
 
 /** A number field's value, or undefined when left empty (the server's default applies). */
@@ -262,17 +246,22 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
   })
   generateForm.addEventListener('submit', async (e) => {
     e.preventDefault()
-    await submitting(generateButton, generateOut, async () => {
-      const input = {
-        name: generator.value.toLowerCase().replace(/_/g, '-'),
-        generator: generator.value,
-        rows: Number(genRows.value),
-        seed: Number(genSeed.value),
-      }
-      const data = await client.request<{ generateDataset: { id: string } }>(GENERATE, { input })
-      await loadDatasets(data.generateDataset.id)
-      mount(generateOut, notice('empty', `Generated ${input.name}: it is selected below.`))
-    })
+    await submitting(
+      generateButton,
+      generateOut,
+      async () => {
+        const input = {
+          name: generator.value.toLowerCase().replace(/_/g, '-'),
+          generator: generator.value,
+          rows: Number(genRows.value),
+          seed: Number(genSeed.value),
+        }
+        const data = await client.request<{ generateDataset: { id: string } }>(GENERATE, { input })
+        await loadDatasets(data.generateDataset.id)
+        mount(generateOut, notice('empty', `Generated ${input.name}: it is selected below.`))
+      },
+      'The server refused: ',
+    )
   })
 
   const startForm = h(
@@ -327,10 +316,15 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
       mount(startOut, notice('error', input))
       return
     }
-    await submitting(startButton, startOut, async () => {
-      const data = await client.request<{ startRun: { id: string } }>(START, { input })
-      navigate(`/runs/${data.startRun.id}`)
-    })
+    await submitting(
+      startButton,
+      startOut,
+      async () => {
+        const data = await client.request<{ startRun: { id: string } }>(START, { input })
+        navigate(`/runs/${data.startRun.id}`)
+      },
+      'The server refused: ',
+    )
   })
 
   const sweepForm = h(
@@ -388,10 +382,15 @@ export const startView: View = (root, { client, canWrite, navigate }) => {
       maxConcurrent: optionalNumber(sweepConcurrent),
       earlyTerminate: sweepEarly.checked ? { type: 'MEDIAN_STOP' } : undefined,
     }
-    await submitting(sweepButton, sweepOut, async () => {
-      const data = await client.request<{ startSweep: { id: string } }>(SWEEP, { input })
-      navigate(`/sweeps/${data.startSweep.id}`)
-    })
+    await submitting(
+      sweepButton,
+      sweepOut,
+      async () => {
+        const data = await client.request<{ startSweep: { id: string } }>(SWEEP, { input })
+        navigate(`/sweeps/${data.startSweep.id}`)
+      },
+      'The server refused: ',
+    )
   })
 
   void (async () => {

@@ -1,5 +1,5 @@
 import { TERMINAL, type View } from '../app'
-import { fmt, h, link, mount, notice, when } from '../dom'
+import { fmt, h, link, mount, notice, submitting, when } from '../dom'
 import { LabError } from '../gql'
 import { statusBadge } from './runs'
 
@@ -648,19 +648,14 @@ export const sweepView: View = (root, { client, params, canWrite }) => {
     }
   }
 
-  cancel.addEventListener('click', async () => {
-    cancel.disabled = true
-    try {
+  cancel.addEventListener('click', () =>
+    submitting(cancel, errorBox, async () => {
       const data = await client.request<{ cancelSweep: { status: string } }>(CANCEL, { id })
       if (sweep) sweep.status = data.cancelSweep.status
       renderState()
       refreshSoon()
-    } catch (err) {
-      mount(errorBox, notice('error', (err as LabError).message))
-    } finally {
-      cancel.disabled = false
-    }
-  })
+    }),
+  )
 
   void load()
   return () => {
