@@ -64,8 +64,12 @@ export function prefixTree(rows: readonly PrefixRow[], positions: number): Prefi
   const symbols: Int32Array[] = []
   const values: Float32Array[] = []
   let current = new Int32Array(rows.length)
+  // A node's key among its level: parent and input as one number when the value is 0 or 1 (every mask the
+  // methods score but Integrated Gradients' path), else as text.
+  let width = 2
+  for (const row of rows) for (const symbol of row.symbols) width = Math.max(width, symbol + 2)
   for (let t = 0; t < positions; t++) {
-    const index = new Map<string, number>()
+    const index = new Map<number | string, number>()
     const levelParents: number[] = []
     const levelSymbols: number[] = []
     const levelValues: number[] = []
@@ -74,7 +78,8 @@ export function prefixTree(rows: readonly PrefixRow[], positions: number): Prefi
       const symbol = row.symbols[t]!
       const value = symbol < 0 ? 0 : row.values[t]!
       const input = value === 0 ? -1 : symbol
-      const key = `${current[r]!},${input},${value}`
+      const key =
+        value === 0 || value === 1 ? current[r]! * width + input + 1 : `${current[r]!},${input},${value}`
       let node = index.get(key)
       if (node === undefined) {
         node = levelParents.length
