@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     console.log(`  profiles agree: largest relative difference of a mean |a| ${worst.toExponential(2)}`)
   }
   trained.model.dispose()
+  trained.lastState?.dispose()
   console.log(`tensors left: ${tf.memory().numTensors}`)
 }
 
