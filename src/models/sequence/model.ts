@@ -11,11 +11,15 @@ import { applyModel } from '../common/tf'
 import type { AttributableTextModel, ScoredStep } from '../family'
 import type { SequenceArchitecture } from '../family.enums'
 import { encodeContexts } from './network'
+import { gruStackOf, sharedPrefixLogits, type GruStack, type PrefixRow } from './shared-prefixes'
 
 // Bounds one forward (or gradient) pass. A GRU pass has a cost per kernel call (its cell runs once per
 // position): on wasm, passes of 1,024 rows cost about 0.85x the CPU per row of passes of 512 (forward, GRU 64,
 // context 32; 0.75x for the gradient); 2,048 gain nothing more and hold twice the unrolled steps in memory.
 const CHUNK = 1024
+// Rows per shared-prefix pass (see shared-prefixes.ts): more rows share more prefixes; a level holds at most this
+// many states.
+const SHARED_CHUNK = 4096
 
 /** One mask of a request, as one input row. */
 interface MaskRow {
@@ -23,15 +27,28 @@ interface MaskRow {
   mask: Float64Array
 }
 
+export interface SequenceModelOptions {
+  /**
+   * Score masks of a GRU stack with the shared-prefix pass (default true): the same scores to float32
+   * rounding, fewer cell steps. False keeps the layers' own pass (for comparisons).
+   */
+  sharedPrefixes?: boolean
+}
+
 export class SequenceModel implements AttributableTextModel {
   private disposed = false
+  /** The network as GRU cells and an output layer, when scores take the shared-prefix pass. */
+  private readonly stack: GruStack | null
 
   constructor(
     readonly network: tf.LayersModel,
     readonly architecture: SequenceArchitecture,
     readonly contextLength: number,
     readonly vocabulary: readonly string[],
-  ) {}
+    options: SequenceModelOptions = {},
+  ) {
+    this.stack = (options.sharedPrefixes ?? true) ? gruStackOf(network) : null
+  }
 
   /** Vocabulary size plus the unknown symbol: the one-hot width and the number of outputs. */
   get symbols(): number {
@@ -106,6 +123,31 @@ export class SequenceModel implements AttributableTextModel {
       y.dispose()
       return values
     }
+    const stack = this.stack
+    // The same scores through the shared-prefix pass: position slot t of a row is its step's symbol there
+    // (none before the context starts) times the mask.
+    const sharedScore = (stack: GruStack) => (rows: readonly MaskRow[]) => {
+      const prefixRows: PrefixRow[] = rows.map(({ step, mask }) => {
+        const { context } = steps[step]!
+        const offset = L - context.length
+        const symbols = new Int32Array(L).fill(-1)
+        const values = new Float32Array(L)
+        for (let j = 0; j < context.length; j++) {
+          symbols[offset + j] = context[j]!
+          values[offset + j] = mask[j]!
+        }
+        return { symbols, values }
+      })
+      const y = tf.tidy(() => {
+        const logits = sharedPrefixLogits(stack, prefixRows, L, S)
+        const targets = new Float32Array(rows.length * S)
+        rows.forEach(({ step }, i) => (targets[i * S + steps[step]!.target] = 1))
+        return tf.sum(tf.mul(tf.logSoftmax(logits), tf.tensor2d(targets, [rows.length, S])), 1)
+      })
+      const values = Array.from(y.dataSync())
+      y.dispose()
+      return values
+    }
     const gradient = (rows: readonly MaskRow[]) => {
       const g = tf.tidy(() => {
         const input = encode(rows)
@@ -121,18 +163,26 @@ export class SequenceModel implements AttributableTextModel {
     }
     return {
       positions: steps.map((s) => s.context.length),
-      score: (requests) => this.perRequest(requests, score).map((values) => Float64Array.from(values)),
+      score: (requests) =>
+        (stack
+          ? this.perRequest(requests, sharedScore(stack), SHARED_CHUNK)
+          : this.perRequest(requests, score)
+        ).map((values) => Float64Array.from(values)),
       gradient: (requests) => this.perRequest(requests, gradient),
     }
   }
 
   /** Answers the masks of all the requests in passes of at most CHUNK rows, then splits them per request. */
-  private perRequest<T>(requests: readonly StepMasks[], pass: (rows: readonly MaskRow[]) => T[]): T[][] {
+  private perRequest<T>(
+    requests: readonly StepMasks[],
+    pass: (rows: readonly MaskRow[]) => T[],
+    chunk = CHUNK,
+  ): T[][] {
     if (this.disposed) throw new Error('model used after dispose()')
     const rows = requests.flatMap(({ step, masks }) => masks.map((mask) => ({ step, mask })))
     const out: T[] = []
-    for (let start = 0; start < rows.length; start += CHUNK)
-      out.push(...pass(rows.slice(start, start + CHUNK)))
+    for (let start = 0; start < rows.length; start += chunk)
+      out.push(...pass(rows.slice(start, start + chunk)))
     let next = 0
     return requests.map(({ masks }) => out.slice(next, (next += masks.length)))
   }
