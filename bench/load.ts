@@ -25,6 +25,7 @@
  */
 import { ChildProcess, fork } from 'node:child_process'
 import path from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 import { Client, createClient } from 'graphql-ws'
 import pg from 'pg'
@@ -79,12 +80,43 @@ interface Server {
   wsUrl: string
   pid: number
   memory(): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number }>
+  /** What the API process measured of itself since the last reset (bench/load-server.ts). */
+  stats(reset: boolean): Promise<ServerStats>
+}
+
+type Summary = { n: number; p50: number | null; p99: number | null; max: number | null }
+interface ServerStats {
+  seconds: number
+  loopDelay: Summary
+  http: Record<'runs' | 'history' | 'other', Summary>
+  poolWait: Summary
+  poolHold: Summary
+  maxWaiting: number
+  maxInUse: number
+}
+
+function ask<T>(child: ChildProcess, request: object, reply: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { type: string }) => {
+      if (m.type !== reply) return
+      child.off('message', onMessage)
+      resolve(m as T)
+    }
+    child.on('message', onMessage)
+    child.send(request)
+  })
 }
 
 async function startServer(cleanups: Cleanups, env: Record<string, string>): Promise<Server> {
   const database = await createBenchDatabase(cleanups)
   const child: ChildProcess = fork(path.join(__dirname, 'load-server.js'), [], {
-    execArgv: ['--expose-gc'],
+    // BENCH_LOAD_CPU_PROF=<dir>: a V8 CPU profile of the API process, written there when it stops.
+    execArgv: [
+      '--expose-gc',
+      ...(process.env['BENCH_LOAD_CPU_PROF']
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_LOAD_CPU_PROF']}`]
+        : []),
+    ],
     env: {
       ...process.env,
       HOST: '127.0.0.1',
@@ -117,16 +149,8 @@ async function startServer(cleanups: Cleanups, env: Record<string, string>): Pro
     ...ready,
     databaseUrl: database.url,
     pid: child.pid,
-    memory: () =>
-      new Promise((resolve) => {
-        const onMessage = (m: { type: string }) => {
-          if (m.type !== 'memory') return
-          child.off('message', onMessage)
-          resolve(m as never)
-        }
-        child.on('message', onMessage)
-        child.send({ type: 'memory' })
-      }),
+    memory: () => ask(child, { type: 'memory' }, 'memory'),
+    stats: (reset) => ask(child, { type: 'stats', reset }, 'stats'),
   }
 }
 
@@ -206,9 +230,18 @@ class Subscriber {
   }
 }
 
-/** Open-loop queries: one every QUERY_INTERVAL_MS until stop(), latency from the scheduled time. */
+/**
+ * Open-loop queries: one every QUERY_INTERVAL_MS until stop(). Latency is measured from the moment the
+ * request was handed to fetch; how late that was against its schedule (the client's own lag: its event
+ * loop is shared with 200 subscribers on this machine) is kept apart, in `lag`, and `fromSchedule` keeps
+ * the latency from the scheduled time as well (the two differ by the lag).
+ */
 function queryLoad(url: string, runIds: () => readonly string[], random: () => number) {
   const latencies: Record<'runs' | 'history', number[]> = { runs: [], history: [] }
+  const fromSchedule: number[] = []
+  const lag: number[] = []
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  loop.enable()
   let errors = 0
   const errorSamples: string[] = []
   let inFlight = 0
@@ -229,8 +262,14 @@ function queryLoad(url: string, runIds: () => readonly string[], random: () => n
         : JSON.stringify({ query: RUN_HISTORY, variables: { id: ids[Math.floor(random() * ids.length)] } })
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
+    const sent = performance.now()
+    lag.push(sent - scheduled)
     const p = gqlBody(url, body).then(
-      () => void latencies[kind].push(performance.now() - scheduled),
+      () => {
+        const now = performance.now()
+        latencies[kind].push(now - sent)
+        fromSchedule.push(now - scheduled)
+      },
       (err: unknown) => {
         errors++
         if (errorSamples.length < 3) errorSamples.push(String(err).slice(0, 200))
@@ -249,8 +288,13 @@ function queryLoad(url: string, runIds: () => readonly string[], random: () => n
     stop: async () => {
       stopped = true
       await Promise.all(pending)
+      loop.disable()
       return {
         latencies,
+        fromSchedule,
+        lag,
+        clientLoopP99: loop.percentile(99) / 1e6,
+        clientLoopMax: loop.max / 1e6,
         errors,
         errorSamples,
         maxInFlight,
@@ -311,14 +355,27 @@ runMain(async (cleanups) => {
     seed: i,
     explain: [],
   })
-  const startRun = async (i: number) =>
-    (
-      await gql<{ startRun: { id: string } }>(
-        server.url,
-        `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
-        { input: spec(i) },
-      )
-    ).startRun.id
+  // A startRun answered SERVICE_UNAVAILABLE (no database connection free in time) is retried, as a client
+  // told `retryAfterMs` would, and counted: each one is a failure of the API under this load.
+  let startRetries = 0
+  const startRun = async (i: number): Promise<string> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (
+          await gql<{ startRun: { id: string } }>(
+            server.url,
+            `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
+            { input: spec(i) },
+          )
+        ).startRun.id
+      } catch (err) {
+        const text = `${String(err)} ${String((err as { cause?: unknown }).cause)}`
+        if (attempt >= 30 || !/SERVICE_UNAVAILABLE|Connect Timeout/.test(text)) throw err
+        startRetries++
+        await sleep(1_000)
+      }
+    }
+  }
   const status = async (id: string) =>
     (await db.query<{ status: string }>(`SELECT status FROM "Run" WHERE id = $1`, [id])).rows[0]?.status
   const waitEnded = async (id: string, timeoutMs = 300_000) => {
@@ -364,9 +421,11 @@ runMain(async (cleanups) => {
   }
 
   heading('Idle: the query mix alone')
+  await server.stats(true)
   const idleLoad = queryLoad(server.url, () => queried, random)
   await sleep(IDLE_MS)
   const idle = await idleLoad.stop()
+  const idleServer = await server.stats(true)
   const idleP99 = percentile([...idle.latencies.runs, ...idle.latencies.history], 99)
   console.log(
     `${idle.sent} queries in ${fmt(idle.seconds, 1)} s, ${idle.errors} errors; ${loadLine()}; ` +
@@ -391,9 +450,17 @@ runMain(async (cleanups) => {
   const queries = queryLoad(server.url, () => queried, random)
   const runsOfSlot: string[][] = Array.from({ length: SLOTS }, () => [])
   const counts = { runChange: 0, random: 0, burst: 0 }
+  const startFailures: string[] = []
   const slots = Array.from({ length: SLOTS }, async (_, slot) => {
     while (performance.now() < deadline) {
-      const id = await startRun(runNo++)
+      let id: string
+      try {
+        id = await startRun(runNo++)
+      } catch (err) {
+        // Counted and shown: the slot stops, the rest of the figures are still worth having.
+        startFailures.push(String(err).slice(0, 200))
+        return
+      }
       runsOfSlot[slot]!.push(id)
       queried.push(id)
       // The burst: every subscriber of the slot moves to the new run at once.
@@ -417,6 +484,7 @@ runMain(async (cleanups) => {
   clearInterval(randomTimer)
   clearInterval(burstTimer)
   const load = await queries.stop()
+  const loadServer = await server.stats(true)
   const cpu = {
     server: (procCpuMs(server.pid) - cpuBefore.server) / (trainedS * 10),
     bench: (() => {
@@ -492,7 +560,9 @@ runMain(async (cleanups) => {
     if (r.errors > 0) console.log(`${phase} query errors, first ones: ${r.errorSamples.join(' | ')}`)
   }
   console.log(
-    `CPU over the load, % of one core: API process ${fmt(cpu.server, 0)} %, clients ${fmt(cpu.bench, 0)} %`,
+    `CPU over the load, % of one core: API process ${fmt(cpu.server, 0)} %, clients ${fmt(cpu.bench, 0)} %; ` +
+      `startRun retried after SERVICE_UNAVAILABLE or a connect timeout: ${startRetries}; ` +
+      `startRun failed for good (slot stopped): ${startFailures.length} ${startFailures.join(' | ')}`,
   )
 
   heading('Subscribers')
@@ -533,6 +603,22 @@ runMain(async (cleanups) => {
     summarise('idle', idle.latencies, idleP99),
     summarise(`load (${durationS} s)`, load.latencies, idleP99),
   ])
+
+  heading('Where the time went (ms): the client, and the API process measuring itself')
+  const side = (label: string, r: typeof load, st: ServerStats) => ({
+    phase: label,
+    'client lag p50 / p99 / max': `${fmt(percentile(r.lag, 50), 1)} / ${fmt(percentile(r.lag, 99), 1)} / ${fmt(Math.max(...r.lag), 1)}`,
+    'client loop delay p99 / max': `${fmt(r.clientLoopP99, 1)} / ${fmt(r.clientLoopMax, 1)}`,
+    'from schedule p99': fmt(percentile(r.fromSchedule, 99), 1),
+    'API loop delay p50 / p99 / max': `${fmt(st.loopDelay.p50 ?? NaN, 1)} / ${fmt(st.loopDelay.p99 ?? NaN, 1)} / ${fmt(st.loopDelay.max ?? NaN, 1)}`,
+    'API request p50 / p99 (runs)': `${fmt(st.http.runs.p50 ?? NaN, 1)} / ${fmt(st.http.runs.p99 ?? NaN, 1)}`,
+    'API request p50 / p99 (history)': `${fmt(st.http.history.p50 ?? NaN, 1)} / ${fmt(st.http.history.p99 ?? NaN, 1)}`,
+    'pool wait p50 / p99 / max': `${fmt(st.poolWait.p50 ?? NaN, 1)} / ${fmt(st.poolWait.p99 ?? NaN, 1)} / ${fmt(st.poolWait.max ?? NaN, 1)}`,
+    'pool hold p50 / p99 / max': `${fmt(st.poolHold.p50 ?? NaN, 1)} / ${fmt(st.poolHold.p99 ?? NaN, 1)} / ${fmt(st.poolHold.max ?? NaN, 1)}`,
+    'connections: most waiting / in use': `${st.maxWaiting} / ${st.maxInUse}`,
+    'pool connects': st.poolWait.n,
+  })
+  printTable([side('idle', idle, idleServer), side('load', load, loadServer)])
 
   heading('API process memory (heap after a full gc)')
   const row = (label: string, m: typeof before) => ({

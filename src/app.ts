@@ -135,6 +135,7 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
         runs: runRepo,
         enqueue,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
+        nice: config.trainerNice,
         maxRetries: config.maxRunRetries,
         env: {
           LOG_LEVEL: config.logLevel,

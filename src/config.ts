@@ -57,6 +57,11 @@ export interface Config {
   maxTrainingSteps: number
   /** Local training worker processes started with the API (0: none, use `npm run worker`). */
   workers: number
+  /**
+   * Scheduling niceness of the trainer processes (0-19; 0: the same as the API). Training is background batch
+   * work: when the cores are busy, the API's queries and subscriptions are served first.
+   */
+  trainerNice: number
   /** Worker threads answering predict, explainInstance and the generative queries (0: in the API's loop). */
   queryThreads: number
   /** Queries that may wait for a busy query thread; one more is answered SERVER_BUSY. */
@@ -232,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxModelParameters: int(env, 'LAB_MAX_MODEL_PARAMETERS', 5_000_000, 1, 1_000_000_000),
     maxTrainingSteps: int(env, 'LAB_MAX_TRAINING_STEPS', 2_000_000, 1, 1_000_000_000_000),
     workers: int(env, 'LAB_WORKERS', 1, 0, 64),
+    trainerNice: int(env, 'LAB_TRAINER_NICE', 10, 0, 19),
     // One thread on a small machine leaves a core to the event loop and the trainer; two from four cores.
     queryThreads: int(env, 'LAB_QUERY_THREADS', os.availableParallelism() >= 4 ? 2 : 1, 0, 64),
     queryQueue: int(env, 'LAB_QUERY_QUEUE', 32, 0, 100_000),

@@ -14,7 +14,12 @@ export interface DbOptions {
   statementTimeoutMs?: number
   /** Called with the text of every SQL statement sent (tests count queries with it). */
   onQuery?: (sql: string) => void
+  /** How long an interactive transaction may wait for a pool connection (default TRANSACTION_MAX_WAIT_MS). */
+  transactionMaxWaitMs?: number
 }
+
+/** See createDb: long enough to outwait a busy pool's queue, short of an HTTP client's patience. */
+export const TRANSACTION_MAX_WAIT_MS = 15_000
 
 /**
  * Opens a Prisma client over the pg driver adapter (no Rust engine needed at run time).
@@ -39,7 +44,15 @@ export function createDb(connectionString: string, opts: DbOptions = {}): Db {
   }
   // An idle connection the server closes (restart, dropped test database) must not crash the process.
   pool.on('error', () => {})
-  const client = new PrismaClient({ adapter: new PrismaPg(pool) })
+  const client = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    // Prisma gives an interactive transaction 2 s (its default maxWait) to get a connection, then fails it with
+    // P2028 ("Unable to start a transaction in the given time"), while a plain query waits in the pool's queue
+    // as long as it takes. Under load the queue is long (hundreds of subscriber reads, 50 queries/s, a starved
+    // event loop releasing connections late): every startRun then failed while the reads ahead of it went
+    // through. A transaction now waits its turn like any query, up to this bound.
+    transactionOptions: { maxWait: opts.transactionMaxWaitMs ?? TRANSACTION_MAX_WAIT_MS },
+  })
   pools.set(client, pool)
   return client
 }

@@ -1,8 +1,10 @@
 import { ApolloServer, BaseContext } from '@apollo/server'
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { expressMiddleware } from '@as-integrations/express5'
 import express, { NextFunction, Request, Response } from 'express'
 import {
+  DocumentNode,
   getOperationAST,
   getVariableValues,
   GraphQLError,
@@ -128,6 +130,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     })
   })
   const wsAuth = wsAuthHooks(opts.auth)
+  const validDocuments = new ValidDocuments((query) => parseAndValidate(opts.schema, query, rules, limits))
   const wsCleanup = useServer(
     {
       schema: opts.schema,
@@ -151,7 +154,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
             ),
           ]
         }
-        const checked = parseAndValidate(opts.schema, payload.query, rules, limits)
+        const checked = validDocuments.check(payload.query)
         if ('errors' in checked) return checked.errors
         // Variables that do not coerce (an Int beyond 32 bits, a string for an Int) are the client's
         // error: Apollo answers them BAD_USER_INPUT over HTTP, and graphql-js would report them here
@@ -206,6 +209,20 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     // the signal after stopping, which the second-signal handler turns into exit code 1 (outside NODE_ENV=test).
     stopOnTerminationSignals: false,
     plugins: [
+      // Apollo's default cache-control plugin hooks every field of every operation (willResolveField, which also
+      // makes Apollo wrap every resolver) to compute cache hints this API never gives: on a page of 50 runs that
+      // is thousands of calls per query. Its only effect here was `cache-control: no-store`, kept below.
+      ApolloServerPluginCacheControlDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response }) {
+              if (!response.http.headers.has('cache-control'))
+                response.http.headers.set('cache-control', 'no-store')
+            },
+          }
+        },
+      },
       ApolloServerPluginDrainHttpServer({ httpServer }),
       apolloAuthPlugin<C>(opts.auth),
       outageStatusPlugin<C>(),
@@ -329,3 +346,38 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     },
   }
 }
+
+/**
+ * Documents that passed parsing and validation, by their text (at most `MAX_VALID_DOCUMENTS`, the oldest
+ * dropped first; only texts up to `MAX_CACHED_QUERY_CHARS`). The validation rules see the document alone, never
+ * the variables or who sent it, so a text valid once is valid again. Why: when a run ends, its hundred
+ * subscribers resubscribe to the next with the same text at the same moment, and parsing and validating each
+ * blocked the event loop that the queries wait on (Apollo keeps the same kind of store for HTTP). The same
+ * document object also lets shared-subscribe.ts print each selection once.
+ */
+class ValidDocuments {
+  private readonly documents = new Map<string, DocumentNode>()
+
+  constructor(
+    private readonly parseAndValidate: (
+      query: string,
+    ) => { document: DocumentNode } | { errors: GraphQLError[] },
+  ) {}
+
+  check(query: string): { document: DocumentNode } | { errors: GraphQLError[] } {
+    const known = this.documents.get(query)
+    if (known) return { document: known }
+    const checked = this.parseAndValidate(query)
+    if ('document' in checked && query.length <= MAX_CACHED_QUERY_CHARS) {
+      if (this.documents.size >= MAX_VALID_DOCUMENTS) {
+        const oldest = this.documents.keys().next()
+        if (!oldest.done) this.documents.delete(oldest.value)
+      }
+      this.documents.set(query, checked.document)
+    }
+    return checked
+  }
+}
+
+const MAX_VALID_DOCUMENTS = 500
+const MAX_CACHED_QUERY_CHARS = 20_000

@@ -1,4 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { Logger } from '../logger'
 import type { Enqueue, RunRepository } from '../modules/run/run.repository'
@@ -17,6 +19,8 @@ export interface WorkerPoolOptions {
   env?: Record<string, string | undefined>
   /** How long a trainer may take to hand back its run and exit on shutdown. */
   shutdownGraceMs?: number
+  /** Niceness of each trainer process and of its session's scheduling group (0: unchanged). See `lowerPriority`. */
+  nice?: number
 }
 
 interface Slot {
@@ -69,6 +73,7 @@ export class WorkerPool {
       // machine however many there are. It also keeps a terminal's Ctrl-C to the API, which stops them over IPC.
       detached: true,
     })
+    if (child.pid !== undefined && this.opts.nice) lowerPriority(child.pid, this.opts.nice, this.opts.logger)
     let resolveExit: () => void = () => {}
     const slot: Slot = { child, run: undefined, exited: new Promise((r) => (resolveExit = r)) }
     this.slots.add(slot)
@@ -176,4 +181,28 @@ function trainerEntry(): { file: string; execArgv: string[] } {
   const ts = __filename.endsWith('.ts')
   const file = path.join(__dirname, ts ? 'trainer-process.ts' : 'trainer-process.js')
   return { file, execArgv: ts ? ['--import', 'tsx'] : [] }
+}
+
+/**
+ * Makes a trainer background work: the kernel serves the API (its queries, its subscribers, PostgreSQL) first
+ * when the cores are busy, and gives the trainer whatever they leave (a nice process still gets an idle core
+ * whole). Where the kernel groups the CPU by session (autogroup), a process's own niceness only ranks it inside
+ * its session, and each trainer has a session of its own (see `spawn`): so the session's group is made nice too,
+ * through /proc/<pid>/autogroup. Either may be refused (no /proc, no autogroup, a container's limits): then the
+ * trainer runs at the API's priority, as before, and the reason is logged.
+ */
+function lowerPriority(pid: number, nice: number, logger: Logger): void {
+  try {
+    os.setPriority(pid, nice)
+  } catch (err) {
+    logger.warn({ err, pid, nice }, 'could not lower the trainer process priority')
+  }
+  const autogroup = `/proc/${pid}/autogroup`
+  try {
+    fs.writeFileSync(autogroup, String(nice))
+  } catch (err) {
+    // No autogroup (disabled, or not Linux): the process niceness above is what counts.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      logger.debug({ err, pid, nice }, 'could not lower the trainer session priority')
+  }
 }

@@ -30,6 +30,7 @@ async function main() {
     runs: new RunRepository(db),
     enqueue: enqueueWith(boss),
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    nice: config.trainerNice,
     maxRetries: config.maxRunRetries,
     env: { LOG_LEVEL: config.logLevel, ...(config.tfBackend ? { LAB_TF_BACKEND: config.tfBackend } : {}) },
   })

@@ -77,6 +77,23 @@ it('calls a transaction that found no free connection in time (P2028) unavailabl
   }
 })
 
+it("lets a transaction wait for a busy pool as a plain query does (no P2028 after Prisma's 2 s)", async () => {
+  const db = createDb(database.url, { max: 1 })
+  try {
+    // The only connection is held for 3 s, longer than Prisma's default maxWait of 2 s: the startRun of a busy
+    // API met exactly this, P2028, while the reads queued beside it went through.
+    const busy = db.$queryRaw`SELECT 1 AS one FROM pg_sleep(3)`.then(() => 'read')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const queued = db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1`
+      return 'transaction'
+    })
+    await expect(Promise.all([busy, queued])).resolves.toEqual(['read', 'transaction'])
+  } finally {
+    await closeDb(db)
+  }
+})
+
 it('leaves errors of the request alone', async () => {
   const db = createDb(database.url, { max: 1 })
   try {

@@ -112,3 +112,52 @@ it('gives each of many subscribers of one run every epoch once, with what its ow
   const same = subscribers.filter((s) => s.name.startsWith('full '))
   for (const s of same.slice(1)) expect(epochsOf(s)).toEqual(epochsOf(same[0]!))
 }, 60_000)
+
+it('reads the store once, not once per subscriber, when a run with many subscribers ends', async () => {
+  const sqls: string[] = []
+  const lab = await startTestLab({ LAB_WORKERS: '0' }, { onQuery: (sql) => sqls.push(sql) })
+  try {
+    const { data } = await lab.gql<{ generateDataset: { id: string } }>(
+      `mutation { generateDataset(input: { name: "shared", generator: LINEAR, rows: 50, seed: 1 }) { id } }`,
+    )
+    const started = await lab.gql<{ startRun: { id: string } }>(
+      `mutation($id: ID!) { startRun(input: { datasetId: $id, epochs: 3, hiddenLayers: [2] }) { id } }`,
+      { id: data!.generateDataset.id },
+    )
+    const id = started.data!.startRun.id
+    const repo = new RunRepository(lab.lab.db)
+    const run = await repo.claim(id, 'ghost:shared', 'cpu')
+    await repo.recordEpoch(id, run!.attempt, report(1))
+    // 30 subscribers on two sockets, from the start or resuming after epoch 1.
+    const clients = [lab.ws(), lab.ws()]
+    const subs = Array.from({ length: 30 }, (_, i) => ({
+      after: Math.floor(i / 2) % 2,
+      sub: collect<Event>(clients[i % 2]!, EPOCH_AFTER, { id, after: Math.floor(i / 2) % 2 }),
+    }))
+    const epochs = (s: (typeof subs)[number]) =>
+      s.sub.items.flatMap((e) => (e.runEvents.metric ? [e.runEvents.metric.epoch] : []))
+    await repo.recordEpoch(id, run!.attempt, report(2))
+    await waitFor(() => subs.every((s) => epochs(s).includes(2)), { what: 'every subscriber at epoch 2' })
+
+    const from = sqls.length
+    await repo.recordEpoch(id, run!.attempt, report(3))
+    await repo.finish(id, run!.attempt, RunStatus.SUCCEEDED, {})
+    await Promise.all(subs.map((s) => s.sub.done))
+    const reads = sqls.slice(from).filter((q) => /^\s*SELECT/i.test(q))
+    const historyReads = reads.filter((q) => q.includes('"EpochMetric"'))
+    // Each subscriber catches up from the store on the terminal status and looks for the explanation: one
+    // read of each serves all 30 (before, 30 of each). The bound leaves room for a read split over two turns.
+    expect(historyReads.length).toBeGreaterThanOrEqual(1)
+    expect(historyReads.length).toBeLessThanOrEqual(3)
+    expect(reads.length).toBeLessThan(15)
+    for (const s of subs) {
+      expect({ after: s.after, epochs: epochs(s) }).toEqual({
+        after: s.after,
+        epochs: [1, 2, 3].filter((e) => e > s.after),
+      })
+      expect(s.sub.items.at(-1)!.runEvents.status).toBe('SUCCEEDED')
+    }
+  } finally {
+    await lab.stop()
+  }
+}, 60_000)

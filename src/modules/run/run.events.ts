@@ -5,6 +5,7 @@ import { badInput, notFound } from '../../errors'
 import { shareEvent } from '../../server/shared-subscribe'
 import { isId } from '../common/ids'
 import { serialQueue } from '../common/serial'
+import { SharedReads } from '../common/shared-read'
 import type { Explanation } from '../explanation/explanation.type'
 import { RunRepository } from './run.repository'
 import { isTerminal, RunStatus } from './run.status'
@@ -45,12 +46,29 @@ function livePayload(m: Extract<RunEventMessage, { type: 'epoch' | 'status' }>):
  * listener connection) is filled from the store. Events are handled strictly one after another.
  */
 export class RunEventStream {
+  /**
+   * The reads every subscriber of a run makes at the same moments (when the run starts and ends, on a burst
+   * of resubscriptions), made once for all of them: src/modules/common/shared-read.ts.
+   */
+  private readonly runs: SharedReads<string, Awaited<ReturnType<RunRepository['findById']>>>
+  private readonly histories: SharedReads<string, EpochMetricValue[], number>
+  private readonly explanations: SharedReads<string, Explanation | null>
+
   constructor(
-    private readonly repo: RunRepository,
+    repo: RunRepository,
     private readonly bus: RunEventBus,
     /** The stored explanation of a run, for ExplanationReady events. */
-    private readonly explanationOf: (runId: string) => Promise<Explanation | null>,
-  ) {}
+    explanationOf: (runId: string) => Promise<Explanation | null>,
+  ) {
+    this.runs = new SharedReads((id) => repo.findById(id))
+    // One read from the smallest afterEpoch asked serves every caller; each keeps its own epochs after.
+    this.histories = new SharedReads(
+      (id, after) => repo.history(id, after),
+      (a, b) => Math.min(a, b),
+      (epochs, after) => epochs.filter((e) => e.epoch > after),
+    )
+    this.explanations = new SharedReads((id) => explanationOf(id))
+  }
 
   async subscribe(
     runId: string,
@@ -59,7 +77,7 @@ export class RunEventStream {
     const after = afterEpoch ?? 0
     if (!Number.isInteger(after) || after < 0)
       throw badInput('afterEpoch must be 0 or more', { field: 'afterEpoch' })
-    const exists = isId(runId) ? await this.repo.findById(runId) : null
+    const exists = isId(runId) ? await this.runs.load(runId) : null
     if (!exists) throw notFound('run', runId)
 
     return new Repeater<RunEventPayload>(async (push, stop) => {
@@ -68,7 +86,7 @@ export class RunEventStream {
       let explained = false
       const pushExplanation = async () => {
         if (explained) return
-        const explanation = await this.explanationOf(runId)
+        const explanation = await this.explanations.load(runId)
         if (!explanation) return
         explained = true
         await push({ runId, explanation })
@@ -90,13 +108,13 @@ export class RunEventStream {
         stop()
       }
       const catchUp = async () => {
-        for (const metric of await this.repo.history(runId, last)) {
+        for (const metric of await this.histories.load(runId, last)) {
           last = metric.epoch
           await push({ runId, metric })
         }
       }
       const endIfTerminal = async () => {
-        const run = await this.repo.findById(runId)
+        const run = await this.runs.load(runId)
         if (!run || !isTerminal(run.status)) return
         // Epochs stored after the catch-up that came before this read are committed by now: send them first.
         await catchUp()

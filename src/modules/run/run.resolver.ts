@@ -89,7 +89,19 @@ export class RunResolver {
     description: 'Final and best values of the history, kept by the worker.',
   })
   summary(@Root() run: Run): RunSummary {
-    return { ...run, metrics: orderedMetrics(run) }
+    // Only the summary's own columns, and `metrics` ordered only when selected: a page of runs resolves this
+    // once per run, and copying every column of the run (a spread) cost more than the rest of the field.
+    return {
+      finalLoss: run.finalLoss,
+      finalValLoss: run.finalValLoss,
+      bestValLoss: run.bestValLoss,
+      bestEpoch: run.bestEpoch,
+      finalAccuracy: run.finalAccuracy,
+      finalValAccuracy: run.finalValAccuracy,
+      get metrics() {
+        return orderedMetrics(run)
+      },
+    }
   }
 
   @FieldResolver(() => [MetricPoint], {
