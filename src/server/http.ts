@@ -11,7 +11,6 @@ import {
   NoSchemaIntrospectionCustomRule,
   specifiedRules,
 } from 'graphql'
-import { useServer } from 'graphql-ws/use/ws'
 import http from 'node:http'
 import { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
@@ -25,6 +24,7 @@ import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimi
 import { defaultWebDir, webPage } from './web'
 import type { ParsedBody } from './json-body'
 import { offLoopJsonBodies, PACKED_VARIABLES_LOCAL } from './off-loop-body'
+import { serveGraphqlWs } from './ws-adapter'
 import type { PackedVariables } from '../modules/common/packed-rows'
 
 /** Limits of the WebSocket endpoint (see src/config.ts). */
@@ -128,7 +128,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     })
   })
   const wsAuth = wsAuthHooks(opts.auth)
-  const wsCleanup = useServer(
+  const wsCleanup = serveGraphqlWs(
     {
       schema: opts.schema,
       ...wsAuth.hooks,
@@ -192,6 +192,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     },
     wsServer,
     opts.ws.keepAliveMs,
+    (err) => logger.error({ err }, 'graphql-ws internal error'),
   )
 
   const apollo = new ApolloServer<C>({
