@@ -17,30 +17,42 @@ export interface WsExtra {
 const HIGH_WATER_BYTES = 1 << 20
 
 /**
+ * A turn's writes are held at most this long: a turn that handles a backlog (many epochs for every subscriber)
+ * can run for a few hundred ms on a loaded machine, and its first messages should not wait for its end.
+ */
+const MAX_HOLD_MS = 4
+
+/**
  * Holds the writes of one event-loop turn back and lets each socket's go out in one system call.
  *
  * A socket is corked at its first message of a turn and uncorked once, from `setImmediate`, after every
- * promise continuation of that turn has run. When the API keeps up, that is one message per socket, as
- * before; when it falls behind (several epochs waiting), each subscriber's waiting messages leave in one
- * `writev` instead of one each, so the cost per message falls just when the stream is the busiest. The
- * socket write was a third of the API's busy time with 100 subscribers (bench/README.md, training (b)).
+ * promise continuation of that turn has run (or sooner, once the oldest held write is {@link MAX_HOLD_MS}
+ * old). When the API keeps up, that is one message per socket, as before; when it falls behind (several
+ * epochs waiting), each subscriber's waiting messages leave in one `writev` instead of one each, so the cost
+ * per message falls just when the stream is the busiest. The socket write was a third of the API's busy time
+ * with 100 subscribers (bench/README.md, training (b)).
  */
 class TurnCorker {
   private readonly corked = new Set<Socket>()
+  private openedAt = 0
   private scheduled = false
 
   cork(socket: Socket): void {
+    if (this.corked.size > 0 && performance.now() - this.openedAt > MAX_HOLD_MS) this.flush()
     if (this.corked.has(socket)) return
+    if (this.corked.size === 0) this.openedAt = performance.now()
     socket.cork()
     this.corked.add(socket)
     if (!this.scheduled) {
       this.scheduled = true
-      setImmediate(() => this.flush())
+      setImmediate(() => {
+        this.scheduled = false
+        this.flush()
+      })
     }
   }
 
   private flush(): void {
-    this.scheduled = false
     const sockets = [...this.corked]
     this.corked.clear()
     for (const socket of sockets) socket.uncork()
