@@ -212,8 +212,11 @@ export async function startChildServer(
 ): Promise<BenchServer & { child: ChildProcess; stop(): Promise<void> }> {
   const database = await createBenchDatabase(cleanups)
   const port = await freePort()
-  const main = path.join(__dirname, '..', 'src', 'main.js')
-  const child = spawn(process.execPath, [main], {
+  // BENCH_API_MAIN: another build's server (an A/B run of the same benchmark against an older build).
+  const main = process.env['BENCH_API_MAIN'] ?? path.join(__dirname, '..', 'src', 'main.js')
+  // BENCH_API_NODE_ARGS: flags for the API process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env['BENCH_API_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',

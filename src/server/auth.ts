@@ -211,7 +211,7 @@ export function apolloAuthPlugin<C extends { principal: Principal }>(
   }
 }
 
-/** What the hooks need of graphql-ws's `extra` (graphql-ws/use/ws gives the socket). */
+/** What the hooks need of graphql-ws's `extra` (src/server/ws-adapter.ts gives the socket). */
 type WsExtra = { socket: { close(code: number, reason: string): void } }
 
 /**

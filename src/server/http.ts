@@ -13,7 +13,6 @@ import {
   NoSchemaIntrospectionCustomRule,
   specifiedRules,
 } from 'graphql'
-import { useServer } from 'graphql-ws/use/ws'
 import http from 'node:http'
 import { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
@@ -27,6 +26,7 @@ import { boundFormattedError, boundText, limitRules, parseAndValidate, QueryLimi
 import { defaultWebDir, webPage } from './web'
 import type { ParsedBody } from './json-body'
 import { offLoopJsonBodies, PACKED_VARIABLES_LOCAL } from './off-loop-body'
+import { serveGraphqlWs } from './ws-adapter'
 import type { PackedVariables } from '../modules/common/packed-rows'
 
 /** Limits of the WebSocket endpoint (see src/config.ts). */
@@ -131,7 +131,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
   })
   const wsAuth = wsAuthHooks(opts.auth)
   const validDocuments = new ValidDocuments((query) => parseAndValidate(opts.schema, query, rules, limits))
-  const wsCleanup = useServer(
+  const wsCleanup = serveGraphqlWs(
     {
       schema: opts.schema,
       ...wsAuth.hooks,
@@ -195,6 +195,7 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
     },
     wsServer,
     opts.ws.keepAliveMs,
+    (err) => logger.error({ err }, 'graphql-ws internal error'),
   )
 
   const apollo = new ApolloServer<C>({

@@ -1,8 +1,8 @@
-import { Repeater } from '@graphql-yoga/subscription'
 import { RunEventBus } from '../../events/bus'
 import { EpochMetricValue, RunEventMessage } from '../../events/run-events'
 import { badInput, notFound } from '../../errors'
 import { shareEvent } from '../../server/shared-subscribe'
+import { eventChannel } from '../common/event-channel'
 import { isId } from '../common/ids'
 import { serialQueue } from '../common/serial'
 import { SharedReads } from '../common/shared-read'
@@ -80,7 +80,7 @@ export class RunEventStream {
     const exists = isId(runId) ? await this.runs.load(runId) : null
     if (!exists) throw notFound('run', runId)
 
-    return new Repeater<RunEventPayload>(async (push, stop) => {
+    return eventChannel<RunEventPayload>((push, stop) => {
       let last = after
       let done = false
       let explained = false
@@ -89,7 +89,7 @@ export class RunEventStream {
         const explanation = await this.explanations.load(runId)
         if (!explanation) return
         explained = true
-        await push({ runId, explanation })
+        push({ runId, explanation })
       }
       const queue = serialQueue((err) => {
         done = true
@@ -103,14 +103,14 @@ export class RunEventStream {
       const end = async (status: StatusPayload) => {
         // A subscriber that missed the live ExplanationReady (it joined late) still gets it first.
         if (status.status === RunStatus.SUCCEEDED) await pushExplanation()
-        await push(status)
+        push(status)
         done = true
         stop()
       }
       const catchUp = async () => {
         for (const metric of await this.histories.load(runId, last)) {
           last = metric.epoch
-          await push({ runId, metric })
+          push({ runId, metric })
         }
       }
       const endIfTerminal = async () => {
@@ -126,7 +126,7 @@ export class RunEventStream {
             if (m.metric.epoch <= last) return
             if (m.metric.epoch === last + 1) {
               last = m.metric.epoch
-              await push(livePayload(m))
+              push(livePayload(m))
             } else await catchUp()
             return
           case 'status':
@@ -136,7 +136,7 @@ export class RunEventStream {
               await end(livePayload(m))
               return
             }
-            await push(livePayload(m))
+            push(livePayload(m))
             return
           case 'rewound':
             // A retry without a usable checkpoint starts its history again from epoch 1 (one that resumes
@@ -160,9 +160,10 @@ export class RunEventStream {
         await catchUp()
         await endIfTerminal()
       })
-      await stop
-      done = true
-      off()
+      return () => {
+        done = true
+        off()
+      }
     })
   }
 }
