@@ -83,13 +83,15 @@ function mainThreadCpuMs(pid: number): number {
 
 /**
  * `{ __typename }` latency while `clients` loop the given request; also how many of those completed, and the
- * server's event-loop CPU time per completed one (the `{ __typename }` samples' share included).
+ * server's event-loop CPU time per completed one: the window's, less `sampleCpuMs` (the idle event-loop CPU
+ * of one `{ __typename }`) per sample.
  */
 async function underLoad(
   url: string,
   pid: number,
   body: string,
   samples: number,
+  sampleCpuMs: number,
 ): Promise<Latency & { loadRequests: number; loadErrors: number; loopCpuMs: number }> {
   let stop = false
   let loadRequests = 0
@@ -117,7 +119,7 @@ async function underLoad(
   const latency = await typenameLatency(url, samples)
   stop = true
   await Promise.all(loops)
-  const loopCpuMs = (mainThreadCpuMs(pid) - cpuBefore) / loadRequests
+  const loopCpuMs = (mainThreadCpuMs(pid) - cpuBefore - samples * sampleCpuMs) / loadRequests
   if (firstError !== undefined) console.log(`  first error under load: ${firstError}`)
   return { ...latency, loadRequests, loadErrors, loopCpuMs }
 }
@@ -162,11 +164,13 @@ async function measure(cleanups: Cleanups, threads: number, samples: number, bui
     await Promise.all([gql(server.url, '{ __typename }'), fetch(server.url, post(explain))])
   await typenameLatency(server.url, 20)
 
+  const idleCpu = mainThreadCpuMs(server.pid)
   const idle = await typenameLatency(server.url, samples)
-  const explaining = await underLoad(server.url, server.pid, explain, samples)
-  const predicting = await underLoad(server.url, server.pid, predict, samples)
+  const sampleCpuMs = (mainThreadCpuMs(server.pid) - idleCpu) / samples
+  const explaining = await underLoad(server.url, server.pid, explain, samples, sampleCpuMs)
+  const predicting = await underLoad(server.url, server.pid, predict, samples, sampleCpuMs)
   await server.stop()
-  return { idle, explaining, predicting }
+  return { idle, explaining, predicting, sampleCpuMs }
 }
 
 runMain(async (cleanups) => {
@@ -206,7 +210,7 @@ runMain(async (cleanups) => {
       'p99 / idle': fmt(l.p99 / r.idle.p99, 1),
       'cut samples': l.failed,
       'load requests (errors)': extra ? `${extra.loadRequests} (${extra.loadErrors})` : '-',
-      'loop CPU ms / load request': extra ? fmt(extra.loopCpuMs, 1) : '-',
+      'loop CPU ms / request': extra ? fmt(extra.loopCpuMs, 1) : fmt(r.sampleCpuMs, 1),
     })
     rows.push(line('idle', r.idle, null))
     rows.push(line(`${LOAD_CLIENTS} x explainInstance`, r.explaining, r.explaining))
