@@ -11,9 +11,14 @@
  * Target: `{ __typename }` p99 under load at most 3x idle with query threads.
  *
  * Run (compiled): `npx tsc -p tsconfig.build.json && node dist/bench/query-threads.js [--quick] [--only loop|threads]`
- * (`--only threads`: the query-thread server alone).
+ * (`--only threads`: the query-thread server alone). `--baseline <other build's dist> [--rounds N]`: that
+ * build's query-thread server and this one's, alternating N times each (A/B/A/B); `--cpu-prof <dir>`: each
+ * server child writes its CPU profile there.
  */
 import 'reflect-metadata'
+
+import { readFileSync } from 'node:fs'
+import * as path from 'node:path'
 
 import {
   Cleanups,
@@ -64,16 +69,35 @@ async function typenameLatency(url: string, samples: number): Promise<Latency> {
   return { p50: percentile(times, 50), p99: percentile(times, 99), failed }
 }
 
-/** `{ __typename }` latency while `clients` loop the given request; also how many of those completed. */
+/**
+ * CPU time the process's main thread (the event loop) has used, in ms: Linux's schedstat counts the time a
+ * thread ran, so unlike a profile or a wall clock it does not grow when the machine's load preempts it.
+ */
+function mainThreadCpuMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+  } catch {
+    return NaN
+  }
+}
+
+/**
+ * `{ __typename }` latency while `clients` loop the given request; also how many of those completed, and the
+ * server's event-loop CPU time per completed one: the window's, less `sampleCpuMs` (the idle event-loop CPU
+ * of one `{ __typename }`) per sample.
+ */
 async function underLoad(
   url: string,
+  pid: number,
   body: string,
   samples: number,
-): Promise<Latency & { loadRequests: number; loadErrors: number }> {
+  sampleCpuMs: number,
+): Promise<Latency & { loadRequests: number; loadErrors: number; loopCpuMs: number }> {
   let stop = false
   let loadRequests = 0
   let loadErrors = 0
   let firstError: string | undefined
+  const cpuBefore = mainThreadCpuMs(pid)
   const loops = Array.from({ length: LOAD_CLIENTS }, async () => {
     while (!stop) {
       try {
@@ -95,16 +119,27 @@ async function underLoad(
   const latency = await typenameLatency(url, samples)
   stop = true
   await Promise.all(loops)
+  const loopCpuMs = (mainThreadCpuMs(pid) - cpuBefore - samples * sampleCpuMs) / loadRequests
   if (firstError !== undefined) console.log(`  first error under load: ${firstError}`)
-  return { ...latency, loadRequests, loadErrors }
+  return { ...latency, loadRequests, loadErrors, loopCpuMs }
 }
 
-async function measure(cleanups: Cleanups, threads: number, samples: number) {
-  const server = await startChildServer(cleanups, {
-    LAB_WORKERS: '1',
-    LAB_QUERY_THREADS: String(threads),
-    LAB_QUERY_QUEUE: '32',
-  })
+interface Build {
+  /** `dist/src/main.js` of the build to run; undefined: this one. */
+  main?: string
+  /** Directory for the child's CPU profile (`node --cpu-prof`). */
+  cpuProf?: string
+}
+
+async function measure(cleanups: Cleanups, threads: number, samples: number, build: Build = {}) {
+  const server = await startChildServer(
+    cleanups,
+    { LAB_WORKERS: '1', LAB_QUERY_THREADS: String(threads), LAB_QUERY_QUEUE: '32' },
+    {
+      ...(build.main ? { main: build.main } : {}),
+      ...(build.cpuProf ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${build.cpuProf}`] } : {}),
+    },
+  )
   const { generateDataset } = await gql<{ generateDataset: { id: string } }>(
     server.url,
     `mutation { generateDataset(input: { name: "friedman", generator: FRIEDMAN1, rows: 1000, seed: 3 }) { id } }`,
@@ -129,11 +164,13 @@ async function measure(cleanups: Cleanups, threads: number, samples: number) {
     await Promise.all([gql(server.url, '{ __typename }'), fetch(server.url, post(explain))])
   await typenameLatency(server.url, 20)
 
+  const idleCpu = mainThreadCpuMs(server.pid)
   const idle = await typenameLatency(server.url, samples)
-  const explaining = await underLoad(server.url, explain, samples)
-  const predicting = await underLoad(server.url, predict, samples)
+  const sampleCpuMs = (mainThreadCpuMs(server.pid) - idleCpu) / samples
+  const explaining = await underLoad(server.url, server.pid, explain, samples, sampleCpuMs)
+  const predicting = await underLoad(server.url, server.pid, predict, samples, sampleCpuMs)
   await server.stop()
-  return { idle, explaining, predicting }
+  return { idle, explaining, predicting, sampleCpuMs }
 }
 
 runMain(async (cleanups) => {
@@ -142,14 +179,30 @@ runMain(async (cleanups) => {
   const samples = args.quick ? 50 : 200
   console.log(`# query threads: { __typename } under explainInstance / predict load\n${machineLine()}`)
   const rows: Record<string, string | number>[] = []
-  const modes = [0, 1].filter(
-    (t) => args.only.length === 0 || args.only.includes(t === 0 ? 'loop' : 'threads'),
-  )
-  for (const threads of modes) {
-    const r = await measure(cleanups, threads, samples)
-    const mode = threads === 0 ? 'LAB_QUERY_THREADS=0 (event loop)' : `LAB_QUERY_THREADS=${threads}`
-    const line = (what: string, l: Latency, extra: { loadRequests: number; loadErrors: number } | null) => ({
-      server: mode,
+  const cpuProf = args.cpuProf ? path.resolve(args.cpuProf) : undefined
+  // With --baseline: the query-thread server of that build and of this one, alternating (A/B/A/B ...).
+  const runs: { label: string; threads: number; build: Build }[] = []
+  if (args.baseline) {
+    const main = path.resolve(args.baseline, 'src', 'main.js')
+    for (let round = 1; round <= (args.rounds ?? 2); round++) {
+      runs.push({ label: `baseline, round ${round}`, threads: 1, build: { main } })
+      runs.push({ label: `this build, round ${round}`, threads: 1, build: {} })
+    }
+  } else {
+    for (const threads of [0, 1]) {
+      if (args.only.length > 0 && !args.only.includes(threads === 0 ? 'loop' : 'threads')) continue
+      const label = threads === 0 ? 'LAB_QUERY_THREADS=0 (event loop)' : `LAB_QUERY_THREADS=${threads}`
+      runs.push({ label, threads, build: {} })
+    }
+  }
+  for (const { label, threads, build } of runs) {
+    const r = await measure(cleanups, threads, samples, { ...build, ...(cpuProf ? { cpuProf } : {}) })
+    const line = (
+      what: string,
+      l: Latency,
+      extra: { loadRequests: number; loadErrors: number; loopCpuMs: number } | null,
+    ) => ({
+      server: label,
       while: what,
       'p50 ms': fmt(l.p50, 1),
       'p99 ms': fmt(l.p99, 1),
@@ -157,11 +210,12 @@ runMain(async (cleanups) => {
       'p99 / idle': fmt(l.p99 / r.idle.p99, 1),
       'cut samples': l.failed,
       'load requests (errors)': extra ? `${extra.loadRequests} (${extra.loadErrors})` : '-',
+      'loop CPU ms / request': extra ? fmt(extra.loopCpuMs, 1) : fmt(r.sampleCpuMs, 1),
     })
     rows.push(line('idle', r.idle, null))
     rows.push(line(`${LOAD_CLIENTS} x explainInstance`, r.explaining, r.explaining))
     rows.push(line(`${LOAD_CLIENTS} x predict(10,000 rows)`, r.predicting, r.predicting))
-    console.log(loadLine())
+    console.log(`${label}: ${loadLine()}`)
   }
   heading(`{ __typename } latency, ${samples} sequential samples per row`)
   printTable(rows)

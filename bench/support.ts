@@ -42,6 +42,12 @@ export interface BenchArgs {
   memoryRuns: number | undefined
   /** load.ts: seconds of training under load (default 60; 15 with --quick). */
   duration: number | undefined
+  /** query-threads.ts: another build's `dist` directory, measured interleaved with this one (A/B). */
+  baseline: string | undefined
+  /** query-threads.ts: how many A/B rounds with --baseline (default 2). */
+  rounds: number | undefined
+  /** query-threads.ts: directory for each server child's `--cpu-prof` profile. */
+  cpuProf: string | undefined
 }
 
 export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
@@ -53,6 +59,9 @@ export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
       only: { type: 'string' },
       'memory-runs': { type: 'string' },
       duration: { type: 'string' },
+      baseline: { type: 'string' },
+      rounds: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
     strict: true,
   })
@@ -68,8 +77,15 @@ export function parseBenchArgs(argv = process.argv.slice(2)): BenchArgs {
   if (duration !== undefined && !(duration > 0)) {
     throw new Error(`--duration must be a positive number of seconds, got "${values.duration}"`)
   }
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds)
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) {
+    throw new Error(`--rounds must be a positive integer, got "${values.rounds}"`)
+  }
   return {
     quick: values.quick ?? false,
+    baseline: values.baseline,
+    rounds,
+    cpuProf: values['cpu-prof'],
     memoryRuns,
     duration,
     backend: backend as BenchArgs['backend'],
@@ -209,14 +225,20 @@ export async function startInProcessServer(
 export async function startChildServer(
   cleanups: Cleanups,
   env: Record<string, string>,
+  opts: {
+    /** Another build's `dist/src/main.js` (an A/B comparison); default: this build's. */
+    main?: string
+    /** Node options before the script, e.g. `--cpu-prof`. */
+    nodeArgs?: string[]
+  } = {},
 ): Promise<BenchServer & { child: ChildProcess; stop(): Promise<void> }> {
   const database = await createBenchDatabase(cleanups)
   const port = await freePort()
   // BENCH_API_MAIN: another build's server (an A/B run of the same benchmark against an older build).
-  const main = process.env['BENCH_API_MAIN'] ?? path.join(__dirname, '..', 'src', 'main.js')
-  // BENCH_API_NODE_ARGS: flags for the API process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const nodeArgs = (process.env['BENCH_API_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
-  const child = spawn(process.execPath, [...nodeArgs, main], {
+  const main = opts.main ?? process.env['BENCH_API_MAIN'] ?? path.join(__dirname, '..', 'src', 'main.js')
+  // BENCH_API_NODE_ARGS: flags for the API process only, e.g. `--cpu-prof --cpu-prof-dir=<dir>`.
+  const envArgs = (process.env['BENCH_API_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
+  const child = spawn(process.execPath, [...envArgs, ...(opts.nodeArgs ?? []), main], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',

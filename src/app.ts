@@ -37,6 +37,8 @@ import { familyOf } from './models/registry'
 import { selectBackend } from './training/backend'
 import { parseBodyOnThread, QueryPool, ThreadedModelQueries } from './query/query-pool'
 import type { ParsedBody } from './server/json-body'
+import type { HttpRequestParts } from './server/http'
+import type { SplicedLists } from './modules/common/spliced-lists'
 import { NO_PACKED_VARIABLES, type PackedVariables } from './modules/common/packed-rows'
 import { WorkerPool } from './training/pool'
 import { enqueueWith, openQueue } from './training/queue'
@@ -54,6 +56,11 @@ export interface AppContext {
   experimentEvents: ExperimentEventStream
   /** Variables of the request body packed off the event loop (src/modules/common/packed-rows.ts). */
   packedVariables: PackedVariables
+  /**
+   * HTTP only: long lists answered as JSON prebuilt off the loop and spliced into the response
+   * (src/modules/common/spliced-lists.ts). Undefined over WebSocket, where answers are completed as usual.
+   */
+  splicedLists: SplicedLists | undefined
 }
 
 /** The services of one API process, wired explicitly (no work at import time). */
@@ -68,7 +75,7 @@ export interface App {
   apiKeys: ApiKeyService
   /** Authenticates and authorizes every request (src/server/auth.ts). */
   guard: RequestGuard
-  context: (principal: Principal, packed?: PackedVariables) => AppContext
+  context: (principal: Principal, http?: HttpRequestParts) => AppContext
   /** Parses a large request body on a query thread; undefined with LAB_QUERY_THREADS=0. */
   parseLargeBody: ((bytes: Uint8Array) => Promise<ParsedBody>) | undefined
   close(): Promise<void>
@@ -190,9 +197,10 @@ export async function createApp(config: Config, db: Db, databaseUrl: string, log
       supervisor,
       apiKeys,
       guard,
-      context: (principal, packed = NO_PACKED_VARIABLES) => ({
+      context: (principal, http) => ({
         principal,
-        packedVariables: packed,
+        packedVariables: http?.packed ?? NO_PACKED_VARIABLES,
+        splicedLists: http?.splicedLists,
         loaders: createLoaders({ datasets, experiments, runs: runRepo, explanations, sweeps }),
         runEvents,
         generation,

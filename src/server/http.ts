@@ -28,6 +28,8 @@ import type { ParsedBody } from './json-body'
 import { offLoopJsonBodies, PACKED_VARIABLES_LOCAL } from './off-loop-body'
 import { serveGraphqlWs } from './ws-adapter'
 import type { PackedVariables } from '../modules/common/packed-rows'
+import type { SplicedLists } from '../modules/common/spliced-lists'
+import { SPLICED_LISTS_LOCAL, splicedJsonResponses } from './spliced-json'
 
 /** Limits of the WebSocket endpoint (see src/config.ts). */
 export interface WsLimits {
@@ -53,16 +55,24 @@ export interface HttpServerOptions<C extends BaseContext & { principal: Principa
   /** Authenticates every request and connection and authorizes every operation (src/server/auth.ts). */
   auth: RequestGuard
   /**
-   * Builds the per-operation context (HTTP request or WebSocket subscription) for who sent it, with the
-   * variables its body's parser packed (HTTP only).
+   * Builds the per-operation context (HTTP request or WebSocket subscription) for who sent it, with what only
+   * an HTTP request has: the variables its body's parser packed and the registry of its spliced lists.
    */
-  context: (principal: Principal, packed?: PackedVariables) => C | Promise<C>
+  context: (principal: Principal, http?: HttpRequestParts) => C | Promise<C>
   /** Parses large JSON bodies off the event loop (a query thread); without it express.json parses them all. */
   parseLargeBody?: (bytes: Uint8Array) => Promise<ParsedBody>
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>
   /** The built web page served at `/` (default: dist/web of this checkout). */
   webDir?: string
+}
+
+/** What the context of an HTTP request gets beside its principal. */
+export interface HttpRequestParts {
+  /** Variables packed by the body's parser (src/server/off-loop-body.ts); none for a small body. */
+  packed: PackedVariables | undefined
+  /** Lists answered as prebuilt JSON, spliced into this request's response (src/server/spliced-json.ts). */
+  splicedLists: SplicedLists
 }
 
 export interface RunningHttpServer {
@@ -267,12 +277,13 @@ export async function startHttpServer<C extends BaseContext & { principal: Princ
       ? offLoopJsonBodies({ maxBodyBytes: opts.maxBodyBytes, parse: opts.parseLargeBody })
       : []),
     express.json({ limit: opts.maxBodyBytes }),
+    splicedJsonResponses(),
     expressMiddleware(apollo, {
       context: async ({ res }) =>
-        opts.context(
-          res.locals['principal'] as Principal,
-          res.locals[PACKED_VARIABLES_LOCAL] as PackedVariables | undefined,
-        ),
+        opts.context(res.locals['principal'] as Principal, {
+          packed: res.locals[PACKED_VARIABLES_LOCAL] as PackedVariables | undefined,
+          splicedLists: res.locals[SPLICED_LISTS_LOCAL] as SplicedLists,
+        }),
     }),
   )
   // The dashboard: after /graphql and /healthz, so its fallback never answers for them.

@@ -8,11 +8,12 @@ import { RunRepository } from '../../src/modules/run/run.repository'
 import { QueryPool, runStreamed } from '../../src/query/query-pool'
 import { selectBackend } from '../../src/training/backend'
 import { createLogger } from '../../src/logger'
-import { GqlResponse, startTestLab, TestLab } from '../helpers/lab'
+import { collect, GqlResponse, startTestLab, TestLab } from '../helpers/lab'
 import { waitFor } from '../helpers/wait'
 import * as path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { OFF_LOOP_BODY_BYTES } from '../../src/server/off-loop-body'
+import { SPLICE_MIN_ITEMS } from '../../src/modules/common/spliced-lists'
 
 // predict, explainInstance and the generative queries on worker threads (src/query/): answers equal to the
 // in-process ones, the event loop free while they compute, and the pool's bounds and failures.
@@ -27,7 +28,8 @@ const EXPLAIN = `query($id: ID!, $row: [Float!]!, $methods: [ExplanationMethod!]
 const ROW = [0.9, 0.8, 0.1, 0.9, 0.7, 0.5, 0.5, 0.5, 0.5, 0.5]
 
 beforeAll(async () => {
-  t = await startTestLab({ LAB_WORKERS: '1', LAB_QUERY_THREADS: '2' })
+  // Tokens enough for a long list of rows inline in the query (the splicing tests).
+  t = await startTestLab({ LAB_WORKERS: '1', LAB_QUERY_THREADS: '2', LAB_MAX_QUERY_TOKENS: '100000' })
   const ds = await t.gql<{ generateDataset: { id: string } }>(
     `mutation { generateDataset(input: { name: "friedman-threads", generator: FRIEDMAN1, rows: 600, seed: 5 }) { id } }`,
   )
@@ -204,6 +206,131 @@ describe('a large predict body, parsed on a query thread with its rows packed', 
       message: 'request body is not valid JSON',
       extensions: { code: 'BAD_REQUEST' },
     })
+  })
+})
+
+describe('long predict answers, serialised on the thread and spliced into the HTTP response', () => {
+  // From SPLICE_MIN_ITEMS rows on, the answer's JSON is built where it is computed: the response text must be
+  // the one Apollo writes for the same numbers, whatever surrounds the field.
+  const rowsFrom = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => ROW.map((v, j) => (v + 0.00037 * (i + seed) * (j + 1)) % 1))
+  const raw = async (body: unknown) => {
+    const res = await fetch(t.lab.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() }
+  }
+  let inProcess: PredictionService
+  /** The in-process answer (the LAB_QUERY_THREADS=0 path), as GraphQL lists it. */
+  const expected = async (rows: number[][]) =>
+    Array.from(await inProcess.answer(runId, { kind: 'predict', rows }))
+  beforeAll(() => {
+    inProcess = new PredictionService(new RunRepository(t.lab.db), async (run, stored) => {
+      await selectBackend()
+      return familyOf(run.family).load(stored)
+    })
+  })
+  afterAll(() => inProcess?.dispose())
+
+  it('answers the exact JSON text of the in-process answer: variables, aliases, two fields, fields beside', async () => {
+    expect(SPLICE_MIN_ITEMS).toBeLessThanOrEqual(1_500)
+    const one = rowsFrom(1_500, 0)
+    const two = rowsFrom(2_000, 7)
+    const [a, b] = [await expected(one), await expected(two)]
+    // Packed (a large body) and not packed (the same rows inline beside a small body's variables are tested below).
+    const plain = await raw({
+      query: `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`,
+      variables: { id: runId, rows: one },
+    })
+    expect(plain.status).toBe(200)
+    expect(plain.type).toBe('application/json; charset=utf-8')
+    expect(plain.text).toBe(`${JSON.stringify({ data: { predict: a } })}\n`)
+
+    const both = await raw({
+      query: `query($id: ID!, $one: [[Float!]!]!, $two: [[Float!]!]!) {
+        __typename first: predict(runId: $id, rows: $one) run(id: $id) { status }
+        second: predict(runId: $id, rows: $two) again: predict(runId: $id, rows: $one) }`,
+      variables: { id: runId, one, two },
+    })
+    expect(both.text).toBe(
+      `${JSON.stringify({
+        data: { __typename: 'Query', first: a, run: { status: 'SUCCEEDED' }, second: b, again: a },
+      })}\n`,
+    )
+  })
+
+  it('skips what @include and @skip leave out, and splices rows given inline in the query', async () => {
+    const one = rowsFrom(1_200, 3)
+    const a = await expected(one)
+    const directives = await raw({
+      query: `query($id: ID!, $rows: [[Float!]!]!, $yes: Boolean!, $no: Boolean!) {
+        kept: predict(runId: $id, rows: $rows) @include(if: $yes)
+        dropped: predict(runId: $id, rows: $rows) @include(if: $no)
+        skipped: predict(runId: $id, rows: $rows) @skip(if: $yes) __typename }`,
+      variables: { id: runId, rows: one, yes: true, no: false },
+    })
+    expect(directives.text).toBe(`${JSON.stringify({ data: { kept: a, __typename: 'Query' } })}\n`)
+
+    // Inline rows are coerced by GraphQL (no packing), the answer still spliced; the test lab allows the tokens.
+    const inline = await raw({
+      query: `query($id: ID!) { p: predict(runId: $id, rows: ${JSON.stringify(one)}) }`,
+      variables: { id: runId },
+    })
+    expect(inline.text).toBe(`${JSON.stringify({ data: { p: a } })}\n`)
+  })
+
+  it('keeps the error codes: an error beside a spliced field nulls the data as before, nothing spliced', async () => {
+    const one = rowsFrom(1_500, 1)
+    const query = `query($id: ID!, $good: [[Float!]!]!, $bad: [[Float!]!]!) {
+      good: predict(runId: $id, rows: $good) bad: predict(runId: $id, rows: $bad) }`
+    const refused = async (bad: unknown) => {
+      const res = await raw({ query, variables: { id: runId, good: one, bad } })
+      const body = JSON.parse(res.text) as Omit<GqlResponse, 'status'>
+      expect(body.data).toBeNull()
+      expect(body.errors).toHaveLength(1)
+      return body.errors![0]!
+    }
+    expect(await refused(one.map((r, i) => (i === 1_400 ? r.map(() => 1e39) : r)))).toMatchObject({
+      message: 'row 1400 has a value that is not a finite float32 number',
+      extensions: { code: 'BAD_USER_INPUT', field: 'rows', row: 1400 },
+      path: ['bad'],
+    })
+    expect(await refused(one.map((r) => [...r, 0.5]))).toMatchObject({
+      message: 'row 0 has 11 values; the model takes 10',
+      extensions: { code: 'BAD_USER_INPUT' },
+    })
+    // Refused by GraphQL's coercion of the variables before any resolver runs: nothing was computed.
+    const nul = await raw({
+      query,
+      variables: { id: runId, good: one, bad: one.map((r, i) => (i === 3 ? [...r.slice(1), 'x\u0000'] : r)) },
+    })
+    const nulBody = JSON.parse(nul.text) as Omit<GqlResponse, 'status'>
+    expect(nulBody.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT')
+    expect(nulBody.errors![0]!.message).toMatch(/\$bad.*Float cannot represent/)
+    const infinite = JSON.stringify({ query, variables: { id: runId, good: one, bad: one } }).replace(
+      /\]\]\}\}$/,
+      ',1e999]]}}',
+    )
+    const res = await fetch(t.lab.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: infinite,
+    })
+    const infiniteBody = (await res.json()) as Omit<GqlResponse, 'status'>
+    expect(infiniteBody.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT')
+  })
+
+  it('answers a long predict over WebSocket with the numbers themselves (no splicing there)', async () => {
+    const one = rowsFrom(1_100, 5)
+    const client = t.ws()
+    const [answer] = await collect<{ predict: number[] }>(
+      client,
+      `query($id: ID!, $rows: [[Float!]!]!) { predict(runId: $id, rows: $rows) }`,
+      { id: runId, rows: one },
+    ).done
+    expect(JSON.stringify(answer)).toBe(JSON.stringify({ predict: await expected(one) }))
   })
 })
 

@@ -20,6 +20,7 @@ import type {
   TextModel,
 } from '../../models/family'
 import type { PackedRows } from '../common/packed-rows'
+import { prebuiltJsonList, type PrebuiltJson } from '../common/spliced-lists'
 import {
   explainGeneration,
   generationEvaluations,
@@ -90,8 +91,18 @@ export interface ExplainGenerationQuery {
  */
 export const DEFAULT_EXPLAIN_TOKENS = 20
 
+/**
+ * The model's output per row. With `as: 'json'` the answer is the list's JSON text, built where the query
+ * runs (a query thread), for the HTTP layer to splice into the response (src/modules/common/spliced-lists.ts).
+ */
+export interface PredictQuery {
+  kind: 'predict'
+  rows: number[][] | PackedRows
+  as?: 'json'
+}
+
 export type ModelQuery =
-  | { kind: 'predict'; rows: number[][] | PackedRows }
+  | PredictQuery
   | GenerateQuery
   | ExplainGenerationQuery
   | { kind: 'sample'; n: number; seed: number; temperature: number }
@@ -114,7 +125,9 @@ export interface QueryAnswers {
   explainGeneration: GenerationExplanationResult
 }
 
-export type AnswerOf<Q extends ModelQuery> = QueryAnswers[Q['kind']]
+export type AnswerOf<Q extends ModelQuery> = Q extends { kind: 'predict'; as: 'json' }
+  ? PrebuiltJson
+  : QueryAnswers[Q['kind']]
 
 /** What a caller may follow of a query while it computes (generate: each token as it is chosen). */
 export interface QueryHooks {
@@ -138,7 +151,7 @@ function answer(
   runId: string,
   q: ModelQuery,
   hooks: QueryHooks,
-): QueryAnswers[keyof QueryAnswers] {
+): QueryAnswers[keyof QueryAnswers] | PrebuiltJson {
   switch (q.kind) {
     case 'predict': {
       const predictor = requirePredictor(model, runId)
@@ -146,7 +159,8 @@ function answer(
         ? (checkRows(q.rows, predictor.featureCount), q.rows)
         : checkedPackedRows(q.rows, predictor.featureCount)
       // A typed array crosses back from a thread as one copy of its bytes; GraphQL lists any iterable.
-      return finiteAnswer(predictor.predict(rows), 'rows')
+      const values = finiteAnswer(predictor.predict(rows), 'rows')
+      return q.as === 'json' ? prebuiltJsonList(values) : values
     }
     case 'sample': {
       const generator = requireGenerator(model, runId)

@@ -14,6 +14,7 @@ import {
 } from 'type-graphql'
 import type { AppContext } from '../../app'
 import { packedArgument } from '../common/packed-rows'
+import { SPLICE_MIN_ITEMS } from '../common/spliced-lists'
 import { toConnection } from '../common/pagination'
 import { RunFilter, RunOrder } from './run.filter'
 import { Dataset } from '../dataset/dataset.type'
@@ -61,8 +62,17 @@ export class RunResolver {
     @Info() info: GraphQLResolveInfo,
   ) {
     // A large body's rows arrive packed (src/modules/common/packed-rows.ts); `rows` is then an empty list.
-    const packed = packedArgument(ctx.packedVariables, info, 'rows')
-    return this.models.answer(runId, { kind: 'predict', rows: packed ?? rows })
+    const given = packedArgument(ctx.packedVariables, info, 'rows') ?? rows
+    const count = Array.isArray(given) ? given.length : given.values.length / given.columns
+    // A long answer over HTTP is serialised where it is computed and spliced into the response
+    // (src/modules/common/spliced-lists.ts): GraphQL completes a one-item stand-in.
+    const spliced = ctx.splicedLists
+    if (spliced && count >= SPLICE_MIN_ITEMS) {
+      return this.models
+        .answer(runId, { kind: 'predict', rows: given, as: 'json' })
+        .then((prebuilt) => spliced.add(prebuilt))
+    }
+    return this.models.answer(runId, { kind: 'predict', rows: given })
   }
 
   @Mutation(() => Run, { description: 'Returns at once with a QUEUED run; a worker trains it.' })
