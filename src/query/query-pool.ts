@@ -9,6 +9,7 @@ import { AppError, ErrorCode, serverBusy } from '../errors'
 import type { Logger } from '../logger'
 import type { StoredModel } from '../models/family'
 import type { ModelFamily } from '../models/family.enums'
+import { evictOldest } from '../modules/common/bounded-map'
 import type { AnswerOf, ModelQuery } from '../modules/run/model-query'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { GeneratedToken } from '../models/sequence/sampling'
@@ -195,10 +196,7 @@ export class ThreadedModelQueries implements ModelQueries {
     loading.catch(() => {
       if (this.models.get(runId) === loading) this.models.delete(runId)
     })
-    while (this.models.size > this.cacheSize) {
-      const oldest = this.models.keys().next().value as string
-      this.models.delete(oldest)
-    }
+    evictOldest(this.models, this.cacheSize)
     return loading
   }
 }

@@ -7,6 +7,7 @@ import { workerData } from 'node:worker_threads'
 import { AppError } from '../errors'
 import type { LoadedModel } from '../models/family'
 import { familyOf } from '../models/registry'
+import { evictOldest } from '../modules/common/bounded-map'
 import { answerQuery } from '../modules/run/model-query'
 import { selectBackend } from '../training/backend'
 import { parseJsonBody } from '../server/json-body'
@@ -49,10 +50,6 @@ async function modelFor(task: ModelTask): Promise<LoadedModel> {
   const weights = new Uint8Array(task.stored.weights)
   const model = await familyOf(task.family).load({ ...task.stored, weights })
   cache.set(task.runId, model)
-  while (cache.size > settings.cacheSize) {
-    const [oldest, evicted] = cache.entries().next().value as [string, LoadedModel]
-    cache.delete(oldest)
-    evicted.dispose()
-  }
+  evictOldest(cache, settings.cacheSize, (evicted) => evicted.dispose())
   return model
 }

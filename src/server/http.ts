@@ -27,6 +27,7 @@ import { defaultWebDir, webPage } from './web'
 import type { ParsedBody } from './json-body'
 import { offLoopJsonBodies, PACKED_VARIABLES_LOCAL } from './off-loop-body'
 import { serveGraphqlWs } from './ws-adapter'
+import { evictOldest } from '../modules/common/bounded-map'
 import type { PackedVariables } from '../modules/common/packed-rows'
 import type { SplicedLists } from '../modules/common/spliced-lists'
 import { SPLICED_LISTS_LOCAL, splicedJsonResponses } from './spliced-json'
@@ -381,11 +382,8 @@ class ValidDocuments {
     if (known) return { document: known }
     const checked = this.parseAndValidate(query)
     if ('document' in checked && query.length <= MAX_CACHED_QUERY_CHARS) {
-      if (this.documents.size >= MAX_VALID_DOCUMENTS) {
-        const oldest = this.documents.keys().next()
-        if (!oldest.done) this.documents.delete(oldest.value)
-      }
       this.documents.set(query, checked.document)
+      evictOldest(this.documents, MAX_VALID_DOCUMENTS)
     }
     return checked
   }

@@ -4,6 +4,7 @@ import type { GeneratedToken } from '../../models/sequence/sampling'
 import type { RunRecord, StoredModel } from './run.repository'
 import { RunRepository } from './run.repository'
 import { isId } from '../common/ids'
+import { evictOldest } from '../common/bounded-map'
 import { RunStatus } from './run.status'
 import {
   answerQuery,
@@ -144,12 +145,10 @@ export class PredictionService implements ModelQueries {
     entry.loading.catch(() => {
       if (this.cache.get(runId) === entry) this.cache.delete(runId)
     })
-    while (this.cache.size > this.cacheSize) {
-      const [oldest, evicted] = this.cache.entries().next().value as [string, CacheEntry]
-      this.cache.delete(oldest)
+    evictOldest(this.cache, this.cacheSize, (evicted) => {
       evicted.evicted = true
       if (evicted.leases === 0) void disposeEntry(evicted)
-    }
+    })
     return entry
   }
 }
