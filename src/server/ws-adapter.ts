@@ -79,10 +79,12 @@ export function serveGraphqlWs<P extends ConnectionInitMessage['payload'] = Conn
   ws.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
     // For an upgrade the request's socket is the one ws writes to.
     const raw = request.socket
-    socket.once('error', (err) => {
+    // A socket error, or a message the server failed on: the connection ends, the error goes to the log.
+    const fail = (err: unknown) => {
       socket.close(CloseCode.InternalServerError, 'Internal server error')
       onInternalError(err)
-    })
+    }
+    socket.once('error', fail)
     let pongWait: NodeJS.Timeout | null = null
     const pingInterval =
       keepAliveMs > 0 && Number.isFinite(keepAliveMs)
@@ -117,8 +119,7 @@ export function serveGraphqlWs<P extends ConnectionInitMessage['payload'] = Conn
             try {
               await cb(String(event))
             } catch (err) {
-              socket.close(CloseCode.InternalServerError, 'Internal server error')
-              onInternalError(err)
+              fail(err)
             }
           }),
       },
