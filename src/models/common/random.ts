@@ -28,6 +28,14 @@ export function shuffledRange(n: number, random: () => number): Int32Array {
 }
 
 /**
+ * The order of an epoch's training rows: seeded by the epoch, not a stream running through the epochs, so a
+ * resumed run shuffles like the original.
+ */
+export function epochOrder(seed: number, epoch: number, n: number): Int32Array {
+  return shuffledRange(n, seededRandom(seed, `epoch-shuffle/${epoch}`))
+}
+
+/**
  * The seeded split: row indices shuffled with a generator derived from `seed`, the last
  * `rowCount - floor(rowCount * (1 - validationSplit))` of them held out (Keras's rounding). At least one row is
  * always kept for training.

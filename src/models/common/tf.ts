@@ -63,6 +63,34 @@ export async function serializeLayersModel(model: tf.LayersModel): Promise<Seria
   }
 }
 
+/**
+ * Running sums of an epoch's batch terms, kept on the backend: one read at the end of the epoch instead of a
+ * sync per batch.
+ */
+export class RunningSums {
+  private sums: tf.Tensor[]
+
+  /** Sums of these shapes, starting at zero. */
+  constructor(shapes: readonly number[][]) {
+    this.sums = shapes.map((shape) => tf.zeros(shape))
+  }
+
+  /** Adds one batch's terms, in the constructor's order; takes ownership of them (they are disposed). */
+  add(terms: readonly tf.Tensor[]): void {
+    const next = tf.tidy(() => this.sums.map((sum, i) => tf.add(sum, terms[i] as tf.Tensor)))
+    tf.dispose([...this.sums, ...terms])
+    this.sums = next
+  }
+
+  read(): Promise<Float32Array[]> {
+    return Promise.all(this.sums.map((sum) => sum.data() as Promise<Float32Array>))
+  }
+
+  dispose(): void {
+    tf.dispose(this.sums)
+  }
+}
+
 /** Rebuilds a tf model from its serialised form; the caller disposes it. */
 export async function deserializeLayersModel(s: SerializedLayersModel): Promise<tf.LayersModel> {
   const { weights } = s

@@ -11,8 +11,8 @@ import { computeNormalization, standardizeRows } from '../common/normalization'
 import { forEachBatch } from '../common/batches'
 import type { TrainingParts, TrainingState } from '../common/checkpoint'
 import { runEpochLoop } from '../common/epoch-loop'
-import { seededRandom, shuffledRange, splitRows } from '../common/random'
-import { applyModel, createOptimizer, trainableVariables } from '../common/tf'
+import { epochOrder, splitRows } from '../common/random'
+import { applyModel, createOptimizer, RunningSums, trainableVariables } from '../common/tf'
 import type { Checkpoint, TakeCheckpoint } from '../family'
 import { buildModel, perRowCorrect, perRowLoss } from './network'
 import type { TrainData, TrainSpec } from './spec'
@@ -156,18 +156,15 @@ export async function train(
       control: options,
       hooks,
       trainEpoch: async (epoch, pacer) => {
-        // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
-        const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
-        const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
+        const order = tf.tensor1d(epochOrder(spec.seed, epoch, nTrain), 'int32')
         const xs = tf.gather(xTrain, order)
         const ys = tf.gather(yTrain, order)
         order.dispose()
-        // Running sums stay on the backend: one read per epoch instead of a sync per batch.
-        let lossSum: tf.Scalar = tf.scalar(0)
-        let correctSum: tf.Scalar = tf.scalar(0)
+        // Loss x rows and correct rows.
+        const sums = new RunningSums([[], []])
         try {
           const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size) => {
-            const [nextLoss, nextCorrect] = tf.tidy(() => {
+            const terms = tf.tidy(() => {
               const xb = xs.slice([start, 0], [size, f])
               const yb = ys.slice([start, 0], [size, 1])
               // Accuracy comes from the same forward pass as the loss (before the update), as in tfjs's fit.
@@ -182,20 +179,12 @@ export async function train(
                 variables,
               )
               if (cost === null) throw new Error('optimizer.minimize returned no cost')
-              const loss = tf.add(lossSum, tf.mul(cost, size)) as tf.Scalar
-              const correct = kept.correct
-                ? (tf.add(correctSum, kept.correct) as tf.Scalar)
-                : tf.clone(correctSum)
-              kept.correct?.dispose()
-              return [loss, correct]
+              return [tf.mul(cost, size), kept.correct ?? tf.scalar(0)]
             })
-            lossSum.dispose()
-            correctSum.dispose()
-            lossSum = nextLoss
-            correctSum = nextCorrect
+            sums.add(terms)
           })
           if (!completed) return undefined
-          const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
+          const [lossTotal, correctTotal] = (await sums.read()) as [Float32Array, Float32Array]
           return () => {
             const metric: EpochMetric = { epoch, loss: (lossTotal[0] as number) / nTrain, durationMs: 0 }
             if (classification) metric.accuracy = (correctTotal[0] as number) / nTrain
@@ -208,7 +197,8 @@ export async function train(
             return metric
           }
         } finally {
-          tf.dispose([xs, ys, lossSum, correctSum])
+          tf.dispose([xs, ys])
+          sums.dispose()
         }
       },
     })

@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs'
 import { forEachBatch } from '../common/batches'
 import type { TrainingParts, TrainingState } from '../common/checkpoint'
 import { assertFiniteMetrics, runEpochLoop } from '../common/epoch-loop'
-import { seededRandom, shuffledRange } from '../common/random'
+import { epochOrder } from '../common/random'
 import { TrainingError } from '../common/spec'
-import { applyModel, createOptimizer, trainableVariables } from '../common/tf'
+import { applyModel, createOptimizer, RunningSums, trainableVariables } from '../common/tf'
 import type { Checkpoint, EpochReport, MetricValue, TrainHooks } from '../family'
 import { buildSequenceModel, crossEntropy, encodeWindows, top1Correct } from './network'
 import type { Segment, SequenceSpec } from './spec'
@@ -113,16 +113,15 @@ export async function trainSequence(
       control: options,
       hooks,
       trainEpoch: async (epoch, pacer) => {
-        // Seeded by the epoch, not a stream running through the epochs: a resumed run shuffles like the original.
-        const order = shuffledRange(nTrain, seededRandom(spec.seed, `epoch-shuffle/${epoch}`))
-        let lossSum: tf.Scalar = tf.scalar(0)
-        let correctSum: tf.Scalar = tf.scalar(0)
+        const order = epochOrder(spec.seed, epoch, nTrain)
+        // Loss x windows and correct windows.
+        const sums = new RunningSums([[], []])
         try {
           const completed = await forEachBatch(nTrain, spec.batchSize, signal, pacer, (start, size) => {
             const picked = order.subarray(start, start + size)
             const targets = Int32Array.from(picked, (i) => train.targets[i]!)
             const starts = Int32Array.from(picked, (i) => train.starts[i]!)
-            const [nextLoss, nextCorrect] = tf.tidy(() => {
+            const terms = tf.tidy(() => {
               const x = tf.tensor3d(encodeWindows(ids, targets, starts, ctx, symbols), [size, ctx, symbols])
               const y = tf.tensor2d(oneHotTargets(ids, targets, symbols), [size, symbols])
               const yIds = tf.tensor1d(
@@ -140,18 +139,12 @@ export async function trainSequence(
                 variables,
               )
               if (cost === null) throw new Error('optimizer.minimize returned no cost')
-              const loss = tf.add(lossSum, tf.mul(cost, size)) as tf.Scalar
-              const correct = tf.add(correctSum, kept.correct!) as tf.Scalar
-              kept.correct!.dispose()
-              return [loss, correct]
+              return [tf.mul(cost, size), kept.correct!]
             })
-            lossSum.dispose()
-            correctSum.dispose()
-            lossSum = nextLoss
-            correctSum = nextCorrect
+            sums.add(terms)
           })
           if (!completed) return undefined
-          const [lossTotal, correctTotal] = await Promise.all([lossSum.data(), correctSum.data()])
+          const [lossTotal, correctTotal] = (await sums.read()) as [Float32Array, Float32Array]
           return () => {
             const loss = lossTotal[0]! / nTrain
             const accuracy = correctTotal[0]! / nTrain
@@ -166,7 +159,7 @@ export async function trainSequence(
             return { epoch, durationMs: 0, metrics }
           }
         } finally {
-          tf.dispose([lossSum, correctSum])
+          sums.dispose()
         }
       },
     })

@@ -10,9 +10,9 @@ import { computeNormalization, identityNormalization, standardizeRows } from '..
 import { forEachBatch } from '../common/batches'
 import type { TrainingParts, TrainingState } from '../common/checkpoint'
 import { assertFiniteMetrics, runEpochLoop } from '../common/epoch-loop'
-import { deriveSeed, seededRandom, shuffledRange, splitRows } from '../common/random'
+import { deriveSeed, epochOrder, splitRows } from '../common/random'
 import { TrainingError, validateCommonSpec } from '../common/spec'
-import { createOptimizer, trainableVariables } from '../common/tf'
+import { createOptimizer, RunningSums, trainableVariables } from '../common/tf'
 import type { Checkpoint, EpochReport, MetricValue, TrainHooks } from '../family'
 import { Likelihood } from '../family.enums'
 import { VaeModel } from './model'
@@ -131,12 +131,11 @@ export async function trainVae(
       control: options,
       hooks,
       trainEpoch: async (epoch, pacer) => {
-        const shuffleRandom = seededRandom(spec.seed, `epoch-shuffle/${epoch}`)
-        const order = tf.tensor1d(shuffledRange(nTrain, shuffleRandom), 'int32')
+        const order = tf.tensor1d(epochOrder(spec.seed, epoch, nTrain), 'int32')
         const xs = tf.gather(xTrain, order)
         order.dispose()
-        let reconSum: tf.Scalar = tf.scalar(0)
-        let klSum: tf.Tensor1D = tf.zeros([k])
+        // Reconstruction of every row, and each latent's KL.
+        const sums = new RunningSums([[], [k]])
         try {
           const completed = await forEachBatch(
             nTrain,
@@ -145,7 +144,7 @@ export async function trainVae(
             pacer,
             (start, size, batch) => {
               const noiseSeed = deriveSeed(spec.seed, `noise/${epoch}/${batch}`)
-              const [nextRecon, nextKl] = tf.tidy(() => {
+              const terms = tf.tidy(() => {
                 const xb = xs.slice([start, 0], [size, m])
                 const noise = tf.randomNormal([size, k], 0, 1, 'float32', noiseSeed) as tf.Tensor2D
                 const kept: { recon?: tf.Scalar; kl?: tf.Tensor1D } = {}
@@ -159,20 +158,13 @@ export async function trainVae(
                   false,
                   variables,
                 )
-                const recon = tf.add(reconSum, kept.recon!) as tf.Scalar
-                const kl = tf.add(klSum, kept.kl!) as tf.Tensor1D
-                kept.recon!.dispose()
-                kept.kl!.dispose()
-                return [recon, kl]
+                return [kept.recon!, kept.kl!]
               })
-              reconSum.dispose()
-              klSum.dispose()
-              reconSum = nextRecon
-              klSum = nextKl
+              sums.add(terms)
             },
           )
           if (!completed) return undefined
-          const [reconTotal, klTotals] = await Promise.all([reconSum.data(), klSum.data()])
+          const [reconTotal, klTotals] = (await sums.read()) as [Float32Array, Float32Array]
           return () => {
             const recon = reconTotal[0]! / nTrain
             const perLatent = Array.from(klTotals, (v) => v / nTrain)
@@ -195,7 +187,8 @@ export async function trainVae(
             return { epoch, durationMs: 0, metrics }
           }
         } finally {
-          tf.dispose([xs, reconSum, klSum])
+          xs.dispose()
+          sums.dispose()
         }
       },
     })
