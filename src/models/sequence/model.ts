@@ -100,30 +100,35 @@ export class SequenceModel implements AttributableTextModel {
     }
     // Every mask of the requests becomes one input row: m_s times its step's one-hot character at slot
     // L - n + s, with its step's target one-hot beside it.
+    const targetsOf = (rows: readonly MaskRow[]) => {
+      const y = new Float32Array(rows.length * S)
+      rows.forEach(({ step }, i) => (y[i * S + steps[step]!.target] = 1))
+      return tf.tensor2d(y, [rows.length, S])
+    }
     const encode = (rows: readonly MaskRow[]) => {
       const x = new Float32Array(rows.length * L * S)
-      const y = new Float32Array(rows.length * S)
       rows.forEach(({ step, mask }, i) => {
-        const { context, target } = steps[step]!
+        const { context } = steps[step]!
         const offset = L - context.length
         for (let j = 0; j < context.length; j++) x[(i * L + offset + j) * S + context[j]!] = mask[j]!
-        y[i * S + target] = 1
       })
-      return { x: tf.tensor3d(x, [rows.length, L, S]), y: tf.tensor2d(y, [rows.length, S]) }
+      return { x: tf.tensor3d(x, [rows.length, L, S]), y: targetsOf(rows) }
     }
     // A one-hot product rather than tf.gather: gather's gradient needs a kernel the wasm backend lacks.
+    const targetLogProb = (logits: tf.Tensor2D, y: tf.Tensor2D) => tf.sum(tf.mul(tf.logSoftmax(logits), y), 1)
     const logProb = (x: tf.Tensor3D, y: tf.Tensor2D) =>
-      tf.sum(tf.mul(tf.logSoftmax(applyModel(this.network, x) as tf.Tensor2D), y), 1)
-    const score = (rows: readonly MaskRow[]) => {
-      const y = tf.tidy(() => {
-        const input = encode(rows)
-        return logProb(input.x, input.y)
-      })
+      targetLogProb(applyModel(this.network, x) as tf.Tensor2D, y)
+    const valuesOf = (compute: () => tf.Tensor) => {
+      const y = tf.tidy(compute)
       const values = Array.from(y.dataSync())
       y.dispose()
       return values
     }
-    const stack = this.stack
+    const score = (rows: readonly MaskRow[]) =>
+      valuesOf(() => {
+        const input = encode(rows)
+        return logProb(input.x, input.y)
+      })
     // The same scores through the shared-prefix pass: position slot t of a row is its step's symbol there
     // (none before the context starts) times the mask.
     const sharedScore = (stack: GruStack) => (rows: readonly MaskRow[]) => {
@@ -138,16 +143,9 @@ export class SequenceModel implements AttributableTextModel {
         }
         return { symbols, values }
       })
-      const y = tf.tidy(() => {
-        const logits = sharedPrefixLogits(stack, prefixRows, L, S)
-        const targets = new Float32Array(rows.length * S)
-        rows.forEach(({ step }, i) => (targets[i * S + steps[step]!.target] = 1))
-        return tf.sum(tf.mul(tf.logSoftmax(logits), tf.tensor2d(targets, [rows.length, S])), 1)
-      })
-      const values = Array.from(y.dataSync())
-      y.dispose()
-      return values
+      return valuesOf(() => targetLogProb(sharedPrefixLogits(stack, prefixRows, L, S), targetsOf(rows)))
     }
+    const stack = this.stack
     const gradient = (rows: readonly MaskRow[]) => {
       const g = tf.tidy(() => {
         const input = encode(rows)
