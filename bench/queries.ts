@@ -27,6 +27,10 @@ import 'reflect-metadata'
 import { randomUUID } from 'node:crypto'
 
 import { loadConfig } from '../src/config'
+import type { Db } from '../src/db/client'
+import { Prisma } from '../src/generated/prisma/client'
+import type { Point } from '../src/modules/run/downsample'
+import { RunRepository } from '../src/modules/run/run.repository'
 import { Lab, startLab } from '../src/lab'
 import { createLogger } from '../src/logger'
 import {
@@ -55,7 +59,7 @@ type RunsPage = {
   runs: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: unknown[] }
 }
 
-const METRIC_HISTORY = `query($id: ID!, $max: Int) { run(id: $id) { metricHistory(metric: "loss", maxPoints: $max) { epoch value } } }`
+const METRIC_HISTORY = `query($id: ID!, $max: Int, $metric: String! = "loss") { run(id: $id) { metricHistory(metric: $metric, maxPoints: $max) { epoch value } } }`
 const FULL_HISTORY = `query($id: ID!) { run(id: $id) { history { epoch loss } } }`
 
 // Terminal statuses only: QUEUED runs inserted without a queue job would be re-enqueued by the supervisor's
@@ -346,6 +350,7 @@ export async function benchMetricHistory(
     data: {
       name: 'long-run',
       experimentId: experiment.id,
+      finalMetrics: { loss: 1e-5, valLoss: 2e-5, kl: 0 },
       datasetId,
       status: 'SUCCEEDED',
       hiddenLayers: [8],
@@ -360,13 +365,31 @@ export async function benchMetricHistory(
       explainMethods: [],
     },
   })
+  // Rows as a trainer stores them: every metric also in "values" (a VAE-like kl among them), so the heap rows
+  // are as wide as real ones and a named metric (read from "values") can be measured beside a column one.
   const insertStart = performance.now()
   await db.$executeRaw`
-    INSERT INTO "EpochMetric" ("runId", epoch, loss, "valLoss", "durationMs")
-    SELECT ${run.id}::uuid, e, 1.0 / e + CASE WHEN e = 54321 THEN 5 ELSE 0 END, 2.0 / e, 1
-    FROM generate_series(1, ${epochs}::int) AS e`
+    INSERT INTO "EpochMetric" ("runId", epoch, loss, "valLoss", "durationMs", "values")
+    SELECT ${run.id}::uuid, e, l, 2.0 / e, 1, jsonb_build_array(jsonb_build_object('name', 'loss', 'value', l),
+           jsonb_build_object('name', 'valLoss', 'value', 2.0 / e), jsonb_build_object('name', 'kl', 'value', sin(e)))
+    FROM generate_series(1, ${epochs}::int) AS e, LATERAL (SELECT 1.0 / e + CASE WHEN e = 54321 THEN 5 ELSE 0 END) AS x(l)`
   await db.$executeRawUnsafe('ANALYZE "EpochMetric"')
-  console.log(`inserted ${fmt(epochs)} epochs in ${fmt(performance.now() - insertStart)} ms (then ANALYZE)\n`)
+  await db.$executeRawUnsafe('ANALYZE "MetricBlock"')
+  const blocks = await db.metricBlock.count({ where: { runId: run.id } })
+  console.log(
+    `inserted ${fmt(epochs)} epochs in ${fmt(performance.now() - insertStart)} ms (the triggers built ` +
+      `${fmt(blocks)} metric blocks; then ANALYZE)\n`,
+  )
+  const history = (metric: string, max: number) =>
+    JSON.stringify({ query: METRIC_HISTORY, variables: { id: run.id, max, metric } })
+  // The first request of each metric after start-up: no cached plan, no warm connection for that statement.
+  const first: Record<string, number> = {}
+  for (const metric of ['loss', 'kl']) {
+    const t0 = performance.now()
+    await post(server.url, history(metric, 1000))
+    first[metric] = performance.now() - t0
+  }
+  console.log(`first request after start-up: loss ${fmt(first.loss!, 1)} ms, kl ${fmt(first.kl!, 1)} ms\n`)
 
   const points = (data: unknown) => {
     const r = (data as { run: { metricHistory?: unknown[]; history?: unknown[] } }).run
@@ -378,20 +401,14 @@ export async function benchMetricHistory(
       body: JSON.stringify({ query: FULL_HISTORY, variables: { id: run.id } }),
       check: points,
     },
-    {
-      name: 'metricHistory(loss, maxPoints: 1000)',
-      body: JSON.stringify({ query: METRIC_HISTORY, variables: { id: run.id, max: 1000 } }),
-      check: points,
-    },
-    {
-      name: 'metricHistory(loss, maxPoints: 10000) (the cap)',
-      body: JSON.stringify({ query: METRIC_HISTORY, variables: { id: run.id, max: 10_000 } }),
-      check: points,
-    },
+    { name: 'metricHistory(loss, maxPoints: 1000)', body: history('loss', 1000), check: points },
+    { name: 'metricHistory(kl, maxPoints: 1000) (from values)', body: history('kl', 1000), check: points },
+    { name: 'metricHistory(loss, maxPoints: 10000) (the cap)', body: history('loss', 10_000), check: points },
   ]
   const rows = await measure(server, variants, requests, 3)
   printLatency(rows, requests)
   for (const v of variants.slice(0, 2)) await printStatements(server, v)
+  await compareInSql(db, run.id, opts.quick ? 5 : 20)
 
   // Full resolution through metricHistory itself is not available: the API caps maxPoints.
   const res = await fetch(server.url, {
@@ -408,11 +425,149 @@ export async function benchMetricHistory(
   return { epochs, rows, refused }
 }
 
+/**
+ * The query metricHistory ran before MetricBlock (one pass over every EpochMetric row of the run, main at
+ * d0921e9), kept here as the same-run baseline of the SQL alone.
+ */
+function previousMetricHistory(db: Db, runId: string, metric: string, maxPoints: number): Promise<Point[]> {
+  const buckets = Math.floor((maxPoints - 2) / 2)
+  const series =
+    metric === 'loss'
+      ? Prisma.sql`SELECT epoch, "loss" AS value FROM "EpochMetric" WHERE "runId" = ${runId}::uuid AND "loss" IS NOT NULL`
+      : Prisma.sql`SELECT m.epoch, (v->>'value')::float8 AS value
+          FROM "EpochMetric" m CROSS JOIN LATERAL jsonb_array_elements(m."values") v
+          WHERE m."runId" = ${runId}::uuid AND v->>'name' = ${metric}`
+  return db.$queryRaw<Point[]>`
+    WITH st AS MATERIALIZED (SELECT count(*) AS n, min(epoch) AS e0, max(epoch) AS e1 FROM (${series}) c),
+    p AS (
+      SELECT epoch, value, (epoch - (SELECT e0 FROM st))::bigint AS i FROM (${series}) q
+      WHERE (SELECT e1 - e0 + 1 = n FROM st)
+      UNION ALL
+      SELECT epoch, value, row_number() OVER (ORDER BY epoch) - 1 AS i FROM (${series}) q
+      WHERE (SELECT e1 - e0 + 1 <> n FROM st)
+    ), g AS (
+      SELECT min(ARRAY[value, i, epoch]) AS lo, max(ARRAY[value, -i, epoch]) AS hi FROM p, st
+      GROUP BY CASE WHEN n <= ${maxPoints} OR i = 0 OR i = n - 1 THEN -1 - i
+        ELSE (i * ${buckets} - 1) / (n - 2) END
+    )
+    SELECT DISTINCT x[3]::int AS epoch, x[1] AS value FROM g CROSS JOIN LATERAL (VALUES (lo), (hi)) v(x)
+    ORDER BY epoch`
+}
+
+/** The SQL alone, through Prisma as the server sends it: the previous query vs the blocks, interleaved. */
+async function compareInSql(db: Db, runId: string, rounds: number): Promise<void> {
+  const repo = new RunRepository(db)
+  const rows: Record<string, string>[] = []
+  for (const [metric, points] of [
+    ['loss', 1000],
+    ['kl', 1000],
+    ['loss', 10_000],
+  ] as const) {
+    const before: number[] = []
+    const after: number[] = []
+    for (let round = -2; round < rounds; round++) {
+      let t0 = performance.now()
+      const old = await previousMetricHistory(db, runId, metric, points)
+      const oldMs = performance.now() - t0
+      t0 = performance.now()
+      const now = await repo.metricHistory(runId, metric, points)
+      const newMs = performance.now() - t0
+      if (JSON.stringify(old) !== JSON.stringify(now)) throw new Error(`${metric}: the two queries disagree`)
+      if (round < 0) continue
+      before.push(oldMs)
+      after.push(newMs)
+    }
+    rows.push({
+      metric,
+      points: fmt(points),
+      'previous query p50 ms': fmt(median(before), 1),
+      'MetricBlock p50 ms': fmt(median(after), 1),
+      ratio: `${fmt(median(after) / median(before), 2)}x`,
+    })
+  }
+  console.log(`\nSQL alone (Prisma $queryRaw), ${rounds} interleaved rounds, same points from both:`)
+  printTable(rows)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (c) what the blocks cost each stored epoch
+
+/**
+ * recordEpoch, the trainer's one statement per epoch, with the MetricBlock insert trigger enabled and
+ * disabled in alternate rounds on one RUNNING run: the per-epoch cost the blocks add to a run.
+ */
+export async function benchEpochWrites(
+  cleanups: Cleanups,
+  opts: { quick: boolean },
+): Promise<{ withBlocks: number; without: number }> {
+  const rounds = opts.quick ? 4 : 12
+  const perRound = opts.quick ? 25 : 100
+  heading(`(c) recordEpoch with and without the MetricBlock trigger, ${rounds} rounds of ${perRound} epochs`)
+  const server = await startCountingLab(cleanups)
+  const db = server.lab.db
+  const datasetId = (
+    await gql<{ generateDataset: { id: string } }>(
+      server.url,
+      `mutation { generateDataset(input: { name: "bench-writes", generator: LINEAR, rows: 20, seed: 1 }) { id } }`,
+    )
+  ).generateDataset.id
+  const experiment = await db.experiment.create({ data: { name: 'bench-writes' } })
+  const run = await db.run.create({
+    data: {
+      ...{ name: 'writer', experimentId: experiment.id, datasetId, status: 'RUNNING', attempt: 1 },
+      ...{ hiddenLayers: [8], activation: 'RELU', epochs: 1_000_000, batchSize: 32, learningRate: 0.001 },
+      ...{ optimizer: 'ADAM', validationSplit: 0.2, seed: 1, tags: [], explainMethods: [] },
+    },
+  })
+  const repo = new RunRepository(db)
+  const times = { with: [] as number[], without: [] as number[] }
+  let epoch = 0
+  for (let round = 0; round < rounds; round++) {
+    const blocks = round % 2 === 0
+    await db.$executeRawUnsafe(
+      `ALTER TABLE "EpochMetric" ${blocks ? 'ENABLE' : 'DISABLE'} TRIGGER metric_blocks_insert`,
+    )
+    for (let k = 0; k < perRound; k++) {
+      epoch++
+      const metrics = [
+        { name: 'loss', value: 1 / epoch },
+        { name: 'valLoss', value: 2 / epoch },
+        { name: 'kl', value: Math.sin(epoch) },
+      ]
+      const t0 = performance.now()
+      if ((await repo.recordEpoch(run.id, 1, { epoch, metrics, durationMs: 1 })) === 'stale') {
+        throw new Error('the bench run went stale')
+      }
+      ;(blocks ? times.with : times.without).push(performance.now() - t0)
+    }
+  }
+  await db.$executeRawUnsafe('ALTER TABLE "EpochMetric" ENABLE TRIGGER metric_blocks_insert')
+  const withBlocks = median(times.with)
+  const without = median(times.without)
+  printTable([
+    {
+      trigger: 'enabled',
+      'epochs timed': String(times.with.length),
+      'median ms': fmt(withBlocks, 3),
+      'p95 ms': fmt(percentile(times.with, 95), 3),
+    },
+    {
+      trigger: 'disabled',
+      'epochs timed': String(times.without.length),
+      'median ms': fmt(without, 3),
+      'p95 ms': fmt(percentile(times.without, 95), 3),
+    },
+  ])
+  console.log(`\nthe blocks add ${fmt(withBlocks - without, 3)} ms per stored epoch (median against median)`)
+  await server.lab.stop()
+  return { withBlocks, without }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 export interface QueriesBenchOptions {
   quick: boolean
-  /** Sections to run ('a', 'b'); default both. */
+  /** Sections to run ('a', 'b', 'c'); default all. */
   only?: string[]
 }
 
@@ -422,6 +577,7 @@ async function run(cleanups: Cleanups, opts: QueriesBenchOptions): Promise<void>
   console.log(`# dashboard query benchmark${opts.quick ? ' (--quick)' : ''}\n\n${machineLine()}`)
   if (want('a')) await benchRunsQuery(cleanups, opts)
   if (want('b')) await benchMetricHistory(cleanups, opts)
+  if (want('c')) await benchEpochWrites(cleanups, opts)
   console.log(`\n${machineLine()}`)
 }
 

@@ -3,7 +3,7 @@ import { RUN_EVENTS_CHANNEL, EpochMetricValue, RunEventMessage } from '../../eve
 import { Prisma } from '../../generated/prisma/client'
 import type { Checkpoint, EpochReport, StoredModel } from '../../models/family'
 import { Likelihood, ModelFamily, SequenceArchitecture } from '../../models/family.enums'
-import { COLUMN_METRICS, type ColumnMetric, type Point } from './downsample'
+import type { Point } from './downsample'
 import { Page, pageOf } from '../common/page'
 import { ensureExperiment } from '../experiment/experiment.repository'
 import { Activation, Optimizer } from './run.spec'
@@ -728,41 +728,43 @@ export class RunRepository {
 
   /**
    * One metric's series (epochs without it skipped) reduced in the database to at most `maxPoints` points by
-   * the rule of `downsample` (downsample.ts), which is its specification (a test holds the two equal): the first and last
-   * points, then per bucket of the points between them its first minimum and first maximum, in epoch order.
-   * Only the reduced points leave the database.
+   * the rule of `downsample` (downsample.ts), which is its specification (a test holds the two equal): the
+   * first and last points, then per bucket of the points between them its first minimum and first maximum,
+   * in epoch order. Only the reduced points leave the database.
+   *
+   * It reads the series' blocks (MetricBlock: 16 epochs each, kept by triggers on EpochMetric), not its
+   * epochs: a block that lies inside one bucket gives its stored first minimum and maximum; only the blocks
+   * a bucket boundary cuts (at most one per bucket) and the two holding the first and last points are
+   * unnested. Point i (from 0) of n; the inner points 1..n-2 fall in bucket floor((i * B - 1) / (n - 2)), the
+   * integer form of downsample's bucket bounds 1 + floor(b * inner / B); the first and last points, and every
+   * point of a series of at most maxPoints, are groups of their own (-1 - i). Epochs grow with i, so a
+   * group's first minimum is its least [value, epoch] and its first maximum its greatest [value, -epoch].
    */
   async metricHistory(runId: string, metric: string, maxPoints: number): Promise<Point[]> {
     if (maxPoints < 4) throw new RangeError('maxPoints must be at least 4')
     const buckets = Math.floor((maxPoints - 2) / 2)
-    const series = (COLUMN_METRICS as readonly string[]).includes(metric)
-      ? Prisma.sql`SELECT epoch, ${Prisma.raw(`"${metric as ColumnMetric}"`)} AS value FROM "EpochMetric"
-          WHERE "runId" = ${runId}::uuid AND ${Prisma.raw(`"${metric as ColumnMetric}"`)} IS NOT NULL`
-      : Prisma.sql`SELECT m.epoch, (v->>'value')::float8 AS value
-          FROM "EpochMetric" m CROSS JOIN LATERAL jsonb_array_elements(m."values") v
-          WHERE m."runId" = ${runId}::uuid AND v->>'name' = ${metric}`
-    // Point i (from 0) of n; the inner points 1..n-2 fall in bucket floor((i * B - 1) / (n - 2)), the
-    // integer form of downsample's bucket bounds 1 + floor(b * inner / B). The first and last points, and
-    // every point of a series of at most maxPoints, are groups of their own (-1 - i).
-    // One pass, no sort: each group's first minimum is the least [value, i, epoch] and its first maximum
-    // the greatest [value, -i, epoch] (float8 arrays compare element by element, as ORDER BY value, i did).
-    // When the series' epochs have no gap (the usual case) i is the epoch's distance from the first,
-    // which saves numbering 100,000 rows; the other branch numbers them. The one-time filters on `st`
-    // run one branch only, and both read one snapshot.
+    const group = (i: Prisma.Sql) =>
+      Prisma.sql`CASE WHEN n <= ${maxPoints} OR ${i} = 0 OR ${i} = n - 1 THEN -1 - ${i}
+        ELSE (${i} * ${buckets} - 1) / (n - 2) END`
     return this.db.$queryRaw<Point[]>`
-      WITH st AS MATERIALIZED (SELECT count(*) AS n, min(epoch) AS e0, max(epoch) AS e1 FROM (${series}) c),
-      p AS (
-        SELECT epoch, value, (epoch - (SELECT e0 FROM st))::bigint AS i FROM (${series}) q
-        WHERE (SELECT e1 - e0 + 1 = n FROM st)
-        UNION ALL
-        SELECT epoch, value, row_number() OVER (ORDER BY epoch) - 1 AS i FROM (${series}) q
-        WHERE (SELECT e1 - e0 + 1 <> n FROM st)
+      WITH b AS MATERIALIZED (
+        SELECT count, epochs, "values", "minValue", "minEpoch", "maxValue", "maxEpoch",
+               (sum(count) OVER (ORDER BY block) - count)::bigint AS s,
+               (sum(count) OVER ())::bigint AS n
+        FROM "MetricBlock" WHERE "runId" = ${runId}::uuid AND metric = ${metric}
+      ), whole AS (
+        SELECT ${group(Prisma.sql`s`)} AS g, ARRAY["minValue", "minEpoch"] AS lo, ARRAY["maxValue", -"maxEpoch"] AS hi
+        FROM b
+        WHERE ${group(Prisma.sql`s`)} = ${group(Prisma.sql`(s + count - 1)`)} AND s > 0 AND s + count < n
+      ), cut AS (
+        SELECT ${group(Prisma.sql`(s + o - 1)`)} AS g, ARRAY[v, e] AS lo, ARRAY[v, -e] AS hi
+        FROM b CROSS JOIN LATERAL unnest(epochs, "values") WITH ORDINALITY AS p(e, v, o)
+        WHERE NOT (${group(Prisma.sql`s`)} = ${group(Prisma.sql`(s + count - 1)`)} AND s > 0 AND s + count < n)
       ), g AS (
-        SELECT min(ARRAY[value, i, epoch]) AS lo, max(ARRAY[value, -i, epoch]) AS hi FROM p, st
-        GROUP BY CASE WHEN n <= ${maxPoints} OR i = 0 OR i = n - 1 THEN -1 - i
-          ELSE (i * ${buckets} - 1) / (n - 2) END
+        SELECT min(lo) AS lo, max(hi) AS hi FROM (SELECT * FROM whole UNION ALL SELECT * FROM cut) parts GROUP BY g
       )
-      SELECT DISTINCT x[3]::int AS epoch, x[1] AS value FROM g CROSS JOIN LATERAL (VALUES (lo), (hi)) v(x)
+      SELECT DISTINCT x[1]::int AS epoch, x[2] AS value
+      FROM g CROSS JOIN LATERAL (VALUES (ARRAY[lo[2], lo[1]]), (ARRAY[-hi[2], hi[1]])) v(x)
       ORDER BY epoch`
   }
 
