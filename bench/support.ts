@@ -251,7 +251,14 @@ export async function startChildServer(
   })
   // Keep draining the pipes (a full pipe would block the server); keep the tail for error messages.
   let tail = ''
-  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4000))
+  // BENCH_API_LOG: a file that also gets the server's stdout and stderr (with `--trace-gc` in
+  // BENCH_API_NODE_ARGS, its garbage collections).
+  // Written synchronously: the bench may exit right after the server does.
+  const log = process.env['BENCH_API_LOG'] ? fs.openSync(process.env['BENCH_API_LOG'], 'w') : undefined
+  const keep = (chunk: Buffer) => {
+    if (log !== undefined) fs.writeSync(log, chunk)
+    tail = (tail + chunk.toString()).slice(-4000)
+  }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

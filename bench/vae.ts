@@ -188,10 +188,17 @@ async function main(cleanups: Cleanups): Promise<void> {
     heading(`(b) explanation cost per method, as a share of the run's training time (same run)`)
     const explained = await platform(true)
     const { run } = await gql<{
-      run: { explanation: { computeMs: number; cost: { method: string; ms: number; evaluations: number }[] } }
+      run: {
+        explanation: {
+          computeMs: number
+          cost: { method: string; ms: number; evaluations: number }[]
+          surrogateNetwork: { fidelityR2: number; epochs: number | null } | null
+        }
+      }
     }>(
       server.url,
-      `query($id: ID!) { run(id: $id) { explanation { computeMs cost { method ms evaluations } } } }`,
+      `query($id: ID!) { run(id: $id) { explanation { computeMs cost { method ms evaluations }
+        surrogateNetwork { fidelityR2 epochs } } } }`,
       {
         id: explained.id,
       },
@@ -214,6 +221,13 @@ async function main(cleanups: Cleanups): Promise<void> {
       `training (sum of epoch times): ${fmt(explained.epochMs)} ms; run start to end: ${fmt(explained.wallMs)} ms`,
     )
     console.log(cpuSplitLine(explained.trainingCpuMs, explained.afterTrainingCpuMs))
+    const surrogate = run.explanation.surrogateNetwork
+    if (surrogate) {
+      console.log(
+        `decoder surrogate network: held-out R^2 ${surrogate.fidelityR2.toFixed(4)}` +
+          (surrogate.epochs === null ? '' : ` after ${surrogate.epochs} epochs`),
+      )
+    }
     const ratio = run.explanation.computeMs / explained.epochMs
     console.log(
       `target explanation <= 0.5x training: ${ratio <= 0.5 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`,
