@@ -3,7 +3,7 @@
  * map of the latents, feature by feature, on draws from the prior.
  */
 import { ExplainInputError } from './errors'
-import { ordinaryLeastSquares } from './linear-surrogate'
+import { ordinaryLeastSquaresMany, type OlsFit } from './linear-surrogate'
 import { createRng, type Rng } from './random'
 import { rSquared } from './stats'
 import {
@@ -72,17 +72,23 @@ export function generatorSurrogate(options: GeneratorSurrogateOptions): Generato
 
   const z = standardNormalRows(draws, latentDim, createRng(seed, 'generator-surrogate'))
   const outputs = callInBatches(decode, z, maxBatchRows, width, 'decode')
-  const targets = new Float64Array(draws)
-  let sseTotal = 0
-  let sstTotal = 0
-  let scaleTotal = 0
-  const features = featureNames.map((feature, i): GeneratorSurrogateFeature => {
+  // One column of targets per feature, all fitted on the same draws with one factorisation.
+  const columns = featureNames.map((feature, i) => {
+    const targets = new Float64Array(draws)
     for (let r = 0; r < draws; r++) {
       const value = (outputs[r] as Float64Array)[i] as number
       if (!Number.isFinite(value)) throw new ExplainInputError(`decode returned a non-finite ${feature}`)
       targets[r] = value
     }
-    const fit = ordinaryLeastSquares(z, targets, latentDim)
+    return targets
+  })
+  const fits = ordinaryLeastSquaresMany(z, columns, latentDim)
+  let sseTotal = 0
+  let sstTotal = 0
+  let scaleTotal = 0
+  const features = featureNames.map((feature, i): GeneratorSurrogateFeature => {
+    const targets = columns[i] as Float64Array
+    const fit = fits[i] as OlsFit
     const { sse, sst, scale } = sumsOfSquares(targets, fit.fitted)
     sseTotal += sse
     sstTotal += sst

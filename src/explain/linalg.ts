@@ -29,11 +29,25 @@ export function leastSquares(
   p: number,
   weights?: ArrayLike<number>,
 ): LeastSquaresSolution {
-  const n = a.length
-  const exact = householderSolve(...weightedSystem(a, b, p, weights, 0), n)
-  if (exact !== null) return { coefficients: exact, regularized: false }
+  return leastSquaresMany(a, [b], p, weights)[0] as LeastSquaresSolution
+}
 
-  const [cols, rhs] = weightedSystem(a, b, p, weights, p)
+/**
+ * {@link leastSquares} for several right-hand sides on one design: the design is factorised once and each
+ * reflection applied to every right-hand side, so each solution is exactly (bit for bit) the one
+ * `leastSquares` gives for it alone, at the cost of one factorisation instead of one per right-hand side.
+ */
+export function leastSquaresMany(
+  a: readonly ArrayLike<number>[],
+  bs: readonly ArrayLike<number>[],
+  p: number,
+  weights?: ArrayLike<number>,
+): LeastSquaresSolution[] {
+  const n = a.length
+  const exact = householderSolve(...weightedSystem(a, bs, p, weights, 0), n)
+  if (exact !== null) return exact.map((coefficients) => ({ coefficients, regularized: false }))
+
+  const [cols, rhs] = weightedSystem(a, bs, p, weights, p)
   let maxNorm2 = 0
   for (const c of cols) {
     let s = 0
@@ -44,35 +58,37 @@ export function leastSquares(
   for (let j = 0; j < p; j++) (cols[j] as Float64Array)[n + j] = ridge
   const regularized = householderSolve(cols, rhs, n + p)
   if (regularized === null) throw new Error('least squares: ridge fallback is still singular')
-  return { coefficients: regularized, regularized: true }
+  return regularized.map((coefficients) => ({ coefficients, regularized: true }))
 }
 
 /** Column-major copy of the design with rows scaled by sqrt(w) (weighted becomes ordinary least squares). */
 function weightedSystem(
   a: readonly ArrayLike<number>[],
-  b: ArrayLike<number>,
+  bs: readonly ArrayLike<number>[],
   p: number,
   weights: ArrayLike<number> | undefined,
   extraRows: number,
-): [Float64Array[], Float64Array] {
+): [Float64Array[], Float64Array[]] {
   const n = a.length
   const cols: Float64Array[] = []
   for (let j = 0; j < p; j++) cols.push(new Float64Array(n + extraRows))
-  const rhs = new Float64Array(n + extraRows)
+  const rhs = bs.map(() => new Float64Array(n + extraRows))
   for (let i = 0; i < n; i++) {
     const w = weights === undefined ? 1 : Math.sqrt(weights[i] as number)
     const row = a[i] as ArrayLike<number>
     for (let j = 0; j < p; j++) (cols[j] as Float64Array)[i] = w * (row[j] as number)
-    rhs[i] = w * (b[i] as number)
+    bs.forEach((b, r) => {
+      ;(rhs[r] as Float64Array)[i] = w * (b[i] as number)
+    })
   }
   return [cols, rhs]
 }
 
 /**
- * Solves min |A x - b| for the first m rows of the column-major A (destroyed), or null when A is
- * numerically rank deficient.
+ * Solves min |A x - b| for the first m rows of the column-major A (destroyed) and each b of `rhs` (destroyed),
+ * or null when A is numerically rank deficient.
  */
-function householderSolve(cols: Float64Array[], rhs: Float64Array, m: number): Float64Array | null {
+function householderSolve(cols: Float64Array[], rhs: Float64Array[], m: number): Float64Array[] | null {
   const p = cols.length
   if (m < p) return null
   const diag = new Float64Array(p)
@@ -97,21 +113,25 @@ function householderSolve(cols: Float64Array[], rhs: Float64Array, m: number): F
       const f = (2 * s) / vNorm2
       for (let i = k; i < m; i++) cj[i] = (cj[i] as number) - f * (ck[i] as number)
     }
-    let s = 0
-    for (let i = k; i < m; i++) s += (ck[i] as number) * (rhs[i] as number)
-    const f = (2 * s) / vNorm2
-    for (let i = k; i < m; i++) rhs[i] = (rhs[i] as number) - f * (ck[i] as number)
+    for (const b of rhs) {
+      let s = 0
+      for (let i = k; i < m; i++) s += (ck[i] as number) * (b[i] as number)
+      const f = (2 * s) / vNorm2
+      for (let i = k; i < m; i++) b[i] = (b[i] as number) - f * (ck[i] as number)
+    }
     diag[k] = alpha
   }
   let maxDiag = 0
   for (let k = 0; k < p; k++) maxDiag = Math.max(maxDiag, Math.abs(diag[k] as number))
-  if (maxDiag === 0) return p === 0 ? new Float64Array(0) : null
+  if (maxDiag === 0) return p === 0 ? rhs.map(() => new Float64Array(0)) : null
   for (let k = 0; k < p; k++) if (Math.abs(diag[k] as number) <= RANK_TOLERANCE * maxDiag) return null
-  const x = new Float64Array(p)
-  for (let k = p - 1; k >= 0; k--) {
-    let s = rhs[k] as number
-    for (let j = k + 1; j < p; j++) s -= ((cols[j] as Float64Array)[k] as number) * (x[j] as number)
-    x[k] = s / (diag[k] as number)
-  }
-  return x
+  return rhs.map((b) => {
+    const x = new Float64Array(p)
+    for (let k = p - 1; k >= 0; k--) {
+      let s = b[k] as number
+      for (let j = k + 1; j < p; j++) s -= ((cols[j] as Float64Array)[k] as number) * (x[j] as number)
+      x[k] = s / (diag[k] as number)
+    }
+    return x
+  })
 }

@@ -1,5 +1,5 @@
 import { ExplainInputError } from './errors'
-import { leastSquares } from './linalg'
+import { leastSquaresMany } from './linalg'
 import { columnMeans, columnStds, mean, rSquared } from './stats'
 import type { BatchPredict, LinearSurrogate } from './types'
 
@@ -33,6 +33,18 @@ export function ordinaryLeastSquares(
   targets: ArrayLike<number>,
   width: number,
 ): OlsFit {
+  return ordinaryLeastSquaresMany(rows, [targets], width)[0] as OlsFit
+}
+
+/**
+ * {@link ordinaryLeastSquares} of several target columns on the same rows: one factorisation of the design
+ * for all of them (each fit is exactly the one `ordinaryLeastSquares` gives for its targets alone).
+ */
+export function ordinaryLeastSquaresMany(
+  rows: readonly Float64Array[],
+  targetColumns: readonly ArrayLike<number>[],
+  width: number,
+): OlsFit[] {
   const n = rows.length
   const means = columnMeans(rows, width)
   const stds = columnStds(rows, width)
@@ -41,9 +53,7 @@ export function ordinaryLeastSquares(
     const s = stds[j] as number
     if (s > 1e-12 * Math.max(1, Math.abs(means[j] as number))) active.push(j)
   }
-  const yMean = mean(targets)
   const design: Float64Array[] = []
-  const centred = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     const row = rows[i] as Float64Array
     const z = new Float64Array(active.length)
@@ -51,23 +61,30 @@ export function ordinaryLeastSquares(
       z[k] = ((row[j] as number) - (means[j] as number)) / (stds[j] as number)
     })
     design.push(z)
-    centred[i] = (targets[i] as number) - yMean
   }
-  const { coefficients } = leastSquares(design, centred, active.length)
-  const weights = new Float64Array(width)
-  active.forEach((j, k) => {
-    weights[j] = (coefficients[k] as number) / (stds[j] as number)
+  const yMeans = targetColumns.map((targets) => mean(targets))
+  const centred = targetColumns.map((targets, t) => {
+    const c = new Float64Array(n)
+    for (let i = 0; i < n; i++) c[i] = (targets[i] as number) - (yMeans[t] as number)
+    return c
   })
-  let intercept = yMean
-  for (let j = 0; j < width; j++) intercept -= (weights[j] as number) * (means[j] as number)
-  const fitted = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const row = rows[i] as Float64Array
-    let f = intercept
-    for (let j = 0; j < width; j++) f += (weights[j] as number) * (row[j] as number)
-    fitted[i] = f
-  }
-  return { intercept, weights, featureStds: stds, fitted }
+  const solutions = leastSquaresMany(design, centred, active.length)
+  return solutions.map(({ coefficients }, t) => {
+    const weights = new Float64Array(width)
+    active.forEach((j, k) => {
+      weights[j] = (coefficients[k] as number) / (stds[j] as number)
+    })
+    let intercept = yMeans[t] as number
+    for (let j = 0; j < width; j++) intercept -= (weights[j] as number) * (means[j] as number)
+    const fitted = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      const row = rows[i] as Float64Array
+      let f = intercept
+      for (let j = 0; j < width; j++) f += (weights[j] as number) * (row[j] as number)
+      fitted[i] = f
+    }
+    return { intercept, weights, featureStds: stds, fitted }
+  })
 }
 
 /**

@@ -1,4 +1,5 @@
-import { leastSquares } from '../../../src/explain/linalg'
+import { leastSquares, leastSquaresMany } from '../../../src/explain/linalg'
+import { ordinaryLeastSquares, ordinaryLeastSquaresMany } from '../../../src/explain/linear-surrogate'
 import { EvaluationCounter } from '../../../src/explain/model'
 import { createRng, permutation, sampleIndices } from '../../../src/explain/random'
 import {
@@ -42,6 +43,32 @@ describe('leastSquares (Householder QR)', () => {
     const { coefficients } = leastSquares([[1, 1]], [2], 2)
     expect(coefficients[0]).toBeCloseTo(1, 6)
     expect(coefficients[1]).toBeCloseTo(1, 6)
+  })
+})
+
+describe('leastSquaresMany and ordinaryLeastSquaresMany (one factorisation, several targets)', () => {
+  const rows = uniformRows(40, 3, 'many')
+  const targets = [0, 1, 2, 3].map((t) =>
+    rows.map((r, i) => (t + 1) * (r[0] as number) - t * (r[2] as number) + Math.sin(i * (t + 1))),
+  )
+
+  it('gives each target exactly (bit for bit) the single-target solution, full rank or not', () => {
+    const weights = rows.map((_, i) => 1 + (i % 3))
+    const many = leastSquaresMany(rows, targets, 3, weights)
+    targets.forEach((y, t) => expect(many[t]).toEqual(leastSquares(rows, y, 3, weights)))
+    // Dependent columns (the third a copy of the first): the ridge fallback, for every target alike.
+    const dependent = rows.map((r) => Float64Array.from([r[0] as number, r[1] as number, r[0] as number]))
+    const fallback = leastSquaresMany(dependent, targets, 3)
+    expect(fallback.every((s) => s.regularized)).toBe(true)
+    targets.forEach((y, t) => expect(fallback[t]).toEqual(leastSquares(dependent, y, 3)))
+  })
+
+  it('fits every target column as ordinaryLeastSquares fits it alone, intercepts included', () => {
+    const many = ordinaryLeastSquaresMany(rows, targets, 3)
+    expect(many).toHaveLength(targets.length)
+    targets.forEach((y, t) => expect(many[t]).toEqual(ordinaryLeastSquares(rows, y, 3)))
+    // Not one fit repeated: the targets differ, so must the weights.
+    expect(many[1]!.weights[0]).not.toBeCloseTo(many[0]!.weights[0]!, 3)
   })
 })
 
