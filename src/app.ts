@@ -222,7 +222,11 @@ function createQueryPool(config: Config, logger: Logger): QueryPool | undefined 
   return new QueryPool({
     threads: config.queryThreads,
     maxQueue: config.queryQueue,
-    settings: { cacheSize: QUERY_THREAD_MODEL_CACHE, tfBackend: config.tfBackend },
+    settings: {
+      cacheSize: QUERY_THREAD_MODEL_CACHE,
+      tfBackend: config.tfBackend,
+      nice: config.queryThreadNice,
+    },
     logger: logger.child({ component: 'query-pool' }),
   })
 }

@@ -64,6 +64,11 @@ export interface Config {
   trainerNice: number
   /** Worker threads answering predict, explainInstance and the generative queries (0: in the API's loop). */
   queryThreads: number
+  /**
+   * Scheduling niceness of each query thread (0-19; 0: the same as the API's event loop). Their computation
+   * yields the cores to the loop, so `{ __typename }` and subscriptions are answered while they compute.
+   */
+  queryThreadNice: number
   /** Queries that may wait for a busy query thread; one more is answered SERVER_BUSY. */
   queryQueue: number
   /** Model evaluations one explainInstance may imply; more is refused BAD_USER_INPUT before computing. */
@@ -241,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     // One thread on a small machine leaves a core to the event loop and the trainer; two from four cores.
     queryThreads: int(env, 'LAB_QUERY_THREADS', os.availableParallelism() >= 4 ? 2 : 1, 0, 64),
     queryQueue: int(env, 'LAB_QUERY_QUEUE', 32, 0, 100_000),
+    queryThreadNice: int(env, 'LAB_QUERY_THREAD_NICE', 10, 0, 19),
     // The largest default explainInstance (exact Shapley at 12 features, 32 background rows) implies 131k.
     maxExplainEvaluations: int(env, 'LAB_MAX_EXPLAIN_EVALUATIONS', 250_000, 1, 1_000_000_000),
     tfBackend: oneOf(env, 'LAB_TF_BACKEND', BACKENDS, undefined),

@@ -16,6 +16,8 @@ export interface ThreadSettings {
   /** Loaded models one thread keeps. */
   cacheSize: number
   tfBackend: 'tensorflow' | 'wasm' | 'cpu' | undefined
+  /** Niceness the thread gives itself at start (0: unchanged); see query-thread.ts. */
+  nice: number
 }
 
 /** One query for one run's model. */

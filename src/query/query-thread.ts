@@ -3,6 +3,8 @@
  * answers each task with the same {@link answerQuery} the API would run in-process. Piscina gives a thread one
  * task at a time, so a model evicted here is never in use.
  */
+import fs from 'node:fs'
+import os from 'node:os'
 import { workerData } from 'node:worker_threads'
 import { AppError } from '../errors'
 import type { LoadedModel } from '../models/family'
@@ -15,6 +17,22 @@ import type { ModelTask, ThreadReply, ThreadSettings, ThreadTask } from './proto
 
 const settings = workerData as ThreadSettings
 const cache = new Map<string, LoadedModel>()
+if (settings.nice > 0) lowerThreadPriority(settings.nice)
+
+/**
+ * Makes this thread background work inside the API process: when the cores are busy the kernel runs the
+ * event loop (and the process's other threads) first, and a nice thread still gets an idle core whole. On
+ * Linux a thread has a niceness of its own: setpriority on its thread id (from /proc/thread-self) changes this
+ * thread only. Best effort: elsewhere, or where it is refused, the thread keeps the API's priority.
+ */
+function lowerThreadPriority(nice: number): void {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').at(-1))
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) os.setPriority(tid, nice)
+  } catch {
+    // Not Linux, or no /proc: unchanged.
+  }
+}
 
 export default async function answerTask(task: ThreadTask): Promise<ThreadReply> {
   if (task.kind === 'parseBody') return { ok: true, answer: parseJsonBody(task.bytes) }

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { DatasetRepository } from '../../src/modules/dataset/dataset.repository'
 import { DatasetService } from '../../src/modules/dataset/dataset.service'
 import { ExplanationRepository } from '../../src/modules/explanation/explanation.repository'
@@ -117,6 +118,19 @@ describe('answers computed on a query thread', () => {
     expect(typename.data!.__typename).toBe('Query')
     expect((await explanation).errors).toBeUndefined()
     expect(order).toEqual(['__typename', 'explainInstance'])
+  })
+
+  it('run at LAB_QUERY_THREAD_NICE (default 10), below the event loop, which keeps its own priority', async () => {
+    // By now both threads have answered (the tests above ran two explanations at once).
+    await Promise.all([t.gql(EXPLAIN, { id: runId, row: ROW }), t.gql(EXPLAIN, { id: runId, row: ROW })])
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's niceness (after the parenthesised name).
+    const niceOf = (tid: string) => {
+      const stat = fs.readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8')
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+    }
+    const tids = fs.readdirSync(`/proc/${process.pid}/task`)
+    expect(niceOf(String(process.pid))).toBe(0)
+    expect(tids.filter((tid) => niceOf(tid) === 10)).toHaveLength(2)
   })
 
   it('keep the validation codes and messages of the client errors', async () => {
@@ -446,7 +460,7 @@ describe('a query thread that fails', () => {
   const pool = new QueryPool({
     threads: 1,
     maxQueue: 4,
-    settings: { cacheSize: 1, tfBackend: undefined },
+    settings: { cacheSize: 1, tfBackend: undefined, nice: 0 },
     logger: createLogger('silent', 'test'),
     filename: path.join(__dirname, '../fixtures/dying-thread.js'),
   })
@@ -470,7 +484,7 @@ describe('a streamed generation on a query thread', () => {
   const pool = new QueryPool({
     threads: 1,
     maxQueue: 4,
-    settings: { cacheSize: 1, tfBackend: undefined },
+    settings: { cacheSize: 1, tfBackend: undefined, nice: 0 },
     logger: createLogger('silent', 'test'),
     filename: path.join(__dirname, '../fixtures/streaming-thread.js'),
   })
