@@ -10,7 +10,9 @@
  *   subscriber received for each run are compared with the `EpochMetric` rows of that run: **lost** (stored,
  *   never received) and **duplicated** (received more than once) must both be 0.
  * - Queries: open loop, one every 20 ms (not waiting for answers, so a slow server does not slow the
- *   arrivals), alternating the two queries. Latency is measured from the scheduled send time. The same mix
+ *   arrivals), alternating the two queries, sent and timed from a worker thread of their own (bench/load-
+ *   queries.ts; `BENCH_LOAD_QUERIES_IN_PROCESS=1` runs them beside the subscribers, as before). Latency is
+ *   measured from the moment a query is sent; its lag behind the schedule is reported apart. The same mix
  *   runs for 10 s **idle** (no training, no subscriber) before the load, on the same data; the load's
  *   percentiles are given as ratios to the idle p99 of the same run.
  * - Memory: the API process's RSS (/proc) and heap (process.memoryUsage() after a full gc, asked over IPC)
@@ -25,13 +27,13 @@
  */
 import { ChildProcess, fork } from 'node:child_process'
 import path from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 import { Client, createClient } from 'graphql-ws'
 import pg from 'pg'
 import seedrandom from 'seedrandom'
 import WebSocket from 'ws'
 
+import { queryLoad, queryLoadInThread, RUN_HISTORY, RUNS_PAGE } from './load-queries'
 import {
   Cleanups,
   createBenchDatabase,
@@ -56,7 +58,6 @@ import {
 
 const SUBSCRIBERS = 200
 const SLOTS = 2
-const QUERY_INTERVAL_MS = 20
 const IDLE_MS = 10_000
 /** Mean time between a subscriber's own random resubscriptions. */
 const RANDOM_RESUBSCRIBE_MS = 8_000
@@ -66,9 +67,6 @@ const BURST_SIZE = 50
 const RUN_EPOCHS = 20
 const DATASET_ROWS = 2_000
 
-const RUNS_PAGE = `{ runs(first: 50) { totalCount edges { node { id name status lastEpoch
-  summary { finalLoss finalValLoss } } } } }`
-const RUN_HISTORY = `query($id: ID!) { run(id: $id) { id status history { epoch loss valLoss durationMs } } }`
 const RUN_EVENTS = `subscription($id: ID!, $after: Int) { runEvents(runId: $id, afterEpoch: $after) {
   __typename ... on EpochCompleted { metric { epoch } } ... on RunStatusChanged { status } } }`
 
@@ -230,81 +228,6 @@ class Subscriber {
   }
 }
 
-/**
- * Open-loop queries: one every QUERY_INTERVAL_MS until stop(). Latency is measured from the moment the
- * request was handed to fetch; how late that was against its schedule (the client's own lag: its event
- * loop is shared with 200 subscribers on this machine) is kept apart, in `lag`, and `fromSchedule` keeps
- * the latency from the scheduled time as well (the two differ by the lag).
- */
-function queryLoad(url: string, runIds: () => readonly string[], random: () => number) {
-  const latencies: Record<'runs' | 'history', number[]> = { runs: [], history: [] }
-  const fromSchedule: number[] = []
-  const lag: number[] = []
-  const loop = monitorEventLoopDelay({ resolution: 10 })
-  loop.enable()
-  let errors = 0
-  const errorSamples: string[] = []
-  let inFlight = 0
-  let maxInFlight = 0
-  let n = 0
-  const start = performance.now()
-  const pending = new Set<Promise<void>>()
-  let stopped = false
-  const tick = () => {
-    if (stopped) return
-    const scheduled = start + n * QUERY_INTERVAL_MS
-    const kind = n % 2 === 0 ? 'runs' : 'history'
-    n++
-    const ids = runIds()
-    const body =
-      kind === 'runs'
-        ? JSON.stringify({ query: RUNS_PAGE })
-        : JSON.stringify({ query: RUN_HISTORY, variables: { id: ids[Math.floor(random() * ids.length)] } })
-    inFlight++
-    maxInFlight = Math.max(maxInFlight, inFlight)
-    const sent = performance.now()
-    lag.push(sent - scheduled)
-    const p = gqlBody(url, body).then(
-      () => {
-        const now = performance.now()
-        latencies[kind].push(now - sent)
-        fromSchedule.push(now - scheduled)
-      },
-      (err: unknown) => {
-        errors++
-        if (errorSamples.length < 3) errorSamples.push(String(err).slice(0, 200))
-      },
-    )
-    const tracked = p.finally(() => {
-      inFlight--
-      pending.delete(tracked)
-    })
-    pending.add(tracked)
-    // Next send at its scheduled time, whatever this one does.
-    setTimeout(tick, Math.max(0, start + n * QUERY_INTERVAL_MS - performance.now()))
-  }
-  tick()
-  return {
-    stop: async () => {
-      stopped = true
-      await Promise.all(pending)
-      loop.disable()
-      return {
-        latencies,
-        fromSchedule,
-        lag,
-        clientLoopP99: loop.percentile(99) / 1e6,
-        clientLoopMax: loop.max / 1e6,
-        errors,
-        errorSamples,
-        maxInFlight,
-        sent: n,
-        seconds: (performance.now() - start) / 1000,
-      }
-    },
-  }
-}
-
 function summarise(label: string, l: Record<'runs' | 'history', number[]>, idleP99: number | undefined) {
   const all = [...l.runs, ...l.history]
   const p99 = percentile(all, 99)
@@ -324,6 +247,9 @@ function summarise(label: string, l: Record<'runs' | 'history', number[]>, idleP
 runMain(async (cleanups) => {
   requireCompiled()
   const args = parseBenchArgs()
+  // BENCH_LOAD_QUERIES_IN_PROCESS=1: the queries on this process's event loop, beside the subscribers, as
+  // before 2026-12-03 (bench/load-queries.ts).
+  const queriesInProcess = process.env['BENCH_LOAD_QUERIES_IN_PROCESS'] === '1'
   const durationS = args.duration ?? Number(process.env['BENCH_LOAD_SECONDS'] ?? (args.quick ? 15 : 60))
   if (!Number.isFinite(durationS) || durationS <= 0) throw new Error(`bad duration ${durationS}`)
   const backend = args.backend ?? 'wasm'
@@ -422,7 +348,11 @@ runMain(async (cleanups) => {
 
   heading('Idle: the query mix alone')
   await server.stats(true)
-  const idleLoad = queryLoad(server.url, () => queried, random)
+  const startQueries = () =>
+    queriesInProcess
+      ? queryLoad(server.url, () => queried, random)
+      : queryLoadInThread(server.url, () => queried, 'load-queries')
+  const idleLoad = startQueries()
   await sleep(IDLE_MS)
   const idle = await idleLoad.stop()
   const idleServer = await server.stats(true)
@@ -447,7 +377,7 @@ runMain(async (cleanups) => {
   const cpuBefore = { server: procCpuMs(server.pid), bench: process.cpuUsage() }
   const loadStarted = performance.now()
   const deadline = loadStarted + durationS * 1000
-  const queries = queryLoad(server.url, () => queried, random)
+  const queries = startQueries()
   const runsOfSlot: string[][] = Array.from({ length: SLOTS }, () => [])
   const counts = { runChange: 0, random: 0, burst: 0 }
   const startFailures: string[] = []
@@ -467,6 +397,11 @@ runMain(async (cleanups) => {
       for (const s of subscribers) if (s.slot === slot) s.follow(id)
       counts.runChange += SUBSCRIBERS / SLOTS
       await waitEnded(id)
+      // As a dashboard does, each subscriber keeps following until its own stream says the run ended; the
+      // query above can see the end first. Bounded: a stream that never ends is counted as "not seen ending".
+      const seen = Date.now() + 10_000
+      while (Date.now() < seen && subscribers.some((s) => s.slot === slot && !s.ended.has(id)))
+        await sleep(20)
     }
   })
   const randomTimer = setInterval(() => {
@@ -597,7 +532,9 @@ runMain(async (cleanups) => {
       `(target: 0 and 0) -> ${lost === 0 && duplicated === 0 && unfinished === 0 ? 'met' : 'NOT MET'}`,
   )
 
-  heading('Queries (ms, from the scheduled send time)')
+  heading(
+    `Queries (ms, from the send; timed ${queriesInProcess ? 'beside the subscribers' : 'in a thread of their own'})`,
+  )
   printTable([
     summarise('one at a time (service time)', serial, undefined),
     summarise('idle', idle.latencies, idleP99),
