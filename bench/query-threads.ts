@@ -35,6 +35,7 @@ import {
   startChildServer,
   waitForRuns,
 } from './support'
+import { loopRequests, loopRequestsInThread } from './request-loops'
 
 const ROW = [0.9, 0.8, 0.1, 0.9, 0.7, 0.5, 0.5, 0.5, 0.5, 0.5]
 const LOAD_CLIENTS = 4
@@ -93,32 +94,16 @@ async function underLoad(
   samples: number,
   sampleCpuMs: number,
 ): Promise<Latency & { loadRequests: number; loadErrors: number; loopCpuMs: number }> {
-  let stop = false
-  let loadRequests = 0
-  let loadErrors = 0
-  let firstError: string | undefined
   const cpuBefore = mainThreadCpuMs(pid)
-  const loops = Array.from({ length: LOAD_CLIENTS }, async () => {
-    while (!stop) {
-      try {
-        const res = await fetch(url, post(body))
-        const json = (await res.json()) as { errors?: unknown[] }
-        if (json.errors) {
-          loadErrors++
-          firstError ??= JSON.stringify(json.errors).slice(0, 300)
-        }
-      } catch (err) {
-        loadErrors++
-        firstError ??= String(err)
-      }
-      loadRequests++
-    }
-  })
+  // BENCH_LOAD_CLIENTS_IN_PROCESS=1: the load clients on this event loop, beside the samples, as before.
+  const clients =
+    process.env['BENCH_LOAD_CLIENTS_IN_PROCESS'] === '1'
+      ? loopRequests(url, body, LOAD_CLIENTS)
+      : loopRequestsInThread(url, body, LOAD_CLIENTS)
   // Every client has a request in flight before the first sample.
   await new Promise((resolve) => setTimeout(resolve, 300))
   const latency = await typenameLatency(url, samples)
-  stop = true
-  await Promise.all(loops)
+  const { requests: loadRequests, errors: loadErrors, firstError } = await clients.stop()
   const loopCpuMs = (mainThreadCpuMs(pid) - cpuBefore - samples * sampleCpuMs) / loadRequests
   if (firstError !== undefined) console.log(`  first error under load: ${firstError}`)
   return { ...latency, loadRequests, loadErrors, loopCpuMs }
