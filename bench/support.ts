@@ -212,7 +212,15 @@ export async function startInProcessServer(
   databaseUrl?: string,
 ): Promise<InProcessServer & { stop(): Promise<void> }> {
   const dbUrl = databaseUrl ?? (await createBenchDatabase(cleanups)).url
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env, DATABASE_URL: dbUrl })
+  // LAB_TRAINER_NICE from the bench's environment, for an A/B of the trainers' priority.
+  const nice = process.env['LAB_TRAINER_NICE']
+  const config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...(nice === undefined ? {} : { LAB_TRAINER_NICE: nice }),
+    ...env,
+    DATABASE_URL: dbUrl,
+  })
   const lab = await startLab(config, createLogger(config.logLevel, 'bench-lab'))
   cleanups.add(() => lab.stop())
   return { lab, url: lab.url, wsUrl: lab.wsUrl, databaseUrl: dbUrl, pid: process.pid, stop: () => lab.stop() }
