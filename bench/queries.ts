@@ -327,6 +327,40 @@ export async function benchRunsQuery(
   return { runs: runCount, insertMs, rows, statements }
 }
 
+/**
+ * A run row inserted straight into the store (no training: the benches below write its epochs), with a
+ * dataset and an experiment both named `name`; `fields` sets its name, status, epochs and the like.
+ */
+async function insertRun(
+  server: CountingLab,
+  name: string,
+  fields: Pick<Prisma.RunUncheckedCreateInput, 'name' | 'status' | 'epochs' | 'attempt' | 'finalMetrics'>,
+): Promise<{ id: string }> {
+  const { generateDataset } = await gql<{ generateDataset: { id: string } }>(
+    server.url,
+    `mutation($name: String!) { generateDataset(input: { name: $name, generator: LINEAR, rows: 20, seed: 1 }) { id } }`,
+    { name },
+  )
+  const experiment = await server.lab.db.experiment.create({ data: { name } })
+  return server.lab.db.run.create({
+    data: {
+      experimentId: experiment.id,
+      datasetId: generateDataset.id,
+      hiddenLayers: [8],
+      activation: 'RELU',
+      batchSize: 32,
+      learningRate: 0.001,
+      optimizer: 'ADAM',
+      validationSplit: 0.2,
+      seed: 1,
+      tags: [],
+      explainMethods: [],
+      ...fields,
+    },
+    select: { id: true },
+  })
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // (b) metricHistory over 100,000 epochs
 
@@ -339,31 +373,11 @@ export async function benchMetricHistory(
   heading(`(b) metricHistory(metric: "loss", maxPoints: 1000) of a run with ${fmt(epochs)} epochs`)
   const server = await startCountingLab(cleanups)
   const db = server.lab.db
-  const datasetId = (
-    await gql<{ generateDataset: { id: string } }>(
-      server.url,
-      `mutation { generateDataset(input: { name: "bench-history", generator: LINEAR, rows: 20, seed: 1 }) { id } }`,
-    )
-  ).generateDataset.id
-  const experiment = await db.experiment.create({ data: { name: 'bench-history' } })
-  const run = await db.run.create({
-    data: {
-      name: 'long-run',
-      experimentId: experiment.id,
-      finalMetrics: { loss: 1e-5, valLoss: 2e-5, kl: 0 },
-      datasetId,
-      status: 'SUCCEEDED',
-      hiddenLayers: [8],
-      activation: 'RELU',
-      epochs,
-      batchSize: 32,
-      learningRate: 0.001,
-      optimizer: 'ADAM',
-      validationSplit: 0.2,
-      seed: 1,
-      tags: [],
-      explainMethods: [],
-    },
+  const run = await insertRun(server, 'bench-history', {
+    name: 'long-run',
+    finalMetrics: { loss: 1e-5, valLoss: 2e-5, kl: 0 },
+    status: 'SUCCEEDED',
+    epochs,
   })
   // Rows as a trainer stores them: every metric also in "values" (a VAE-like kl among them), so the heap rows
   // are as wide as real ones and a named metric (read from "values") can be measured beside a column one.
@@ -505,19 +519,11 @@ export async function benchEpochWrites(
   heading(`(c) recordEpoch with and without the MetricBlock trigger, ${rounds} rounds of ${perRound} epochs`)
   const server = await startCountingLab(cleanups)
   const db = server.lab.db
-  const datasetId = (
-    await gql<{ generateDataset: { id: string } }>(
-      server.url,
-      `mutation { generateDataset(input: { name: "bench-writes", generator: LINEAR, rows: 20, seed: 1 }) { id } }`,
-    )
-  ).generateDataset.id
-  const experiment = await db.experiment.create({ data: { name: 'bench-writes' } })
-  const run = await db.run.create({
-    data: {
-      ...{ name: 'writer', experimentId: experiment.id, datasetId, status: 'RUNNING', attempt: 1 },
-      ...{ hiddenLayers: [8], activation: 'RELU', epochs: 1_000_000, batchSize: 32, learningRate: 0.001 },
-      ...{ optimizer: 'ADAM', validationSplit: 0.2, seed: 1, tags: [], explainMethods: [] },
-    },
+  const run = await insertRun(server, 'bench-writes', {
+    name: 'writer',
+    status: 'RUNNING',
+    attempt: 1,
+    epochs: 1_000_000,
   })
   const repo = new RunRepository(db)
   const times = { with: [] as number[], without: [] as number[] }

@@ -746,20 +746,24 @@ export class RunRepository {
     const group = (i: Prisma.Sql) =>
       Prisma.sql`CASE WHEN n <= ${maxPoints} OR ${i} = 0 OR ${i} = n - 1 THEN -1 - ${i}
         ELSE (${i} * ${buckets} - 1) / (n - 2) END`
+    // A block is whole when it lies in one bucket and holds neither the first nor the last point.
     return this.db.$queryRaw<Point[]>`
       WITH b AS MATERIALIZED (
-        SELECT count, epochs, "values", "minValue", "minEpoch", "maxValue", "maxEpoch",
-               (sum(count) OVER (ORDER BY block) - count)::bigint AS s,
-               (sum(count) OVER ())::bigint AS n
-        FROM "MetricBlock" WHERE "runId" = ${runId}::uuid AND metric = ${metric}
+        SELECT *, ${group(Prisma.sql`s`)} AS g0,
+               ${group(Prisma.sql`s`)} = ${group(Prisma.sql`(s + count - 1)`)} AND s > 0 AND s + count < n AS whole
+        FROM (
+          SELECT count, epochs, "values", "minValue", "minEpoch", "maxValue", "maxEpoch",
+                 (sum(count) OVER (ORDER BY block) - count)::bigint AS s,
+                 (sum(count) OVER ())::bigint AS n
+          FROM "MetricBlock" WHERE "runId" = ${runId}::uuid AND metric = ${metric}
+        ) numbered
       ), whole AS (
-        SELECT ${group(Prisma.sql`s`)} AS g, ARRAY["minValue", "minEpoch"] AS lo, ARRAY["maxValue", -"maxEpoch"] AS hi
-        FROM b
-        WHERE ${group(Prisma.sql`s`)} = ${group(Prisma.sql`(s + count - 1)`)} AND s > 0 AND s + count < n
+        SELECT g0 AS g, ARRAY["minValue", "minEpoch"] AS lo, ARRAY["maxValue", -"maxEpoch"] AS hi
+        FROM b WHERE whole
       ), cut AS (
         SELECT ${group(Prisma.sql`(s + o - 1)`)} AS g, ARRAY[v, e] AS lo, ARRAY[v, -e] AS hi
         FROM b CROSS JOIN LATERAL unnest(epochs, "values") WITH ORDINALITY AS p(e, v, o)
-        WHERE NOT (${group(Prisma.sql`s`)} = ${group(Prisma.sql`(s + count - 1)`)} AND s > 0 AND s + count < n)
+        WHERE NOT whole
       ), g AS (
         SELECT min(lo) AS lo, max(hi) AS hi FROM (SELECT * FROM whole UNION ALL SELECT * FROM cut) parts GROUP BY g
       )
