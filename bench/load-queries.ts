@@ -5,12 +5,14 @@
  * event loop that times them. `queryLoad` itself also runs on the main thread (`--queries-in-process`, the
  * measurement before 2026-12-03).
  *
- * No imports from src/ or bench/support: the thread loads nothing but this file.
+ * No imports from src/ or bench/support: the thread loads only this file and bench/thread-task.ts.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 
 import seedrandom from 'seedrandom'
+
+import { startThreadTask, STOP } from './thread-task'
 
 export const QUERY_INTERVAL_MS = 20
 export const RUNS_PAGE = `{ runs(first: 50) { totalCount edges { node { id name status lastEpoch
@@ -112,33 +114,25 @@ export function queryLoad(url: string, runIds: () => readonly string[], random: 
   }
 }
 
-type ToThread = { type: 'runs'; ids: string[] } | { type: 'stop' }
+type ToThread = { type: 'runs'; ids: string[] } | typeof STOP
 
 /**
  * {@link queryLoad} in a worker thread: the run ids it picks from are sent over whenever `runIds()` grows
  * (checked every 50 ms), and stop() returns the thread's figures.
  */
 export function queryLoadInThread(url: string, runIds: () => readonly string[], seed: string) {
-  const worker = new Worker(__filename, { workerData: { url, seed, ids: [...runIds()] } })
+  const task = startThreadTask<QueryLoadResult>(__filename, { url, seed, ids: [...runIds()] })
   let known = runIds().length
   const sync = setInterval(() => {
     const ids = runIds()
     if (ids.length === known) return
     known = ids.length
-    worker.postMessage({ type: 'runs', ids: [...ids] } satisfies ToThread)
+    task.post({ type: 'runs', ids: [...ids] } satisfies ToThread)
   }, 50)
-  const result = new Promise<QueryLoadResult>((resolve, reject) => {
-    worker.once('message', (r: QueryLoadResult) => resolve(r))
-    worker.once('error', reject)
-    worker.once('exit', (code) => reject(new Error(`the query thread exited (${code}) before its figures`)))
-  })
   return {
-    stop: async (): Promise<QueryLoadResult> => {
+    stop: (): Promise<QueryLoadResult> => {
       clearInterval(sync)
-      worker.postMessage({ type: 'stop' } satisfies ToThread)
-      const r = await result
-      await worker.terminate()
-      return r
+      return task.stop()
     },
   }
 }
@@ -149,7 +143,7 @@ if (!isMainThread && parentPort) {
   let ids = data.ids
   const load = queryLoad(data.url, () => ids, seedrandom.alea(data.seed))
   port.on('message', (msg: ToThread) => {
-    if (msg.type === 'runs') ids = msg.ids
-    else void load.stop().then((r) => port.postMessage(r))
+    if (msg === STOP) void load.stop().then((r) => port.postMessage(r))
+    else ids = msg.ids
   })
 }

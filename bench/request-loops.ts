@@ -3,9 +3,11 @@
  * `{ __typename }` on its main thread, and four clients parsing 200 KB answers and sending 1.9 MB bodies on
  * that same event loop would delay the samples they are meant to disturb only through the server.
  *
- * No imports from src/ or bench/support: the thread loads nothing but this file.
+ * No imports from src/ or bench/support: the thread loads only this file and bench/thread-task.ts.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { isMainThread, parentPort, workerData } from 'node:worker_threads'
+
+import { startThreadTask } from './thread-task'
 
 export interface LoopFigures {
   requests: number
@@ -15,20 +17,7 @@ export interface LoopFigures {
 
 /** `clients` concurrent loops POSTing `body` to `url` in a worker thread, until stop(). */
 export function loopRequestsInThread(url: string, body: string, clients: number) {
-  const worker = new Worker(__filename, { workerData: { url, body, clients } })
-  const figures = new Promise<LoopFigures>((resolve, reject) => {
-    worker.once('message', (f: LoopFigures) => resolve(f))
-    worker.once('error', reject)
-    worker.once('exit', (code) => reject(new Error(`the client thread exited (${code}) before its figures`)))
-  })
-  return {
-    stop: async (): Promise<LoopFigures> => {
-      worker.postMessage('stop')
-      const f = await figures
-      await worker.terminate()
-      return f
-    },
-  }
+  return startThreadTask<LoopFigures>(__filename, { url, body, clients })
 }
 
 /** The same loops on the calling thread's event loop (how query-threads.ts measured before 2026-12-03). */
