@@ -13,6 +13,8 @@ export interface GqlResponse<T = Record<string, unknown>> {
 
 export interface TestLab {
   lab: Lab
+  /** The lab's database (its own, dropped by stop(), unless one was passed in). */
+  databaseUrl: string
   /** POSTs one operation to /graphql (with `apiKey` as a Bearer token) and returns the parsed body and status. */
   gql<T = Record<string, unknown>>(
     query: string,
@@ -56,6 +58,7 @@ export async function startTestLab(
     leftovers.push(() => lab.stop())
     return {
       lab,
+      databaseUrl,
       gql: async (query, variables, opts = {}) => {
         const res = await fetch(lab.url, {
           method: 'POST',

@@ -1,26 +1,22 @@
 import { closeDb, createDb, type Db } from '../../src/db/client'
 import { DatasetRepository } from '../../src/modules/dataset/dataset.repository'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { startTestLab, type TestLab } from '../helpers/lab'
 
 // What a trainer reads for a run (findContentOfRun: the packed columns in pg's binary format) must be exactly
 // what the dataset holds (findContent, all through Prisma), for tables with and without factors and for text.
-let database: TestDatabase
 let t: TestLab
 let db: Db
 let repo: DatasetRepository
 
 beforeAll(async () => {
-  database = await createTestDatabase()
-  t = await startTestLab({ LAB_WORKERS: '0' }, { databaseUrl: database.url })
-  db = createDb(database.url, { max: 3 })
+  t = await startTestLab({ LAB_WORKERS: '0' })
+  db = createDb(t.databaseUrl, { max: 3 })
   repo = new DatasetRepository(db)
 }, 120_000)
 
 afterAll(async () => {
   if (db) await closeDb(db)
   await t?.stop()
-  await database?.drop()
 })
 
 async function generate(input: Record<string, unknown>): Promise<string> {

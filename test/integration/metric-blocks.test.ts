@@ -5,29 +5,23 @@
  * to another block included), deletes, and concurrent writers of one run and of several.
  */
 import pg from 'pg'
-import { createTestDatabase, TestDatabase } from '../helpers/db'
 import { startTestLab, TestLab } from '../helpers/lab'
 import { RunRepository } from '../../src/modules/run/run.repository'
 import { COLUMN_METRICS, downsample } from '../../src/modules/run/downsample'
 
 let t: TestLab
-let database: TestDatabase
 let datasetId: string
 let experimentId: string
 
 beforeAll(async () => {
-  database = await createTestDatabase()
-  t = await startTestLab({ LAB_WORKERS: '0' }, { databaseUrl: database.url })
+  t = await startTestLab({ LAB_WORKERS: '0' })
   const res = await t.gql<{ generateDataset: { id: string } }>(
     `mutation { generateDataset(input: { name: "blocks", generator: LINEAR, rows: 20, seed: 1 }) { id } }`,
   )
   datasetId = res.data!.generateDataset.id
   experimentId = (await t.lab.db.experiment.create({ data: { name: 'blocks' } })).id
 })
-afterAll(async () => {
-  await t?.stop()
-  await database?.drop()
-})
+afterAll(() => t?.stop())
 
 async function newRun(status: 'QUEUED' | 'RUNNING' = 'QUEUED'): Promise<string> {
   const run = await t.lab.db.run.create({
@@ -118,7 +112,7 @@ async function expectBlocksExact(runId: string): Promise<void> {
 
 /** A client of its own (the tests' concurrent writers are separate sessions, as trainers are). */
 async function session(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: database.url })
+  const client = new pg.Client({ connectionString: t.databaseUrl })
   await client.connect()
   return client
 }
